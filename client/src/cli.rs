@@ -1,0 +1,404 @@
+//! The command line of `setu`, declared with clap's derive API.
+//!
+//! Enum flags take the lower-case words of [`crate::words`]; a wrong word is a usage error
+//! that names the flag and lists the allowed values.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::parse::{parse_address, parse_case, parse_non_blank, parse_sha256};
+use crate::view::{AddressView, CaseView};
+use crate::words::{Gender, Handling, MoCategory, Status, Warning};
+
+/// Setu: shared criminal records for police districts on both sides of a state border.
+#[derive(Debug, Parser)]
+#[command(name = "setu", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The client configuration file (TOML).
+    #[arg(long, global = true, env = "SETU_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print machine-readable JSON on standard output.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level command groups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Person records: add, show, update, delete, list and photos.
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// Modus-operandi notes: add, show, update, delete and list.
+    #[command(subcommand)]
+    Mo(MoCommand),
+}
+
+/// Commands on person records.
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// Create a record and print its id.
+    Add(RecordFields),
+    /// Show one record.
+    Show {
+        /// The record id.
+        id: String,
+    },
+    /// Change a record: the given fields replace the stored ones.
+    Update {
+        /// The record id.
+        id: String,
+        /// The fields to replace.
+        #[command(flatten)]
+        fields: RecordFields,
+        /// The version last read; defaults to the version in --file, else the stored version.
+        #[arg(long, value_name = "N")]
+        expected_version: Option<u64>,
+    },
+    /// Expunge a record, leaving a tombstone.
+    Delete {
+        /// The record id.
+        id: String,
+        /// Why the record is expunged (mandatory).
+        #[arg(long, value_parser = parse_non_blank)]
+        reason: String,
+        /// Refuse the delete unless the stored version is this one.
+        #[arg(long, value_name = "N")]
+        expected_version: Option<u64>,
+    },
+    /// List records, one page at a time.
+    List(ListRecords),
+    /// Photos of a record.
+    #[command(subcommand)]
+    Photo(PhotoCommand),
+}
+
+/// The filters and paging of `record list`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListRecords {
+    /// Only records with this status (repeatable).
+    #[arg(long = "status", value_name = "STATUS")]
+    pub statuses: Vec<Status>,
+    /// Only records owned by this district, e.g. jh-dhanbad (repeatable).
+    #[arg(long = "origin", value_name = "DISTRICT")]
+    pub origins: Vec<String>,
+    /// At most this many records (the node's default is 50, its maximum 500).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// The token printed by the previous page.
+    #[arg(long, value_name = "TOKEN")]
+    pub page_token: Option<String>,
+}
+
+/// Commands on the photos of a record.
+#[derive(Debug, Subcommand)]
+pub enum PhotoCommand {
+    /// Upload a photo (JPEG, PNG or WebP) and attach it to a record; prints its SHA-256.
+    Add {
+        /// The record id.
+        id: String,
+        /// The photo file.
+        file: PathBuf,
+        /// Refuse the upload unless the record's stored version is this one.
+        #[arg(long, value_name = "N")]
+        expected_version: Option<u64>,
+    },
+    /// Download a photo of a record and verify its SHA-256.
+    Get {
+        /// The record id.
+        id: String,
+        /// The photo's SHA-256, as `record show` lists it.
+        #[arg(value_parser = parse_sha256)]
+        sha256: String,
+        /// Where to write the photo.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+/// The fields of a person record as flags; each flag given replaces that field.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RecordFields {
+    /// Read the record from a JSON file in the shape `--json` prints ("-" for standard input);
+    /// flags given beside it override the file.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The name as written.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The name in a local script, e.g. Devanagari.
+    #[arg(long, value_name = "NAME")]
+    pub name_local: Option<String>,
+    /// Another name the person goes by (repeatable).
+    #[arg(long = "alias", value_name = "ALIAS")]
+    pub aliases: Vec<String>,
+    /// The father's name.
+    #[arg(long, value_name = "NAME")]
+    pub father_name: Option<String>,
+    /// The person's gender.
+    #[arg(long)]
+    pub gender: Option<Gender>,
+    /// Year of birth (0 for unknown).
+    #[arg(long, value_name = "YEAR")]
+    pub birth_year: Option<u32>,
+    /// Lower bound of the age range (0 for unknown).
+    #[arg(long, value_name = "YEARS")]
+    pub age_min: Option<u32>,
+    /// Upper bound of the age range (0 for unknown).
+    #[arg(long, value_name = "YEARS")]
+    pub age_max: Option<u32>,
+    /// Where the person stands with the police.
+    #[arg(long)]
+    pub status: Option<Status>,
+    /// A phone number (repeatable).
+    #[arg(long = "phone", value_name = "PHONE")]
+    pub phones: Vec<String>,
+    /// A vehicle registration number (repeatable).
+    #[arg(long = "vehicle", value_name = "REGISTRATION")]
+    pub vehicles: Vec<String>,
+    /// A caution for officers (repeatable).
+    #[arg(long = "warning", value_name = "WARNING")]
+    pub warnings: Vec<Warning>,
+    /// Who may receive the record.
+    #[arg(long)]
+    pub handling: Option<Handling>,
+    /// The district's own dossier number.
+    #[arg(long, value_name = "REF")]
+    pub external_ref: Option<String>,
+    /// An identifying mark, e.g. "scar on left cheek" (repeatable).
+    #[arg(long = "mark", value_name = "MARK")]
+    pub marks: Vec<String>,
+    /// Reward announced, in rupees (0 for none).
+    #[arg(long, value_name = "RUPEES")]
+    pub reward: Option<u64>,
+    /// An address as "locality, police station, district, state"; missing parts stay empty
+    /// (repeatable).
+    #[arg(long = "address", value_name = "ADDRESS", value_parser = parse_address)]
+    pub addresses: Vec<AddressView>,
+    /// A linked FIR as "FIR/YEAR@POLICE STATION[:SECTION;SECTION...][:ROLE]", ROLE one of
+    /// suspect, accused, convicted (repeatable).
+    #[arg(long = "case", value_name = "CASE", value_parser = parse_case)]
+    pub cases: Vec<CaseView>,
+    /// The id of an associated person record (repeatable).
+    #[arg(long = "associate", value_name = "ID")]
+    pub associates: Vec<String>,
+}
+
+/// Commands on modus-operandi notes.
+#[derive(Debug, Subcommand)]
+pub enum MoCommand {
+    /// Create an MO note and print its id.
+    Add(MoFields),
+    /// Show one MO note.
+    Show {
+        /// The note id.
+        id: String,
+    },
+    /// Change an MO note: the given fields replace the stored ones.
+    Update {
+        /// The note id.
+        id: String,
+        /// The fields to replace.
+        #[command(flatten)]
+        fields: MoFields,
+        /// The version last read; defaults to the version in --file, else the stored version.
+        #[arg(long, value_name = "N")]
+        expected_version: Option<u64>,
+    },
+    /// Expunge an MO note, leaving a tombstone.
+    Delete {
+        /// The note id.
+        id: String,
+        /// Why the note is expunged (mandatory).
+        #[arg(long, value_parser = parse_non_blank)]
+        reason: String,
+        /// Refuse the delete unless the stored version is this one.
+        #[arg(long, value_name = "N")]
+        expected_version: Option<u64>,
+    },
+    /// List MO notes, one page at a time.
+    List(ListMo),
+}
+
+/// The filters and paging of `mo list`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListMo {
+    /// Only notes linked to this person record.
+    #[arg(long, value_name = "ID")]
+    pub record: Option<String>,
+    /// Only notes of this category (repeatable).
+    #[arg(long = "category", value_name = "CATEGORY")]
+    pub categories: Vec<MoCategory>,
+    /// At most this many notes.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// The token printed by the previous page.
+    #[arg(long, value_name = "TOKEN")]
+    pub page_token: Option<String>,
+}
+
+/// The fields of an MO note as flags; each flag given replaces that field.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MoFields {
+    /// Read the note from a JSON file in the shape `--json` prints ("-" for standard input);
+    /// flags given beside it override the file.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The kind of crime.
+    #[arg(long)]
+    pub category: Option<MoCategory>,
+    /// The kind of crime in words, required by the node when the category is `other`.
+    #[arg(long, value_name = "TEXT")]
+    pub category_other: Option<String>,
+    /// What the gang does, in a few sentences.
+    #[arg(long, value_name = "TEXT")]
+    pub summary: Option<String>,
+    /// The id of a person record the note concerns (repeatable).
+    #[arg(long = "record", value_name = "ID")]
+    pub records: Vec<String>,
+    /// A weapon used (repeatable).
+    #[arg(long = "weapon", value_name = "WEAPON")]
+    pub weapons: Vec<String>,
+    /// A vehicle used (repeatable).
+    #[arg(long = "mo-vehicle", value_name = "VEHICLE")]
+    pub vehicles: Vec<String>,
+    /// When they strike, e.g. "late night, 01:00-04:00".
+    #[arg(long, value_name = "TEXT")]
+    pub time_of_day: Option<String>,
+    /// What they go after (repeatable).
+    #[arg(long = "target", value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// How they get away (repeatable).
+    #[arg(long = "escape-route", value_name = "ROUTE")]
+    pub escape_routes: Vec<String>,
+    /// A place where they struck (repeatable).
+    #[arg(long = "place", value_name = "PLACE")]
+    pub places: Vec<String>,
+    /// First seen, as YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub first_seen: Option<String>,
+    /// Last seen, as YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub last_seen: Option<String>,
+    /// A linked FIR as "FIR/YEAR@POLICE STATION[:SECTION;SECTION...][:ROLE]" (repeatable).
+    #[arg(long = "case", value_name = "CASE", value_parser = parse_case)]
+    pub cases: Vec<CaseView>,
+    /// Who may receive the note.
+    #[arg(long)]
+    pub handling: Option<Handling>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("setu").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn record_add_flags() -> Result<(), clap::Error> {
+        let cli = parse(&[
+            "record",
+            "add",
+            "--name",
+            "Raju Mahto",
+            "--alias",
+            "Kalua",
+            "--alias",
+            "Raju Bhai",
+            "--status",
+            "in-custody",
+            "--warning",
+            "armed",
+            "--warning",
+            "self-harm-risk",
+            "--handling",
+            "local-only",
+            "--address",
+            "Ward 4, Jharia, Dhanbad, Jharkhand",
+            "--case",
+            "112/2025@Jharia:BNS 309(4):accused",
+            "--json",
+        ])?;
+        assert!(cli.json);
+        let Command::Record(RecordCommand::Add(fields)) = cli.command else {
+            return Err(Cli::command().error(clap::error::ErrorKind::InvalidValue, "wrong command"));
+        };
+        assert_eq!(fields.aliases, vec!["Kalua", "Raju Bhai"]);
+        assert_eq!(fields.status, Some(Status::InCustody));
+        assert_eq!(fields.warnings, vec![Warning::Armed, Warning::SelfHarmRisk]);
+        assert_eq!(fields.handling, Some(Handling::LocalOnly));
+        assert_eq!(fields.addresses[0].district, "Dhanbad");
+        assert_eq!(fields.cases[0].year, 2025);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_enum_words_name_the_flag_and_list_the_values() {
+        let error = match parse(&["record", "add", "--status", "fugitive"]) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        };
+        assert!(error.contains("--status"), "{error}");
+        assert!(error.contains("in-custody"), "{error}");
+    }
+
+    #[test]
+    fn bad_case_is_a_usage_error() {
+        let error = parse(&["record", "add", "--case", "112 Jharia"]);
+        assert!(matches!(error, Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation));
+    }
+
+    #[test]
+    fn delete_requires_a_reason() {
+        assert!(parse(&["record", "delete", "0190"]).is_err());
+        assert!(parse(&["record", "delete", "0190", "--reason", " "]).is_err());
+        assert!(parse(&["mo", "delete", "0190", "--reason", "duplicate entry"]).is_ok());
+    }
+
+    #[test]
+    fn mo_flags() -> Result<(), clap::Error> {
+        let cli = parse(&[
+            "mo",
+            "add",
+            "--category",
+            "atm-robbery",
+            "--summary",
+            "Gas-cutter on kiosks",
+            "--record",
+            "a",
+            "--record",
+            "b",
+            "--mo-vehicle",
+            "white pickup",
+            "--first-seen",
+            "2025-01-10",
+        ])?;
+        let Command::Mo(MoCommand::Add(fields)) = cli.command else {
+            return Err(Cli::command().error(clap::error::ErrorKind::InvalidValue, "wrong command"));
+        };
+        assert_eq!(fields.category, Some(MoCategory::AtmRobbery));
+        assert_eq!(fields.records, vec!["a", "b"]);
+        assert_eq!(fields.vehicles, vec!["white pickup"]);
+        Ok(())
+    }
+
+    #[test]
+    fn photo_get_checks_the_digest() {
+        assert!(parse(&["record", "photo", "get", "0190", "abc", "--out", "x.jpg"]).is_err());
+        let sha = "AB".repeat(32);
+        assert!(parse(&["record", "photo", "get", "0190", &sha, "--out", "x.jpg"]).is_ok());
+    }
+}

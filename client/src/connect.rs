@@ -1,0 +1,115 @@
+//! Opens the mutually authenticated gRPC channel to the district node.
+//!
+//! The certificates are read and checked here, before any network traffic, so that a
+//! misnamed or empty PEM file is reported as such rather than as a mysterious handshake error.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+use crate::config::ClientConfig;
+use crate::error::ClientError;
+
+pub use crate::explain::{code_words, explain_status, status_error, transport_error};
+
+/// How long to wait for the TCP connection and TLS handshake.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long any single call may take, photo transfers included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Connects to the node named in `config`, presenting the officer's certificate.
+///
+/// Note that a node that refuses the certificate usually lets this succeed under TLS 1.3;
+/// the refusal then arrives with the first call, and [`explain_status`] names it.
+pub async fn connect(config: &ClientConfig) -> Result<Channel, ClientError> {
+    let endpoint = endpoint(config)?;
+    endpoint
+        .connect()
+        .await
+        .map_err(|e| transport_error(&config.address, &e))
+}
+
+/// Builds the endpoint (address, timeouts and TLS) without connecting.
+pub fn endpoint(config: &ClientConfig) -> Result<Endpoint, ClientError> {
+    let tls = tls_config(config)?;
+    Endpoint::from_shared(config.address.clone())
+        .map_err(|e| ClientError::Input(format!("config key `address` ({}): {e}", config.address)))?
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .tls_config(tls)
+        .map_err(|e| ClientError::Credential {
+            key: "key",
+            path: config.key.clone(),
+            reason: format!("cannot use this certificate and key: {}", source_text(&e)),
+        })
+}
+
+/// Reads the CA bundle and the officer's identity into a tonic TLS configuration.
+pub fn tls_config(config: &ClientConfig) -> Result<ClientTlsConfig, ClientError> {
+    let ca = read_pem("ca", &config.ca)?;
+    require_certificates("ca", &config.ca, &ca)?;
+    let cert = read_pem("cert", &config.cert)?;
+    require_certificates("cert", &config.cert, &cert)?;
+    let key = read_pem("key", &config.key)?;
+    if let Err(e) = PrivateKeyDer::from_pem_slice(&key) {
+        return Err(ClientError::Credential {
+            key: "key",
+            path: config.key.clone(),
+            reason: format!("no usable private key in PEM: {e}"),
+        });
+    }
+    Ok(ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .identity(Identity::from_pem(cert, key))
+        .domain_name(config.effective_server_name()?))
+}
+
+/// Reads one PEM file named by configuration key `key`.
+fn read_pem(key: &'static str, path: &Path) -> Result<Vec<u8>, ClientError> {
+    std::fs::read(path).map_err(|e| ClientError::Credential {
+        key,
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// Insists that a PEM file holds at least one well-formed certificate.
+fn require_certificates(key: &'static str, path: &Path, pem: &[u8]) -> Result<(), ClientError> {
+    let mut count = 0usize;
+    for item in CertificateDer::pem_slice_iter(pem) {
+        match item {
+            Ok(_) => count += 1,
+            Err(e) => {
+                return Err(ClientError::Credential {
+                    key,
+                    path: path.to_path_buf(),
+                    reason: format!("malformed PEM: {e}"),
+                })
+            }
+        }
+    }
+    if count == 0 {
+        return Err(ClientError::Credential {
+            key,
+            path: path.to_path_buf(),
+            reason: "no certificate found in this PEM file".to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// An error with its sources, joined, for errors that are not about the network.
+fn source_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut current = error.source();
+    while let Some(e) = current {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        current = e.source();
+    }
+    text
+}

@@ -1,0 +1,121 @@
+//! The one error type of the client library, so that every failure reaches the officer as a
+//! single clear sentence and the binary can decide the exit status in one place.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while running a `setu` command.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Neither `--config` nor `SETU_CONFIG` named a configuration file.
+    #[error("no client configuration: pass --config FILE or set SETU_CONFIG")]
+    NoConfig,
+
+    /// The configuration file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    ConfigRead {
+        /// The file that was asked for.
+        path: PathBuf,
+        /// Why reading failed.
+        source: std::io::Error,
+    },
+
+    /// The configuration file was read but its content is not acceptable.
+    #[error("config file {path}: {message}")]
+    ConfigInvalid {
+        /// The file that holds the mistake.
+        path: PathBuf,
+        /// What is wrong, naming the key where one is known.
+        message: String,
+    },
+
+    /// A certificate or key named by the configuration is missing or unusable.
+    #[error("config key `{key}` ({path}): {reason}")]
+    Credential {
+        /// The configuration key that named the file.
+        key: &'static str,
+        /// The resolved path of the file.
+        path: PathBuf,
+        /// Why the file cannot be used.
+        reason: String,
+    },
+
+    /// The node rejected this officer's certificate during the TLS handshake.
+    #[error("the node refused this certificate: {reason}")]
+    CertificateRefused {
+        /// The TLS alert the node sent, in words.
+        reason: String,
+    },
+
+    /// The node presented a certificate this client does not trust.
+    #[error("the node's certificate is not trusted: {reason}")]
+    NodeUntrusted {
+        /// Why the node's certificate failed verification.
+        reason: String,
+    },
+
+    /// Any other TLS failure that is neither side's certificate.
+    #[error("TLS with the node failed: {reason}")]
+    Tls {
+        /// The TLS error in words.
+        reason: String,
+    },
+
+    /// The node could not be reached at all.
+    #[error("could not reach the node at {address}: {reason}")]
+    Unreachable {
+        /// The address from the configuration.
+        address: String,
+        /// Why the connection failed.
+        reason: String,
+    },
+
+    /// The node answered a call with a gRPC error.
+    #[error("{code}: {message}")]
+    Rpc {
+        /// The gRPC status code in lower-case words, e.g. "permission denied".
+        code: String,
+        /// The node's message.
+        message: String,
+    },
+
+    /// A command-line value or input file could not be understood.
+    #[error("{0}")]
+    Input(String),
+
+    /// A local file could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    File {
+        /// What was being done, e.g. "read" or "write".
+        action: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+
+    /// The record does not list the photo that was asked for.
+    #[error("record {record_id} has no photo with sha256 {sha256}")]
+    PhotoNotListed {
+        /// The record that was read.
+        record_id: String,
+        /// The digest that was asked for.
+        sha256: String,
+    },
+
+    /// The bytes received or stored do not hash to the expected SHA-256.
+    #[error("sha256 mismatch: expected {expected}, got {actual}")]
+    ChecksumMismatch {
+        /// The digest that was expected.
+        expected: String,
+        /// The digest of the bytes actually seen.
+        actual: String,
+    },
+
+    /// The node's answer lacked something the contract promises.
+    #[error("unexpected answer from the node: {0}")]
+    Protocol(String),
+
+    /// Encoding the machine-readable output failed.
+    #[error("cannot encode JSON output: {0}")]
+    Json(#[from] serde_json::Error),
+}

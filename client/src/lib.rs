@@ -1,0 +1,52 @@
+//! `setu-client`: the officers' command-line client for Setu, as a library so that the
+//! end-to-end tests can reuse its configuration loading, connection and error explanations.
+//!
+//! The binary `setu` is a thin wrapper around [`run`].
+#![forbid(unsafe_code)]
+
+pub mod apply;
+pub mod cli;
+pub mod config;
+pub mod connect;
+pub mod error;
+pub mod explain;
+pub mod input;
+pub mod mo;
+pub mod output;
+pub mod parse;
+pub mod photos;
+pub mod records;
+pub mod render;
+pub mod view;
+pub mod words;
+
+use std::io::Write;
+
+pub use cli::Cli;
+pub use config::ClientConfig;
+pub use connect::{connect, explain_status};
+pub use error::ClientError;
+
+/// Runs one command and prints its result on standard output.
+pub async fn run(cli: Cli) -> Result<(), ClientError> {
+    let text = execute(&cli).await?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| ClientError::File {
+            action: "write to",
+            path: "standard output".into(),
+            source,
+        })
+}
+
+/// Runs one command and returns what it would print on standard output.
+pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
+    let path = cli.config.as_deref().ok_or(ClientError::NoConfig)?;
+    let config = ClientConfig::load(path)?;
+    match &cli.command {
+        cli::Command::Record(command) => records::run(&config, command, cli.json).await,
+        cli::Command::Mo(command) => mo::run(&config, command, cli.json).await,
+    }
+}

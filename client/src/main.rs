@@ -1,0 +1,33 @@
+//! The `setu` binary: parses the command line, runs it and reports failure on stderr.
+//!
+//! Results go to stdout only; errors go to stderr as `error: ...` with exit status 1, and
+//! usage errors exit with status 2 as clap reports them.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use setu_client::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match start(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Installs the TLS crypto provider, then runs the command on a single-threaded runtime.
+fn start(cli: Cli) -> anyhow::Result<()> {
+    // Only ring is compiled in; installing it explicitly keeps rustls from guessing. A second
+    // installation attempt fails harmlessly, so the result is deliberately ignored.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(setu_client::run(cli))?;
+    Ok(())
+}

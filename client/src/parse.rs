@@ -1,0 +1,182 @@
+//! Parsers for the structured command-line values: `--case`, `--address`, photo digests and
+//! mandatory reasons. They only split the text into fields; the node judges the content.
+
+use crate::view::{AddressView, CaseView};
+use crate::words::CaseRole;
+
+/// The `--case` format, as shown in help and error messages.
+pub const CASE_FORMAT: &str = "FIR/YEAR@POLICE STATION[:SECTION;SECTION...][:ROLE]";
+
+/// Parses `--case "112/2025@Jharia:BNS 309(4);BNS 111:accused"`.
+///
+/// The FIR number is kept whole ("112/2025") and the year is its four digits after the last
+/// `/`. Sections are separated by `;`. The role, when given, is the last `:` part and one of
+/// `suspect`, `accused` or `convicted`; with only two parts, a role word is a role and
+/// anything else is the section list.
+pub fn parse_case(text: &str) -> Result<CaseView, String> {
+    let bad = |why: &str| {
+        format!("{why}; expected {CASE_FORMAT}, e.g. \"112/2025@Jharia:BNS 309(4):accused\"")
+    };
+    let mut parts = text.split(':');
+    let head = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    let (fir, station) = head
+        .split_once('@')
+        .ok_or_else(|| bad("missing '@' between the FIR number and the police station"))?;
+    let fir = fir.trim();
+    let station = station.trim();
+    if fir.is_empty() || station.is_empty() {
+        return Err(bad(
+            "the FIR number and the police station must both be given",
+        ));
+    }
+    let year_text = fir
+        .rsplit_once('/')
+        .map(|(_, year)| year.trim())
+        .ok_or_else(|| bad("the FIR number must end in /YEAR"))?;
+    if year_text.len() != 4 || !year_text.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad("the year after the last '/' must be four digits"));
+    }
+    let year: u32 = year_text
+        .parse()
+        .map_err(|_| bad("the year after the last '/' must be four digits"))?;
+    let (sections, role) = match rest.as_slice() {
+        [] => (None, None),
+        [one] => match parse_role(one) {
+            Some(role) => (None, Some(role)),
+            None => (Some(*one), None),
+        },
+        [sections, role] => {
+            let role = parse_role(role).ok_or_else(|| {
+                bad(&format!(
+                    "unknown role {:?} (allowed: suspect, accused, convicted)",
+                    role.trim()
+                ))
+            })?;
+            (Some(*sections), Some(role))
+        }
+        _ => return Err(bad("too many ':' separated parts")),
+    };
+    Ok(CaseView {
+        fir_number: fir.to_string(),
+        police_station: station.to_string(),
+        year,
+        sections: sections
+            .map(|s| {
+                s.split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        role,
+    })
+}
+
+/// A role word, or `None` when the text is not one.
+fn parse_role(text: &str) -> Option<CaseRole> {
+    let text = text.trim();
+    CaseRole::ALL.iter().copied().find(|r| r.word() == text)
+}
+
+/// Parses `--address "locality, police station, district, state"`; missing trailing parts stay
+/// empty and more than four parts are refused.
+pub fn parse_address(text: &str) -> Result<AddressView, String> {
+    let parts: Vec<String> = text.split(',').map(|p| p.trim().to_string()).collect();
+    if parts.len() > 4 {
+        return Err(format!(
+            "{} comma-separated parts; expected at most 4: \"locality, police station, district, state\"",
+            parts.len()
+        ));
+    }
+    if parts.iter().all(String::is_empty) {
+        return Err("the address is empty".to_string());
+    }
+    let mut parts = parts.into_iter();
+    Ok(AddressView {
+        locality: parts.next().unwrap_or_default(),
+        police_station: parts.next().unwrap_or_default(),
+        district: parts.next().unwrap_or_default(),
+        state: parts.next().unwrap_or_default(),
+    })
+}
+
+/// Parses a photo digest: 64 hex digits, returned in lower case.
+pub fn parse_sha256(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err("expected a SHA-256 digest of 64 hex digits".to_string())
+    }
+}
+
+/// Refuses empty or blank text, for values such as `--reason`.
+pub fn parse_non_blank(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("must not be empty".to_string())
+    } else {
+        Ok(text.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_case() -> Result<(), String> {
+        let case = parse_case("112/2025@Jharia:BNS 309(4); BNS 111:accused")?;
+        assert_eq!(case.fir_number, "112/2025");
+        assert_eq!(case.police_station, "Jharia");
+        assert_eq!(case.year, 2025);
+        assert_eq!(case.sections, vec!["BNS 309(4)", "BNS 111"]);
+        assert_eq!(case.role, Some(CaseRole::Accused));
+        Ok(())
+    }
+
+    #[test]
+    fn case_with_only_sections_or_only_role() -> Result<(), String> {
+        let sections = parse_case("7/2024@Gaya Town:BNS 303")?;
+        assert_eq!(sections.sections, vec!["BNS 303"]);
+        assert_eq!(sections.role, None);
+        let role = parse_case("7/2024@Gaya Town:suspect")?;
+        assert!(role.sections.is_empty());
+        assert_eq!(role.role, Some(CaseRole::Suspect));
+        let bare = parse_case("7/2024@Gaya Town")?;
+        assert_eq!((bare.year, bare.role), (2024, None));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_cases_are_refused() {
+        assert!(parse_case("112/2025 Jharia").is_err());
+        assert!(parse_case("112@Jharia").is_err());
+        assert!(parse_case("112/25@Jharia").is_err());
+        assert!(parse_case("112/2025@").is_err());
+        assert!(parse_case("112/2025@Jharia:BNS 1:boss").is_err());
+        assert!(parse_case("112/2025@Jharia:a:b:c").is_err());
+    }
+
+    #[test]
+    fn addresses_fill_missing_parts_with_empty() -> Result<(), String> {
+        let full = parse_address("Ward 4, Jharia, Dhanbad, Jharkhand")?;
+        assert_eq!(full.state, "Jharkhand");
+        let short = parse_address("Ward 4, Jharia")?;
+        assert_eq!(short.police_station, "Jharia");
+        assert_eq!(short.district, "");
+        let gap = parse_address(", , Gaya, Bihar")?;
+        assert_eq!((gap.locality.as_str(), gap.district.as_str()), ("", "Gaya"));
+        assert!(parse_address("a, b, c, d, e").is_err());
+        assert!(parse_address(" , ").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn digests_are_checked_and_lowered() {
+        assert_eq!(parse_sha256(&"AB".repeat(32)), Ok("ab".repeat(32)));
+        assert!(parse_sha256("abc").is_err());
+        assert!(parse_non_blank("  ").is_err());
+    }
+}

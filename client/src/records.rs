@@ -1,0 +1,190 @@
+//! The `setu record` commands other than photos: add, show, update, delete and list.
+
+use setu_proto::v1 as pb;
+use setu_proto::v1::record_service_client::RecordServiceClient;
+use tonic::transport::Channel;
+
+use crate::cli::{ListRecords, RecordCommand, RecordFields};
+use crate::config::ClientConfig;
+use crate::connect::connect;
+use crate::error::ClientError;
+use crate::input::{read_optional, Overlay};
+use crate::output::{emit, MAX_MESSAGE_BYTES};
+use crate::render::{record_card, record_table};
+use crate::view::{edited_record, RecordListView, RecordView, TombstoneView};
+
+/// Runs one record command and returns what it prints on stdout.
+pub async fn run(
+    config: &ClientConfig,
+    command: &RecordCommand,
+    json: bool,
+) -> Result<String, ClientError> {
+    match command {
+        RecordCommand::Add(fields) => add(config, fields, json).await,
+        RecordCommand::Show { id } => {
+            let record = get(&mut client(config).await?, id).await?;
+            emit(json, &record, record_card)
+        }
+        RecordCommand::Update {
+            id,
+            fields,
+            expected_version,
+        } => update(config, id, fields, *expected_version, json).await,
+        RecordCommand::Delete {
+            id,
+            reason,
+            expected_version,
+        } => delete(config, id, reason, *expected_version, json).await,
+        RecordCommand::List(filters) => list(config, filters, json).await,
+        RecordCommand::Photo(command) => crate::photos::run(config, command, json).await,
+    }
+}
+
+/// A record service client on a fresh connection.
+async fn client(config: &ClientConfig) -> Result<RecordServiceClient<Channel>, ClientError> {
+    Ok(client_on(connect(config).await?))
+}
+
+/// A record service client on an existing connection.
+pub fn client_on(channel: Channel) -> RecordServiceClient<Channel> {
+    RecordServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+/// Reads one record.
+pub async fn get(
+    client: &mut RecordServiceClient<Channel>,
+    id: &str,
+) -> Result<RecordView, ClientError> {
+    Ok(RecordView::from(get_proto(client, id).await?))
+}
+
+/// Reads one record as the node sent it.
+async fn get_proto(
+    client: &mut RecordServiceClient<Channel>,
+    id: &str,
+) -> Result<pb::PersonRecord, ClientError> {
+    Ok(client
+        .get(pb::GetRecordRequest { id: id.to_string() })
+        .await?
+        .into_inner())
+}
+
+/// `record add`: builds the record from `--file` and flags and creates it.
+async fn add(
+    config: &ClientConfig,
+    fields: &RecordFields,
+    json: bool,
+) -> Result<String, ClientError> {
+    let overlay = read_optional(fields.file.as_deref())?;
+    let mut record = match &overlay {
+        Some(overlay) => overlay.apply(&RecordView::default())?,
+        None => RecordView::default(),
+    };
+    fields.apply(&mut record);
+    let created = client(config)
+        .await?
+        .create(pb::CreateRecordRequest {
+            record: Some(record.to_proto()),
+        })
+        .await?
+        .into_inner();
+    let created = RecordView::from(created);
+    emit(json, &created, |r| format!("created record {}\n", r.id))
+}
+
+/// `record update`: reads the stored record, replaces the given fields and writes it back.
+async fn update(
+    config: &ClientConfig,
+    id: &str,
+    fields: &RecordFields,
+    expected_version: Option<u64>,
+    json: bool,
+) -> Result<String, ClientError> {
+    let overlay = read_optional(fields.file.as_deref())?;
+    if overlay.is_none() && !fields.has_flags() {
+        return Err(ClientError::Input(
+            "nothing to update: give --file or at least one field flag".to_string(),
+        ));
+    }
+    check_file_id(overlay.as_ref(), id, "record")?;
+    let mut client = client(config).await?;
+    let stored = get_proto(&mut client, id).await?;
+    let stored_view = RecordView::from(stored.clone());
+    let expected_version = expected_version
+        .or_else(|| overlay.as_ref().and_then(|o| o.positive("version")))
+        .unwrap_or(stored.version);
+    let mut record = match &overlay {
+        Some(overlay) => overlay.apply(&stored_view)?,
+        None => stored_view.clone(),
+    };
+    fields.apply(&mut record);
+    record.id = id.to_string();
+    let updated = client
+        .update(pb::UpdateRecordRequest {
+            record: Some(edited_record(&stored, &stored_view, &record)),
+            expected_version,
+        })
+        .await?
+        .into_inner();
+    let updated = RecordView::from(updated);
+    emit(json, &updated, |r| {
+        format!("updated record {} (version {})\n", r.id, r.version)
+    })
+}
+
+/// Refuses a `--file` saved from a different record or note than the one named.
+pub fn check_file_id(overlay: Option<&Overlay>, id: &str, what: &str) -> Result<(), ClientError> {
+    match overlay.and_then(|o| o.string("id")) {
+        Some(file_id) if file_id != id => Err(ClientError::Input(format!(
+            "the file is for {what} {file_id}, not {id}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `record delete`: expunges the record and prints the tombstone.
+async fn delete(
+    config: &ClientConfig,
+    id: &str,
+    reason: &str,
+    expected_version: Option<u64>,
+    json: bool,
+) -> Result<String, ClientError> {
+    let response = client(config)
+        .await?
+        .delete(pb::DeleteRecordRequest {
+            id: id.to_string(),
+            reason: reason.to_string(),
+            expected_version: expected_version.unwrap_or(0),
+        })
+        .await?
+        .into_inner();
+    let tombstone = response
+        .tombstone
+        .map(TombstoneView::from)
+        .ok_or_else(|| ClientError::Protocol("the delete returned no tombstone".to_string()))?;
+    emit(json, &tombstone, |t| format!("deleted record {}\n", t.id))
+}
+
+/// `record list`: one page of records.
+async fn list(
+    config: &ClientConfig,
+    filters: &ListRecords,
+    json: bool,
+) -> Result<String, ClientError> {
+    let response = client(config)
+        .await?
+        .list(pb::ListRecordsRequest {
+            statuses: filters.statuses.iter().map(|s| s.to_proto()).collect(),
+            origins: filters.origins.clone(),
+            page_size: filters.limit.unwrap_or(0),
+            page_token: filters.page_token.clone().unwrap_or_default(),
+        })
+        .await?
+        .into_inner();
+    let page = RecordListView {
+        records: response.records.into_iter().map(RecordView::from).collect(),
+        next_page_token: response.next_page_token,
+    };
+    emit(json, &page, record_table)
+}

@@ -1,0 +1,197 @@
+//! Human-readable output: cards for single records and notes, tables for lists.
+//!
+//! Text from the node is shown as received except for control characters, which are escaped
+//! so that a record from any district cannot drive the officer's terminal.
+
+mod mo;
+mod record;
+
+pub use mo::{mo_card, mo_table};
+pub use record::{record_card, record_table};
+
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+use crate::view::{AddressView, CaseView};
+
+/// Formats Unix milliseconds as UTC `YYYY-MM-DD HH:MM`; 0 means unset and prints as "-".
+pub fn format_ms(ms: i64) -> String {
+    if ms == 0 {
+        return "-".to_string();
+    }
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .map_or_else(|| format!("{ms} ms"), |t| format!("{t} UTC"))
+}
+
+/// Escapes control characters (terminal escape sequences among them) in text for display.
+pub fn clean(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// An address on one line, skipping empty parts.
+pub fn address_line(address: &AddressView) -> String {
+    [
+        &address.locality,
+        &address.police_station,
+        &address.district,
+        &address.state,
+    ]
+    .iter()
+    .map(|p| p.trim())
+    .filter(|p| !p.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// A case on one line, e.g. `FIR 112/2025 @ Jharia: BNS 309(4); BNS 111 (accused)`.
+pub fn case_line(case: &CaseView) -> String {
+    let mut line = format!("FIR {}", case.fir_number);
+    if case.year != 0 && !case.fir_number.ends_with(&case.year.to_string()) {
+        line.push_str(&format!(" of {}", case.year));
+    }
+    line.push_str(&format!(" @ {}", case.police_station));
+    if !case.sections.is_empty() {
+        line.push_str(&format!(": {}", case.sections.join("; ")));
+    }
+    if let Some(role) = case.role {
+        line.push_str(&format!(" ({role})"));
+    }
+    line
+}
+
+/// A timestamp and its author, e.g. "2025-10-09 08:53 UTC by JH-1234 (jh-dhanbad)".
+pub fn by_line(ms: i64, who: &str) -> String {
+    if who.is_empty() {
+        format_ms(ms)
+    } else {
+        format!("{} by {}", format_ms(ms), who)
+    }
+}
+
+/// A labelled card: one field per line, lists continued under their label.
+#[derive(Debug, Default)]
+pub struct Card {
+    /// Label and value of each line; an empty label continues the previous field.
+    lines: Vec<(String, String)>,
+}
+
+impl Card {
+    /// Adds a field, even when its value is empty.
+    pub fn always(&mut self, label: &str, value: impl AsRef<str>) {
+        let value = value.as_ref();
+        let shown = if value.is_empty() { "-" } else { value };
+        self.lines.push((label.to_string(), clean(shown)));
+    }
+
+    /// Adds a field only when its value is not empty.
+    pub fn field(&mut self, label: &str, value: impl AsRef<str>) {
+        if !value.as_ref().is_empty() {
+            self.always(label, value);
+        }
+    }
+
+    /// Adds a list, one item per line, only when it has items.
+    pub fn list<I, S>(&mut self, label: &str, items: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for (i, item) in items.into_iter().enumerate() {
+            let label = if i == 0 { label } else { "" };
+            self.lines.push((label.to_string(), clean(item.as_ref())));
+        }
+    }
+
+    /// The card as text, labels padded into one column.
+    pub fn render(&self) -> String {
+        let width = self
+            .lines
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut out = String::new();
+        for (label, value) in &self.lines {
+            let pad = width - label.chars().count();
+            out.push_str(label);
+            out.push_str(&" ".repeat(pad + 2));
+            out.push_str(value);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// A plain table with a header row; columns are as wide as their widest cell.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    let header_row: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header_row).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            let width = widths.get(i).copied().unwrap_or(0);
+            line.push_str(cell);
+            line.push_str(&" ".repeat(width.saturating_sub(cell.chars().count()) + 2));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Shortens text to `max` characters for a table cell, marking the cut with "…".
+pub fn shorten(text: &str, max: usize) -> String {
+    let text = clean(text);
+    if text.chars().count() <= max {
+        return text;
+    }
+    let mut short: String = text.chars().take(max.saturating_sub(1)).collect();
+    short.push('…');
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_print_as_utc_minutes() {
+        assert_eq!(format_ms(0), "-");
+        assert_eq!(format_ms(1_760_000_000_000), "2025-10-09 08:53 UTC");
+        assert_eq!(format_ms(i64::MAX), format!("{} ms", i64::MAX));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(clean("Raju\u{1b}[31m"), "Raju\\u{1b}[31m");
+        assert_eq!(clean("राजू"), "राजू");
+    }
+
+    #[test]
+    fn tables_align_columns() {
+        let text = table(&["ID", "NAME"], &[vec!["1".into(), "Raju".into()]]);
+        assert_eq!(text, "ID  NAME\n1   Raju\n");
+    }
+}

@@ -1,0 +1,13 @@
+//! The JSON shapes of Setu's messages: what `--json` prints and what `--file` reads.
+//!
+//! The generated protobuf types carry numbers for enums and no serde support; these views use
+//! the lower-case words of [`crate::words`] and integer milliseconds for timestamps, and
+//! convert losslessly to and from the protobuf messages for every known enum value.
+
+mod common;
+mod mo;
+mod record;
+
+pub use common::{AddressView, CaseView, PhotoView, TombstoneView};
+pub use mo::{edited_note, MethodView, MoListView, MoView};
+pub use record::{edited_record, PhotoUploadView, RecordListView, RecordView};

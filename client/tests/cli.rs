@@ -1,0 +1,486 @@
+//! Drives the `setu` commands against an in-memory fake node behind real mutual TLS, and
+//! checks that TLS failures come out as the plain sentences officers are promised.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use common::{fake, pki::Ca, write_config};
+use serde_json::Value;
+use setu_client::{execute, Cli, ClientError};
+
+type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// Installs the one crypto provider compiled in; repeated calls are harmless.
+fn provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A fake node with a client config that it accepts.
+struct Setup {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    ca: Ca,
+    address: String,
+}
+
+async fn setup() -> Res<Setup> {
+    provider();
+    let ca = Ca::new("Setu Test CA")?;
+    let node = ca.leaf(&["127.0.0.1"], false)?;
+    let officer = ca.leaf(&["officer.jh-dhanbad.example"], false)?;
+    let address = fake::start(&node, &ca.pem.cert).await?;
+    let dir = tempfile::tempdir()?;
+    let config = write_config(
+        dir.path(),
+        &address,
+        &ca.pem.cert,
+        &officer.cert,
+        &officer.key,
+        None,
+    )?;
+    Ok(Setup {
+        _dir: dir,
+        config,
+        ca,
+        address,
+    })
+}
+
+/// Runs `setu --config CONFIG ARGS...` in-process; usage and command errors become strings.
+async fn setu(config: &Path, args: &[&str]) -> Result<String, String> {
+    let mut argv = vec![
+        "setu".to_string(),
+        "--config".to_string(),
+        config.display().to_string(),
+    ];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    execute(&cli).await.map_err(|e: ClientError| e.to_string())
+}
+
+async fn setu_json(config: &Path, args: &[&str]) -> Res<Value> {
+    let mut args = args.to_vec();
+    args.push("--json");
+    let text = setu(config, &args).await?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+#[tokio::test]
+async fn record_lifecycle() -> Res {
+    let s = setup().await?;
+    let created = setu_json(
+        &s.config,
+        &[
+            "record",
+            "add",
+            "--name",
+            "Raju Mahto",
+            "--father-name",
+            "Shankar Mahto",
+            "--status",
+            "wanted",
+            "--warning",
+            "armed",
+            "--handling",
+            "federation",
+            "--address",
+            "Ward 4, Jharia, Dhanbad, Jharkhand",
+            "--case",
+            "112/2025@Jharia:BNS 309(4):accused",
+            "--reward",
+            "25000",
+        ],
+    )
+    .await?;
+    let id = created["id"].as_str().ok_or("no id")?.to_string();
+    assert_eq!(created["status"], "wanted");
+    assert_eq!(created["cases"][0]["role"], "accused");
+    assert_eq!(created["addresses"][0]["district"], "Dhanbad");
+
+    let card = setu(&s.config, &["record", "show", &id]).await?;
+    assert!(card.contains("Raju Mahto"), "{card}");
+    eprintln!("CARD\n{card}");
+    assert!(
+        card.contains("FIR 112/2025 @ Jharia: BNS 309(4) (accused)"),
+        "{card}"
+    );
+    assert!(
+        card.contains("2025-10-09 08:53 UTC by JH-1234 (jh-dhanbad)"),
+        "{card}"
+    );
+
+    let updated = setu(
+        &s.config,
+        &["record", "update", &id, "--status", "arrested"],
+    )
+    .await?;
+    assert_eq!(updated, format!("updated record {id} (version 2)\n"));
+    let stale = setu(
+        &s.config,
+        &[
+            "record",
+            "update",
+            &id,
+            "--reward",
+            "0",
+            "--expected-version",
+            "1",
+        ],
+    )
+    .await;
+    assert!(
+        matches!(&stale, Err(e) if e.starts_with("aborted: record")),
+        "{stale:?}"
+    );
+    let nothing = setu(&s.config, &["record", "update", &id]).await;
+    assert!(
+        matches!(&nothing, Err(e) if e.contains("nothing to update")),
+        "{nothing:?}"
+    );
+
+    let shown = setu_json(&s.config, &["record", "show", &id]).await?;
+    assert_eq!(shown["status"], "arrested");
+    assert_eq!(shown["warnings"][0], "armed");
+
+    let table = setu(&s.config, &["record", "list", "--status", "arrested"]).await?;
+    assert!(table.starts_with("ID "), "{table}");
+    eprintln!("TABLE\n{table}");
+    assert!(table.contains(&id), "{table}");
+    let none = setu(&s.config, &["record", "list", "--status", "convicted"]).await?;
+    assert_eq!(none, "no records\n");
+
+    let missing = setu(&s.config, &["record", "show", "no-such-id"]).await;
+    assert_eq!(
+        missing,
+        Err("not found: record no-such-id does not exist".to_string())
+    );
+
+    let deleted = setu_json(
+        &s.config,
+        &["record", "delete", &id, "--reason", "duplicate entry"],
+    )
+    .await?;
+    assert_eq!(deleted["reason"], "duplicate entry");
+    Ok(())
+}
+
+#[tokio::test]
+async fn record_from_file_with_flag_overrides() -> Res {
+    let s = setup().await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("rec.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "Sunil Yadav", "aliases": ["Chhotu"], "status": "absconding", "gender": "male"}"#,
+    )?;
+    let path = file.display().to_string();
+    let created = setu_json(
+        &s.config,
+        &["record", "add", "--file", &path, "--status", "wanted"],
+    )
+    .await?;
+    assert_eq!(created["name"], "Sunil Yadav");
+    assert_eq!(created["aliases"][0], "Chhotu");
+    assert_eq!(created["status"], "wanted");
+    let id = created["id"].as_str().ok_or("no id")?.to_string();
+
+    // A file saved from `show --json` carries its id and version into an update.
+    let mut saved = setu_json(&s.config, &["record", "show", &id]).await?;
+    saved["father_name"] = Value::from("Ramesh Yadav");
+    std::fs::write(&file, serde_json::to_string(&saved)?)?;
+    let updated = setu_json(&s.config, &["record", "update", &id, "--file", &path]).await?;
+    assert_eq!(updated["father_name"], "Ramesh Yadav");
+    assert_eq!(updated["version"], 2);
+    let other = setu(
+        &s.config,
+        &["record", "update", "another-id", "--file", &path],
+    )
+    .await;
+    assert!(
+        matches!(&other, Err(e) if e.contains("the file is for record")),
+        "{other:?}"
+    );
+
+    std::fs::write(&file, r#"{"nmae": "Sunil"}"#)?;
+    let typo = setu(&s.config, &["record", "add", "--file", &path]).await;
+    assert!(
+        matches!(&typo, Err(e) if e.contains("rec.json") && e.contains("nmae")),
+        "{typo:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn photos_round_trip_and_are_verified() -> Res {
+    let s = setup().await?;
+    let created = setu_json(&s.config, &["record", "add", "--name", "Raju Mahto"]).await?;
+    let id = created["id"].as_str().ok_or("no id")?.to_string();
+    let dir = tempfile::tempdir()?;
+    let photo: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+    let file = dir.path().join("raju.jpg");
+    std::fs::write(&file, &photo)?;
+    let sha = setu(
+        &s.config,
+        &["record", "photo", "add", &id, &file.display().to_string()],
+    )
+    .await?;
+    let sha = sha.trim().to_string();
+    assert_eq!(sha.len(), 64);
+
+    let out = dir.path().join("copy.jpg");
+    let saved = setu(
+        &s.config,
+        &[
+            "record",
+            "photo",
+            "get",
+            &id,
+            &sha,
+            "--out",
+            &out.display().to_string(),
+        ],
+    )
+    .await?;
+    assert!(saved.contains("600000 bytes"), "{saved}");
+    assert_eq!(std::fs::read(&out)?, photo);
+
+    let unlisted = "0".repeat(64);
+    let refused = setu(
+        &s.config,
+        &["record", "photo", "get", &id, &unlisted, "--out", "x.jpg"],
+    )
+    .await;
+    assert!(
+        matches!(&refused, Err(e) if e.contains("has no photo with sha256")),
+        "{refused:?}"
+    );
+
+    let card = setu(&s.config, &["record", "show", &id]).await?;
+    assert!(
+        card.contains(&format!("{sha}  image/jpeg  600000 bytes")),
+        "{card}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn mo_lifecycle() -> Res {
+    let s = setup().await?;
+    let created = setu_json(
+        &s.config,
+        &[
+            "mo",
+            "add",
+            "--category",
+            "atm-robbery",
+            "--summary",
+            "Gas-cutter used on highway kiosks",
+            "--record",
+            "rec-1",
+            "--weapon",
+            "country-made pistol",
+            "--mo-vehicle",
+            "white pickup",
+            "--time-of-day",
+            "late night, 01:00-04:00",
+            "--first-seen",
+            "2025-01-10",
+        ],
+    )
+    .await?;
+    let id = created["id"].as_str().ok_or("no id")?.to_string();
+    assert_eq!(created["method"]["vehicles"][0], "white pickup");
+    let card = setu(&s.config, &["mo", "show", &id]).await?;
+    assert!(card.contains("atm-robbery"), "{card}");
+    let updated = setu(
+        &s.config,
+        &["mo", "update", &id, "--last-seen", "2025-06-02"],
+    )
+    .await?;
+    assert!(updated.starts_with("updated MO note"), "{updated}");
+    let page = setu_json(
+        &s.config,
+        &[
+            "mo",
+            "list",
+            "--record",
+            "rec-1",
+            "--category",
+            "atm-robbery",
+        ],
+    )
+    .await?;
+    assert_eq!(page["notes"][0]["last_seen"], "2025-06-02");
+    let deleted = setu(
+        &s.config,
+        &["mo", "delete", &id, "--reason", "merged into another note"],
+    )
+    .await?;
+    assert_eq!(deleted, format!("deleted MO note {id}\n"));
+    Ok(())
+}
+
+/// Runs `record list` with a config made from the given PEMs and returns the error text.
+async fn failure(
+    address: &str,
+    ca: &str,
+    cert: &str,
+    key: &str,
+    name: Option<&str>,
+) -> Res<String> {
+    let dir = tempfile::tempdir()?;
+    let config = write_config(dir.path(), address, ca, cert, key, name)?;
+    match setu(&config, &["record", "list"]).await {
+        Ok(out) => Err(format!("expected a failure, got {out}").into()),
+        Err(e) => Ok(e),
+    }
+}
+
+#[tokio::test]
+async fn tls_failures_are_explained() -> Res {
+    let s = setup().await?;
+    // A successful call first, so a rejection below cannot come from a dead server.
+    setu(&s.config, &["record", "list"]).await?;
+
+    let stranger = Ca::new("Unknown CA")?;
+    let outsider = stranger.leaf(&["officer.br-gaya.example"], false)?;
+    let e = failure(
+        &s.address,
+        &s.ca.pem.cert,
+        &outsider.cert,
+        &outsider.key,
+        None,
+    )
+    .await?;
+    assert_eq!(e, "the node refused this certificate: unknown CA");
+
+    let expired = s.ca.leaf(&["officer.jh-dhanbad.example"], true)?;
+    let e = failure(
+        &s.address,
+        &s.ca.pem.cert,
+        &expired.cert,
+        &expired.key,
+        None,
+    )
+    .await?;
+    assert_eq!(e, "the node refused this certificate: certificate expired");
+
+    let officer = s.ca.leaf(&["officer.jh-dhanbad.example"], false)?;
+    let e = failure(
+        &s.address,
+        &stranger.pem.cert,
+        &officer.cert,
+        &officer.key,
+        None,
+    )
+    .await?;
+    assert!(
+        e.starts_with("the node's certificate is not trusted: unknown issuer"),
+        "{e}"
+    );
+
+    let e = failure(
+        &s.address,
+        &s.ca.pem.cert,
+        &officer.cert,
+        &officer.key,
+        Some("node.br-gaya.example"),
+    )
+    .await?;
+    assert!(
+        e.starts_with("the node's certificate is not trusted: certificate not valid for name"),
+        "{e}"
+    );
+
+    let bundle = format!("{}{}", stranger.pem.cert, s.ca.pem.cert);
+    let dir = tempfile::tempdir()?;
+    let config = write_config(
+        dir.path(),
+        &s.address,
+        &bundle,
+        &officer.cert,
+        &officer.key,
+        None,
+    )?;
+    setu(&config, &["record", "list"]).await?;
+
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.local_addr()?
+    };
+    let address = format!("https://{closed}");
+    let e = failure(&address, &s.ca.pem.cert, &officer.cert, &officer.key, None).await?;
+    assert_eq!(
+        e,
+        format!("could not reach the node at {address}: connection refused")
+    );
+
+    let e = failure(&s.address, "not a pem", &officer.cert, &officer.key, None).await?;
+    assert!(e.starts_with("config key `ca`"), "{e}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn missing_client_certificate_is_explained() -> Res {
+    use setu_proto::v1::record_service_client::RecordServiceClient;
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+
+    let s = setup().await?;
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(&s.ca.pem.cert))
+        .domain_name("127.0.0.1");
+    let channel = Endpoint::from_shared(s.address.clone())?
+        .tls_config(tls)?
+        .connect()
+        .await?;
+    let status = match RecordServiceClient::new(channel)
+        .get(setu_proto::v1::GetRecordRequest { id: "x".into() })
+        .await
+    {
+        Ok(_) => return Err("a call without a certificate succeeded".into()),
+        Err(status) => status,
+    };
+    assert_eq!(
+        setu_client::explain_status(&status),
+        "the node refused this certificate: certificate required"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_binary_keeps_results_and_errors_apart() -> Res {
+    let s = setup().await?;
+    let bin = env!("CARGO_BIN_EXE_setu");
+    let config = s.config.display().to_string();
+
+    let ok = tokio::process::Command::new(bin)
+        .args(["--config", &config, "record", "add", "--name", "Raju Mahto"])
+        .output()
+        .await?;
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8(ok.stdout)?.starts_with("created record "));
+    assert!(ok.stderr.is_empty());
+
+    let usage = tokio::process::Command::new(bin)
+        .args(["--config", &config, "record", "add", "--status", "fugitive"])
+        .output()
+        .await?;
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(usage.stdout.is_empty());
+    assert!(String::from_utf8(usage.stderr)?.contains("--status"));
+
+    let missing = tokio::process::Command::new(bin)
+        .env("SETU_CONFIG", &config)
+        .args(["record", "show", "no-such-id"])
+        .output()
+        .await?;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(missing.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8(missing.stderr)?,
+        "error: not found: record no-such-id does not exist\n"
+    );
+    Ok(())
+}

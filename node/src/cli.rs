@@ -1,0 +1,196 @@
+//! The `setu-node` command line: `serve`, `demo` and the `pki` commands. `main.rs` only
+//! parses arguments and maps the result to an exit code.
+
+use crate::config::{ConfigError, NodeConfig};
+use crate::identity::Role;
+use crate::pki::{self, PkiError};
+use crate::server::{self, ServeError};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Exit code for a bad configuration (EX_USAGE from sysexits).
+pub const EXIT_CONFIG: u8 = 64;
+
+/// The Setu district node.
+#[derive(Debug, Parser)]
+#[command(name = "setu-node", version, about = "Setu district node: records, MO notes and photos shared across the border over mutual TLS")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What `setu-node` can do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve a district: `serve --config node.toml` (without --config: a single dev node in ./setu-data).
+    Serve {
+        /// The node's TOML config; `SETU_*` environment variables override its keys.
+        #[arg(long, env = "SETU_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Start a two-district demo federation (Dhanbad and Asansol-Durgapur) on loopback.
+    Demo {
+        /// Where the demo keeps its PKI, configs and data; reused when it exists.
+        #[arg(long, default_value = "setu-demo")]
+        dir: PathBuf,
+        /// Port of the Dhanbad node; Asansol-Durgapur listens on the next one. 0 picks free ports.
+        #[arg(long, default_value_t = 7401)]
+        base_port: u16,
+    },
+    /// Certificate authority and certificates.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+}
+
+/// The `pki` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PkiCommand {
+    /// Create a CA (one per state, or per federation) in DIR: ca.pem and ca.key (mode 0600).
+    InitCa {
+        #[arg(long)]
+        out: PathBuf,
+        /// The CA's name, e.g. "Jharkhand Police".
+        #[arg(long)]
+        name: String,
+    },
+    /// Issue a node certificate naming the district and the hosts it is reached at.
+    Node {
+        /// The CA's folder (ca.pem, ca.key).
+        #[arg(long)]
+        ca: PathBuf,
+        /// District id, e.g. jh-dhanbad.
+        #[arg(long)]
+        district: String,
+        /// A DNS name or IP address of the node (repeatable).
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
+        /// Output folder: node.pem, node.key, ca.pem.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Issue an officer's client certificate carrying district, badge, name and role.
+    Officer {
+        #[arg(long)]
+        ca: PathBuf,
+        #[arg(long)]
+        district: String,
+        /// Badge number, e.g. JH-1234.
+        #[arg(long)]
+        badge: String,
+        /// The officer's name as it should appear in audit trails.
+        #[arg(long)]
+        name: String,
+        /// officer, liaison or admin.
+        #[arg(long, default_value = "officer")]
+        role: Role,
+        /// Output folder: officer.pem, officer.key, ca.pem.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Failures of the node's commands.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error("{0}")]
+    Demo(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) | CliError::Serve(ServeError::Config(_)) => EXIT_CONFIG,
+            _ => 1,
+        }
+    }
+}
+
+/// Runs a parsed command to completion.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve { config: Some(path) } => {
+            let config = NodeConfig::load(&path)?;
+            serve_until_signal(config).await
+        }
+        Command::Serve { config: None } => {
+            let config = crate::demo::dev_setup(&PathBuf::from("setu-data"))?;
+            serve_until_signal(config).await
+        }
+        Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
+        Command::Pki { command } => pki_command(command),
+    }
+}
+
+fn pki_command(command: PkiCommand) -> Result<(), CliError> {
+    match command {
+        PkiCommand::InitCa { out, name } => {
+            pki::init_ca_dir(&out, &name)?;
+            println!("created CA '{name}' in {} (keep ca.key offline and safe)", out.display());
+        }
+        PkiCommand::Node { ca, district, hosts, out } => {
+            pki::issue_node_to_dir(&ca, &district, &hosts, &out)?;
+            println!("issued node certificate for {district} in {}", out.display());
+        }
+        PkiCommand::Officer { ca, district, badge, name, role, out } => {
+            pki::issue_officer_to_dir(&ca, &district, &badge, &name, role, &out)?;
+            println!("issued {role} certificate for {badge} ({district}) in {}", out.display());
+        }
+    }
+    Ok(())
+}
+
+/// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn serve_until_signal(config: NodeConfig) -> Result<(), CliError> {
+    let node = server::start(config).await?;
+    println!("setu-node {} listening on {}", node.district(), node.addr());
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing calls in flight and flushing");
+    node.shutdown().await?;
+    Ok(())
+}
+
+/// Sets up logging: `SETU_LOG` (or `RUST_LOG`) as an env-filter, `info` by default.
+pub fn init_logging() {
+    let filter = std::env::var("SETU_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}

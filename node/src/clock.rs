@@ -1,0 +1,21 @@
+//! Wall-clock time in the one unit Setu stores (Unix milliseconds), so that every module
+//! reads the time the same way.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds in one (non-leap) year, the default review period of a record.
+pub const YEAR_MS: i64 = 365 * 24 * 60 * 60 * 1000;
+
+/// The current time in Unix milliseconds. A clock set before 1970 reads as 0.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The current calendar year (UTC).
+pub fn current_year() -> u32 {
+    let year = time::OffsetDateTime::now_utc().year();
+    u32::try_from(year).unwrap_or(0)
+}

@@ -1,0 +1,303 @@
+//! `setu-node demo` and the dev node of a bare `setu-node serve`: throwaway PKIs, configs
+//! and fictional sample data, so that Setu can be tried with one command. Nothing here is
+//! a production setup, and the output says so.
+
+use crate::cli::{shutdown_signal, CliError};
+use crate::config::NodeConfig;
+use crate::identity::Role;
+use crate::pki::{self, Ca, Validity};
+use crate::server::{self, RunningNode};
+use setu_proto::v1::mo_service_client::MoServiceClient;
+use setu_proto::v1::record_service_client::RecordServiceClient;
+use setu_proto::v1::{CreateMoNoteRequest, CreateRecordRequest, ListRecordsRequest};
+use std::path::{Path, PathBuf};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+/// One district of the demo.
+struct DemoDistrict {
+    /// District id.
+    id: &'static str,
+    /// Short name used in file names.
+    short: &'static str,
+    /// The state CA's folder name and display name.
+    ca_dir: &'static str,
+    ca_name: &'static str,
+    /// Badge prefix.
+    badge: &'static str,
+    /// Seed for its sample data.
+    seed: u64,
+}
+
+const DISTRICTS: [DemoDistrict; 2] = [
+    DemoDistrict {
+        id: "jh-dhanbad",
+        short: "dhanbad",
+        ca_dir: "jharkhand-ca",
+        ca_name: "Jharkhand Police (demo CA)",
+        badge: "JH",
+        seed: 7401,
+    },
+    DemoDistrict {
+        id: "wb-asansol-durgapur",
+        short: "asansol",
+        ca_dir: "west-bengal-ca",
+        ca_name: "West Bengal Police (demo CA)",
+        badge: "WB",
+        seed: 7402,
+    },
+];
+
+/// Fictional officers of each demo district: (file role, badge number, name, role).
+const OFFICERS: [(&str, &str, &str, Role); 3] = [
+    ("officer", "1101", "Demo Officer", Role::Officer),
+    ("liaison", "2202", "Demo Liaison", Role::Liaison),
+    ("admin", "3303", "Demo Admin", Role::Admin),
+];
+
+const SAMPLE_RECORDS: usize = 30;
+const SAMPLE_NOTES: usize = 8;
+
+fn demo_err(context: &str, e: impl std::fmt::Display) -> CliError {
+    CliError::Demo(format!("{context}: {e}"))
+}
+
+/// Loads the CA in `dir`, or creates it when it does not exist yet.
+fn ensure_ca(dir: &Path, name: &str) -> Result<Ca, CliError> {
+    if dir.join(pki::CA_KEY_FILE).exists() {
+        Ok(Ca::load(dir)?)
+    } else {
+        let ca = Ca::generate(name)?;
+        ca.save(dir)?;
+        Ok(ca)
+    }
+}
+
+/// Issues `dir/<stem>.pem` and `.key` unless they exist.
+fn ensure_issued(
+    dir: &Path,
+    stem: &str,
+    issue: impl FnOnce() -> Result<pki::IssuedCert, pki::PkiError>,
+) -> Result<(), CliError> {
+    if dir.join(format!("{stem}.pem")).exists() && dir.join(format!("{stem}.key")).exists() {
+        return Ok(());
+    }
+    let issued = issue()?;
+    pki::write_issued(dir, stem, &issued)?;
+    Ok(())
+}
+
+fn loopback_hosts() -> Vec<String> {
+    vec!["127.0.0.1".to_string(), "localhost".to_string()]
+}
+
+/// Writes a client config file for one officer.
+fn write_client_config(
+    path: &Path,
+    address: &str,
+    ca: &Path,
+    cert: &Path,
+    key: &Path,
+) -> Result<(), CliError> {
+    let text = format!(
+        "# Setu client config written by `setu-node demo`.\n\
+         # Address of the district node.\naddress = \"{address}\"\n\
+         # CA that vouches for the node.\nca = \"{}\"\n\
+         # This officer's certificate and private key.\ncert = \"{}\"\nkey = \"{}\"\n",
+        ca.display(),
+        cert.display(),
+        key.display()
+    );
+    std::fs::write(path, text).map_err(|e| demo_err(&format!("writing {}", path.display()), e))
+}
+
+/// Writes a node config file and returns it loaded (so the demo goes through the same
+/// loading and validation as a real district).
+fn write_node_config(
+    dir: &Path,
+    district: &str,
+    port: u16,
+    trusted: &[PathBuf],
+) -> Result<NodeConfig, CliError> {
+    let mut config = NodeConfig::new(
+        district,
+        PathBuf::from("data"),
+        PathBuf::from("node.pem"),
+        PathBuf::from("node.key"),
+        trusted.to_vec(),
+    );
+    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let path = dir.join("node.toml");
+    let text = format!(
+        "# Node config written by `setu-node demo`; see README.md for every key.\n{}",
+        config.to_toml()?
+    );
+    std::fs::write(&path, text).map_err(|e| demo_err(&format!("writing {}", path.display()), e))?;
+    Ok(NodeConfig::load(&path)?)
+}
+
+/// A gRPC channel to `node` authenticated as the officer in `cert`/`key`.
+async fn channel(node: &RunningNode, ca: &Path, cert: &Path, key: &Path) -> Result<Channel, CliError> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| demo_err(&format!("reading {}", p.display()), e));
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(read(ca)?))
+        .identity(Identity::from_pem(read(cert)?, read(key)?))
+        .domain_name("127.0.0.1");
+    Endpoint::from_shared(format!("https://{}", node.addr()))
+        .map_err(|e| demo_err("endpoint", e))?
+        .tls_config(tls)
+        .map_err(|e| demo_err("client TLS", e))?
+        .connect()
+        .await
+        .map_err(|e| demo_err("connecting to the demo node", e))
+}
+
+/// Loads fictional records and MO notes through the node's own API, once.
+async fn load_sample_data(channel: Channel, district: &DemoDistrict) -> Result<Option<String>, CliError> {
+    let mut records = RecordServiceClient::new(channel.clone());
+    let existing = records
+        .list(ListRecordsRequest {
+            origins: vec![district.id.to_string()],
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| demo_err("listing records", e.message()))?
+        .into_inner();
+    if let Some(first) = existing.records.first() {
+        return Ok(Some(first.id.clone()));
+    }
+    let mut ids = Vec::new();
+    for record in crate::sample::demo_records(district.id, SAMPLE_RECORDS, district.seed) {
+        let created = records
+            .create(CreateRecordRequest { record: Some(record) })
+            .await
+            .map_err(|e| demo_err("loading a sample record", e.message()))?
+            .into_inner();
+        ids.push(created.id);
+    }
+    let mut notes = MoServiceClient::new(channel);
+    for note in crate::sample::demo_mo_notes(district.id, &ids, SAMPLE_NOTES, district.seed) {
+        notes
+            .create(CreateMoNoteRequest { note: Some(note) })
+            .await
+            .map_err(|e| demo_err("loading a sample MO note", e.message()))?;
+    }
+    Ok(ids.first().cloned())
+}
+
+/// Runs the two-district demo until Ctrl-C.
+pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| demo_err(&format!("creating {}", dir.display()), e))?;
+    // Both state CAs first: each node trusts its own CA and the other state's.
+    let mut cas = Vec::new();
+    for d in &DISTRICTS {
+        let ca_dir = dir.join(d.ca_dir);
+        cas.push(ensure_ca(&ca_dir, d.ca_name)?);
+    }
+    let trusted: Vec<PathBuf> = DISTRICTS
+        .iter()
+        .map(|d| std::fs::canonicalize(dir.join(d.ca_dir).join(pki::CA_CERT_FILE)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| demo_err("locating CA certificates", e))?;
+
+    let mut nodes = Vec::new();
+    for (i, (d, ca)) in DISTRICTS.iter().zip(&cas).enumerate() {
+        let node_dir = dir.join(d.short);
+        ensure_issued(&node_dir, "node", || {
+            ca.issue_node(d.id, &loopback_hosts(), Validity::days(pki::NODE_CERT_DAYS))
+        })?;
+        for (file_role, number, name, role) in OFFICERS {
+            let badge = format!("{}-{number}", d.badge);
+            ensure_issued(&node_dir.join("officers"), file_role, || {
+                ca.issue_officer(d.id, &badge, name, role, Validity::days(pki::OFFICER_CERT_DAYS))
+            })?;
+        }
+        let port = if base_port == 0 { 0 } else { base_port + i as u16 };
+        let config = write_node_config(&node_dir, d.id, port, &trusted)?;
+        nodes.push(server::start(config).await?);
+    }
+
+    let mut sample_ids = Vec::new();
+    for (d, node) in DISTRICTS.iter().zip(&nodes) {
+        let address = format!("https://127.0.0.1:{}", node.addr().port());
+        for (file_role, ..) in OFFICERS {
+            write_client_config(
+                &dir.join(format!("{}-{file_role}.toml", d.short)),
+                &address,
+                Path::new(d.ca_dir).join(pki::CA_CERT_FILE).as_path(),
+                &Path::new(d.short).join("officers").join(format!("{file_role}.pem")),
+                &Path::new(d.short).join("officers").join(format!("{file_role}.key")),
+            )?;
+        }
+        let officers = dir.join(d.short).join("officers");
+        let ch = channel(
+            node,
+            &dir.join(d.ca_dir).join(pki::CA_CERT_FILE),
+            &officers.join("admin.pem"),
+            &officers.join("admin.key"),
+        )
+        .await?;
+        sample_ids.push(load_sample_data(ch, d).await?.unwrap_or_default());
+    }
+
+    print_instructions(dir, &nodes, &sample_ids);
+    shutdown_signal().await;
+    println!("\nstopping the demo nodes...");
+    for node in nodes {
+        node.shutdown().await?;
+    }
+    println!("stopped; data kept in {}", dir.display());
+    Ok(())
+}
+
+fn print_instructions(dir: &Path, nodes: &[RunningNode], sample_ids: &[String]) {
+    let d = dir.display();
+    let setu = "cargo run -q --release --bin setu --";
+    println!("\nSetu demo federation is running (a DEMO: throwaway certificates, fictional data).");
+    for node in nodes {
+        println!("  {:<22} https://{}", node.district(), node.addr());
+    }
+    println!("\nFiles: {d}/ holds both state CAs, node configs and a client config per officer:");
+    println!("  {d}/dhanbad-officer.toml  {d}/dhanbad-liaison.toml  {d}/dhanbad-admin.toml");
+    println!("  {d}/asansol-officer.toml  {d}/asansol-liaison.toml  {d}/asansol-admin.toml");
+    println!("\nTry, in another terminal:");
+    println!("  {setu} --config {d}/dhanbad-officer.toml record list");
+    if let Some(id) = sample_ids.first().filter(|s| !s.is_empty()) {
+        println!("  {setu} --config {d}/dhanbad-officer.toml record show {id}");
+    }
+    println!(
+        "  {setu} --config {d}/dhanbad-officer.toml record add --name \"Test Kumar Mahato\" --father-name \"Suresh Mahato\" --status wanted --vehicle \"JH 10 AB 1234\" --warning armed"
+    );
+    println!("  {setu} --config {d}/dhanbad-officer.toml mo list");
+    println!("  {setu} --config {d}/asansol-officer.toml record list --status wanted");
+    if let Some(id) = sample_ids.get(1).filter(|s| !s.is_empty()) {
+        println!("  {setu} --config {d}/asansol-admin.toml record delete {id} --reason \"duplicate dossier\"");
+    }
+    println!("  {setu} --help");
+    println!("\nCtrl-C stops both nodes.");
+}
+
+/// Prepares a single dev node in `dir` (for `setu-node serve` without a config): a dev CA,
+/// a node certificate for `dev-local`, an admin certificate and its client config.
+pub fn dev_setup(dir: &Path) -> Result<NodeConfig, CliError> {
+    eprintln!("WARNING: no --config given: running a DEV node with a generated PKI in {}.", dir.display());
+    eprintln!("WARNING: this is NOT a district setup; see README.md for `setu-node pki` and node.toml.");
+    std::fs::create_dir_all(dir).map_err(|e| demo_err(&format!("creating {}", dir.display()), e))?;
+    let ca = ensure_ca(&dir.join("ca"), "Setu dev CA")?;
+    ensure_issued(dir, "node", || {
+        ca.issue_node("dev-local", &loopback_hosts(), Validity::days(pki::NODE_CERT_DAYS))
+    })?;
+    ensure_issued(dir, "admin", || {
+        ca.issue_officer("dev-local", "DEV-1", "Dev Admin", Role::Admin, Validity::days(pki::OFFICER_CERT_DAYS))
+    })?;
+    let config = write_node_config(dir, "dev-local", 7401, &[PathBuf::from("ca").join(pki::CA_CERT_FILE)])?;
+    write_client_config(
+        &dir.join("dev-admin.toml"),
+        "https://127.0.0.1:7401",
+        &Path::new("ca").join(pki::CA_CERT_FILE),
+        Path::new("admin.pem"),
+        Path::new("admin.key"),
+    )?;
+    eprintln!("WARNING: client config for an admin: {}", dir.join("dev-admin.toml").display());
+    Ok(config)
+}

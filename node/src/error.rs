@@ -1,0 +1,75 @@
+//! The node's error type, and the one place where errors become gRPC statuses.
+//!
+//! Handlers return [`NodeError`]; the conversion to [`tonic::Status`] below decides the
+//! status code and logs server faults at `error!` and client mistakes at `debug!`.
+
+use crate::storage::StorageError;
+use tonic::{Code, Status};
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The request broke a rule about one field.
+    #[error("{field}: {reason}")]
+    InvalidArgument { field: String, reason: String },
+    /// The caller's certificate does not allow this.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// No usable client certificate reached the handler.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A storage failure or refusal.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A server-side fault that is not the caller's doing.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl NodeError {
+    /// A field-level validation error.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        NodeError::InvalidArgument {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The gRPC code this error is reported with.
+    pub fn code(&self) -> Code {
+        match self {
+            NodeError::InvalidArgument { .. } => Code::InvalidArgument,
+            NodeError::PermissionDenied(_) => Code::PermissionDenied,
+            NodeError::Unauthenticated(_) => Code::Unauthenticated,
+            NodeError::Internal(_) => Code::Internal,
+            NodeError::Storage(e) => match e {
+                StorageError::NotFound { .. } | StorageError::Expunged { .. } => Code::NotFound,
+                StorageError::VersionConflict { .. } => Code::Aborted,
+                StorageError::AlreadyExists { .. } | StorageError::ExternalRefTaken { .. } => {
+                    Code::AlreadyExists
+                }
+                StorageError::Backend(_) | StorageError::Corrupt { .. } => Code::Internal,
+            },
+        }
+    }
+}
+
+impl From<NodeError> for Status {
+    fn from(err: NodeError) -> Status {
+        let code = err.code();
+        match code {
+            Code::Internal | Code::Unavailable | Code::DataLoss | Code::Unknown => {
+                tracing::error!(error = %err, "server fault");
+                // Server faults are reported without internal detail beyond the message.
+                Status::new(code, err.to_string())
+            }
+            _ => {
+                tracing::debug!(error = %err, code = ?code, "request refused");
+                Status::new(code, err.to_string())
+            }
+        }
+    }
+}
+
+/// Results of request handling.
+pub type NodeResult<T> = Result<T, NodeError>;

@@ -1,0 +1,19 @@
+//! The Setu district node as a library: the binary in `main.rs` is a thin wrapper, and
+//! the end-to-end tests start nodes in-process through this crate.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod identity;
+pub mod limits;
+pub mod pki;
+pub mod sample;
+pub mod server;
+pub mod service;
+pub mod storage;
+pub mod tls;
+pub mod validate;

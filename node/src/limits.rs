@@ -1,0 +1,43 @@
+//! The size limits every request is checked against. They are named here, in one place,
+//! so that validation, error messages and documentation agree on the same numbers.
+
+/// Longest name, alias, father's name or local name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest free-text field (summaries, methods, identifying marks, reasons), in characters.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+/// Longest short field (police station, locality, FIR number, legal section), in characters.
+pub const MAX_SHORT_CHARS: usize = 200;
+/// Most aliases on one record.
+pub const MAX_ALIASES: usize = 20;
+/// Most phone numbers on one record.
+pub const MAX_PHONES: usize = 20;
+/// Most vehicle registrations on one record.
+pub const MAX_VEHICLES: usize = 20;
+/// Most cases on one record or MO note.
+pub const MAX_CASES: usize = 50;
+/// Most addresses on one record.
+pub const MAX_ADDRESSES: usize = 10;
+/// Most identifying marks on one record.
+pub const MAX_MARKS: usize = 20;
+/// Most associates on one record, and most linked records on one MO note.
+pub const MAX_LINKS: usize = 100;
+/// Most photos attached to one record.
+pub const MAX_PHOTOS: usize = 20;
+/// Most entries in each list of an MO note (weapons, vehicles, places, ...).
+pub const MAX_MO_LIST: usize = 30;
+/// Most legal sections on one case.
+pub const MAX_SECTIONS: usize = 20;
+/// Largest photo, in bytes (10 MiB).
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+/// Largest gRPC message the node decodes, in bytes; photos travel in chunks below it.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Default page size of List calls.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// Largest page size of List calls.
+pub const MAX_PAGE_SIZE: u32 = 500;
+/// Largest reward in rupees (ten crore), to catch typing slips.
+pub const MAX_REWARD_INR: u64 = 100_000_000;
+/// Oldest birth year accepted.
+pub const MIN_BIRTH_YEAR: u32 = 1900;
+/// Oldest age accepted.
+pub const MAX_AGE: u32 = 120;

@@ -1,0 +1,149 @@
+//! Officers (and impostors) connecting to a node over mutual TLS, and reading the TLS
+//! alert out of a refused call.
+
+use std::error::Error as StdError;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use rustls::AlertDescription;
+use setu_proto::v1::mo_service_client::MoServiceClient;
+use setu_proto::v1::photo_service_client::PhotoServiceClient;
+use setu_proto::v1::record_service_client::RecordServiceClient;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::Status;
+
+use crate::pki::CertPair;
+
+/// A channel to `addr` trusting `ca` and presenting `identity` (or no certificate at all).
+///
+/// Under TLS 1.3 this usually succeeds even when the node will refuse the certificate: the
+/// refusal arrives with the first call.
+pub async fn connect(
+    addr: SocketAddr,
+    ca: &Path,
+    identity: Option<&CertPair>,
+) -> anyhow::Result<Channel> {
+    let ca_pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca_pem))
+        .domain_name("127.0.0.1");
+    if let Some(pair) = identity {
+        let cert = std::fs::read(&pair.cert).context("reading the client certificate")?;
+        let key = std::fs::read(&pair.key).context("reading the client key")?;
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    let channel = Endpoint::from_shared(format!("https://{addr}"))?
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .tls_config(tls)?
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {addr}"))?;
+    Ok(channel)
+}
+
+/// A record service client on `channel`.
+pub fn records(channel: &Channel) -> RecordServiceClient<Channel> {
+    RecordServiceClient::new(channel.clone())
+}
+
+/// An MO-note service client on `channel`.
+pub fn mo(channel: &Channel) -> MoServiceClient<Channel> {
+    MoServiceClient::new(channel.clone())
+}
+
+/// A photo service client on `channel`.
+pub fn photos(channel: &Channel) -> PhotoServiceClient<Channel> {
+    PhotoServiceClient::new(channel.clone())
+}
+
+/// An officer connected to a node.
+#[derive(Clone)]
+pub struct Officer {
+    /// The mutual-TLS channel.
+    pub channel: Channel,
+    /// The officer's certificate files.
+    pub cert: CertPair,
+    /// How the node names this officer in `created_by`/`updated_by`, e.g. `JH-1001 (jh-dhanbad)`.
+    pub label: String,
+}
+
+impl Officer {
+    /// The record service.
+    pub fn records(&self) -> RecordServiceClient<Channel> {
+        records(&self.channel)
+    }
+
+    /// The MO-note service.
+    pub fn mo(&self) -> MoServiceClient<Channel> {
+        mo(&self.channel)
+    }
+
+    /// The photo service.
+    pub fn photos(&self) -> PhotoServiceClient<Channel> {
+        photos(&self.channel)
+    }
+}
+
+/// Alerts a server may send when it refuses a client certificate.
+const REFUSAL_ALERTS: [AlertDescription; 8] = [
+    AlertDescription::CertificateRequired,
+    AlertDescription::UnknownCA,
+    AlertDescription::CertificateExpired,
+    AlertDescription::BadCertificate,
+    AlertDescription::CertificateUnknown,
+    AlertDescription::UnsupportedCertificate,
+    AlertDescription::AccessDenied,
+    AlertDescription::DecryptError,
+];
+
+/// The TLS alert the peer sent, found anywhere in the status's source chain.
+///
+/// The typed `rustls::Error` does not survive the trip through h2, which rebuilds I/O
+/// errors from their kind and text; so the alert is taken from the typed error when it is
+/// there, and otherwise from the `received fatal alert: <Name>` text rustls writes.
+pub fn tls_alert(status: &Status) -> Option<AlertDescription> {
+    for error in chain(status) {
+        if let Some(rustls::Error::AlertReceived(alert)) = error.downcast_ref::<rustls::Error>() {
+            return Some(*alert);
+        }
+        let text = error.to_string();
+        if let Some((_, name)) = text.split_once("received fatal alert: ") {
+            let name = name.trim();
+            if let Some(alert) = REFUSAL_ALERTS.iter().find(|a| format!("{a:?}") == name) {
+                return Some(*alert);
+            }
+        }
+    }
+    None
+}
+
+/// Every error in the status's source chain, entering wrapped I/O errors through `get_ref`
+/// (their `source` skips the error they wrap).
+fn chain(status: &Status) -> Vec<&(dyn StdError + 'static)> {
+    let mut out = Vec::new();
+    let mut current: Option<&(dyn StdError + 'static)> = StdError::source(status);
+    while let Some(error) = current {
+        if out.len() > 32 {
+            break;
+        }
+        out.push(error);
+        current = match error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => error.source(),
+        };
+    }
+    out
+}
+
+/// The whole source chain of a status, joined, for assertion messages.
+pub fn describe(status: &Status) -> String {
+    let mut text = format!("{:?}: {}", status.code(), status.message());
+    for error in chain(status) {
+        text.push_str(" <- ");
+        text.push_str(&error.to_string());
+    }
+    text
+}
