@@ -11,6 +11,11 @@ use crate::parse::{parse_address, parse_case, parse_non_blank, parse_sha256};
 use crate::view::{AddressView, CaseView};
 use crate::words::{Gender, Handling, MoCategory, Status, Warning};
 
+/// The help text of `--case`, kept out of doc comments because of its brackets.
+const CASE_HELP: &str = "A linked FIR as \"FIR/YEAR@POLICE STATION[:SECTION;SECTION...][:ROLE]\", \
+     e.g. \"112/2025@Jharia:BNS 309(4);BNS 111:accused\"; ROLE is one of suspect, accused, \
+     convicted (repeatable)";
+
 /// Setu: shared criminal records for police districts on both sides of a state border.
 #[derive(Debug, Parser)]
 #[command(name = "setu", version, about, propagate_version = true)]
@@ -180,9 +185,13 @@ pub struct RecordFields {
     /// (repeatable).
     #[arg(long = "address", value_name = "ADDRESS", value_parser = parse_address)]
     pub addresses: Vec<AddressView>,
-    /// A linked FIR as "FIR/YEAR@POLICE STATION[:SECTION;SECTION...][:ROLE]", ROLE one of
-    /// suspect, accused, convicted (repeatable).
-    #[arg(long = "case", value_name = "CASE", value_parser = parse_case)]
+    /// A linked FIR in the format of [`crate::parse::CASE_FORMAT`] (repeatable).
+    #[arg(
+        long = "case",
+        value_name = "CASE",
+        value_parser = parse_case,
+        help = CASE_HELP
+    )]
     pub cases: Vec<CaseView>,
     /// The id of an associated person record (repeatable).
     #[arg(long = "associate", value_name = "ID")]
@@ -285,8 +294,13 @@ pub struct MoFields {
     /// Last seen, as YYYY-MM-DD.
     #[arg(long, value_name = "DATE")]
     pub last_seen: Option<String>,
-    /// A linked FIR as "FIR/YEAR@POLICE STATION[:SECTION;SECTION...][:ROLE]" (repeatable).
-    #[arg(long = "case", value_name = "CASE", value_parser = parse_case)]
+    /// A linked FIR in the format of [`crate::parse::CASE_FORMAT`] (repeatable).
+    #[arg(
+        long = "case",
+        value_name = "CASE",
+        value_parser = parse_case,
+        help = CASE_HELP
+    )]
     pub cases: Vec<CaseView>,
     /// Who may receive the note.
     #[arg(long)]

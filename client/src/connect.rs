@@ -44,7 +44,7 @@ pub fn endpoint(config: &ClientConfig) -> Result<Endpoint, ClientError> {
         .map_err(|e| ClientError::Credential {
             key: "key",
             path: config.key.clone(),
-            reason: format!("cannot use this certificate and key: {}", source_text(&e)),
+            reason: credential_reason(&e),
         })
 }
 
@@ -100,6 +100,21 @@ fn require_certificates(key: &'static str, path: &Path, pem: &[u8]) -> Result<()
         });
     }
     Ok(())
+}
+
+/// Why rustls refused the certificate and key, in words.
+fn credential_reason(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(rustls::Error::InconsistentKeys(_)) = e.downcast_ref::<rustls::Error>() {
+            return "the private key does not match the certificate in `cert`".to_string();
+        }
+        current = e.source();
+    }
+    format!(
+        "cannot use this certificate and key: {}",
+        source_text(error)
+    )
 }
 
 /// An error with its sources, joined, for errors that are not about the network.

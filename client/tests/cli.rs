@@ -101,7 +101,6 @@ async fn record_lifecycle() -> Res {
 
     let card = setu(&s.config, &["record", "show", &id]).await?;
     assert!(card.contains("Raju Mahto"), "{card}");
-    eprintln!("CARD\n{card}");
     assert!(
         card.contains("FIR 112/2025 @ Jharia: BNS 309(4) (accused)"),
         "{card}"
@@ -146,7 +145,6 @@ async fn record_lifecycle() -> Res {
 
     let table = setu(&s.config, &["record", "list", "--status", "arrested"]).await?;
     assert!(table.starts_with("ID "), "{table}");
-    eprintln!("TABLE\n{table}");
     assert!(table.contains(&id), "{table}");
     let none = setu(&s.config, &["record", "list", "--status", "convicted"]).await?;
     assert_eq!(none, "no records\n");
@@ -415,6 +413,19 @@ async fn tls_failures_are_explained() -> Res {
     assert_eq!(
         e,
         format!("could not reach the node at {address}: connection refused")
+    );
+
+    let e = failure(
+        &s.address,
+        &s.ca.pem.cert,
+        &officer.cert,
+        &outsider.key,
+        None,
+    )
+    .await?;
+    assert!(
+        e.ends_with("the private key does not match the certificate in `cert`"),
+        "{e}"
     );
 
     let e = failure(&s.address, "not a pem", &officer.cert, &officer.key, None).await?;

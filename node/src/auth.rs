@@ -13,8 +13,11 @@ pub fn caller<T>(request: &Request<T>) -> NodeResult<Identity> {
     let leaf = certs.first().ok_or_else(|| {
         NodeError::Unauthenticated("no client certificate was presented".to_string())
     })?;
-    identity_from_der(leaf.as_ref())
-        .map_err(|e| NodeError::Unauthenticated(format!("the client certificate is not a Setu identity: {e}")))
+    identity_from_der(leaf.as_ref()).map_err(|e| {
+        NodeError::Unauthenticated(format!(
+            "the client certificate is not a Setu identity: {e}"
+        ))
+    })
 }
 
 /// The officer behind a request; a node certificate is not an officer.

@@ -14,7 +14,11 @@ pub const EXIT_CONFIG: u8 = 64;
 
 /// The Setu district node.
 #[derive(Debug, Parser)]
-#[command(name = "setu-node", version, about = "Setu district node: records, MO notes and photos shared across the border over mutual TLS")]
+#[command(
+    name = "setu-node",
+    version,
+    about = "Setu district node: records, MO notes and photos shared across the border over mutual TLS"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -137,15 +141,36 @@ fn pki_command(command: PkiCommand) -> Result<(), CliError> {
     match command {
         PkiCommand::InitCa { out, name } => {
             pki::init_ca_dir(&out, &name)?;
-            println!("created CA '{name}' in {} (keep ca.key offline and safe)", out.display());
+            println!(
+                "created CA '{name}' in {} (keep ca.key offline and safe)",
+                out.display()
+            );
         }
-        PkiCommand::Node { ca, district, hosts, out } => {
+        PkiCommand::Node {
+            ca,
+            district,
+            hosts,
+            out,
+        } => {
             pki::issue_node_to_dir(&ca, &district, &hosts, &out)?;
-            println!("issued node certificate for {district} in {}", out.display());
+            println!(
+                "issued node certificate for {district} in {}",
+                out.display()
+            );
         }
-        PkiCommand::Officer { ca, district, badge, name, role, out } => {
+        PkiCommand::Officer {
+            ca,
+            district,
+            badge,
+            name,
+            role,
+            out,
+        } => {
             pki::issue_officer_to_dir(&ca, &district, &badge, &name, role, &out)?;
-            println!("issued {role} certificate for {badge} ({district}) in {}", out.display());
+            println!(
+                "issued {role} certificate for {badge} ({district}) in {}",
+                out.display()
+            );
         }
     }
     Ok(())

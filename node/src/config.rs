@@ -113,7 +113,11 @@ impl NodeConfig {
             .merge(Env::prefixed(ENV_PREFIX).ignore(&["log", "config"]));
         let mut config: NodeConfig = figment.extract().map_err(|e| {
             let key = e.path.join(".");
-            let key = if key.is_empty() { path.display().to_string() } else { key };
+            let key = if key.is_empty() {
+                path.display().to_string()
+            } else {
+                key
+            };
             ConfigError::new(key, e.kind.to_string())
         })?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
@@ -189,7 +193,10 @@ impl NodeConfig {
             Ok(other) => {
                 return Err(ConfigError::new(
                     "cert",
-                    format!("{} is not a node certificate (it names {other})", self.cert.display()),
+                    format!(
+                        "{} is not a node certificate (it names {other})",
+                        self.cert.display()
+                    ),
                 ))
             }
             Err(e) => {
@@ -246,5 +253,6 @@ impl NodeConfig {
 }
 
 fn read_file(key: &str, path: &Path) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path).map_err(|e| ConfigError::new(key, format!("cannot read {}: {e}", path.display())))
+    std::fs::read(path)
+        .map_err(|e| ConfigError::new(key, format!("cannot read {}: {e}", path.display())))
 }

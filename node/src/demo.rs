@@ -136,8 +136,14 @@ fn write_node_config(
 }
 
 /// A gRPC channel to `node` authenticated as the officer in `cert`/`key`.
-async fn channel(node: &RunningNode, ca: &Path, cert: &Path, key: &Path) -> Result<Channel, CliError> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| demo_err(&format!("reading {}", p.display()), e));
+async fn channel(
+    node: &RunningNode,
+    ca: &Path,
+    cert: &Path,
+    key: &Path,
+) -> Result<Channel, CliError> {
+    let read =
+        |p: &Path| std::fs::read(p).map_err(|e| demo_err(&format!("reading {}", p.display()), e));
     let tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(read(ca)?))
         .identity(Identity::from_pem(read(cert)?, read(key)?))
@@ -152,7 +158,10 @@ async fn channel(node: &RunningNode, ca: &Path, cert: &Path, key: &Path) -> Resu
 }
 
 /// Loads fictional records and MO notes through the node's own API, once.
-async fn load_sample_data(channel: Channel, district: &DemoDistrict) -> Result<Option<String>, CliError> {
+async fn load_sample_data(
+    channel: Channel,
+    district: &DemoDistrict,
+) -> Result<Option<String>, CliError> {
     let mut records = RecordServiceClient::new(channel.clone());
     let existing = records
         .list(ListRecordsRequest {
@@ -169,7 +178,9 @@ async fn load_sample_data(channel: Channel, district: &DemoDistrict) -> Result<O
     let mut ids = Vec::new();
     for record in crate::sample::demo_records(district.id, SAMPLE_RECORDS, district.seed) {
         let created = records
-            .create(CreateRecordRequest { record: Some(record) })
+            .create(CreateRecordRequest {
+                record: Some(record),
+            })
             .await
             .map_err(|e| demo_err("loading a sample record", e.message()))?
             .into_inner();
@@ -187,7 +198,8 @@ async fn load_sample_data(channel: Channel, district: &DemoDistrict) -> Result<O
 
 /// Runs the two-district demo until Ctrl-C.
 pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir).map_err(|e| demo_err(&format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| demo_err(&format!("creating {}", dir.display()), e))?;
     // Both state CAs first: each node trusts its own CA and the other state's.
     let mut cas = Vec::new();
     for d in &DISTRICTS {
@@ -209,10 +221,20 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
         for (file_role, number, name, role) in OFFICERS {
             let badge = format!("{}-{number}", d.badge);
             ensure_issued(&node_dir.join("officers"), file_role, || {
-                ca.issue_officer(d.id, &badge, name, role, Validity::days(pki::OFFICER_CERT_DAYS))
+                ca.issue_officer(
+                    d.id,
+                    &badge,
+                    name,
+                    role,
+                    Validity::days(pki::OFFICER_CERT_DAYS),
+                )
             })?;
         }
-        let port = if base_port == 0 { 0 } else { base_port + i as u16 };
+        let port = if base_port == 0 {
+            0
+        } else {
+            base_port + i as u16
+        };
         let config = write_node_config(&node_dir, d.id, port, &trusted)?;
         nodes.push(server::start(config).await?);
     }
@@ -225,8 +247,12 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
                 &dir.join(format!("{}-{file_role}.toml", d.short)),
                 &address,
                 Path::new(d.ca_dir).join(pki::CA_CERT_FILE).as_path(),
-                &Path::new(d.short).join("officers").join(format!("{file_role}.pem")),
-                &Path::new(d.short).join("officers").join(format!("{file_role}.key")),
+                &Path::new(d.short)
+                    .join("officers")
+                    .join(format!("{file_role}.pem")),
+                &Path::new(d.short)
+                    .join("officers")
+                    .join(format!("{file_role}.key")),
             )?;
         }
         let officers = dir.join(d.short).join("officers");
@@ -280,17 +306,38 @@ fn print_instructions(dir: &Path, nodes: &[RunningNode], sample_ids: &[String]) 
 /// Prepares a single dev node in `dir` (for `setu-node serve` without a config): a dev CA,
 /// a node certificate for `dev-local`, an admin certificate and its client config.
 pub fn dev_setup(dir: &Path) -> Result<NodeConfig, CliError> {
-    eprintln!("WARNING: no --config given: running a DEV node with a generated PKI in {}.", dir.display());
-    eprintln!("WARNING: this is NOT a district setup; see README.md for `setu-node pki` and node.toml.");
-    std::fs::create_dir_all(dir).map_err(|e| demo_err(&format!("creating {}", dir.display()), e))?;
+    eprintln!(
+        "WARNING: no --config given: running a DEV node with a generated PKI in {}.",
+        dir.display()
+    );
+    eprintln!(
+        "WARNING: this is NOT a district setup; see README.md for `setu-node pki` and node.toml."
+    );
+    std::fs::create_dir_all(dir)
+        .map_err(|e| demo_err(&format!("creating {}", dir.display()), e))?;
     let ca = ensure_ca(&dir.join("ca"), "Setu dev CA")?;
     ensure_issued(dir, "node", || {
-        ca.issue_node("dev-local", &loopback_hosts(), Validity::days(pki::NODE_CERT_DAYS))
+        ca.issue_node(
+            "dev-local",
+            &loopback_hosts(),
+            Validity::days(pki::NODE_CERT_DAYS),
+        )
     })?;
     ensure_issued(dir, "admin", || {
-        ca.issue_officer("dev-local", "DEV-1", "Dev Admin", Role::Admin, Validity::days(pki::OFFICER_CERT_DAYS))
+        ca.issue_officer(
+            "dev-local",
+            "DEV-1",
+            "Dev Admin",
+            Role::Admin,
+            Validity::days(pki::OFFICER_CERT_DAYS),
+        )
     })?;
-    let config = write_node_config(dir, "dev-local", 7401, &[PathBuf::from("ca").join(pki::CA_CERT_FILE)])?;
+    let config = write_node_config(
+        dir,
+        "dev-local",
+        7401,
+        &[PathBuf::from("ca").join(pki::CA_CERT_FILE)],
+    )?;
     write_client_config(
         &dir.join("dev-admin.toml"),
         "https://127.0.0.1:7401",
@@ -298,6 +345,9 @@ pub fn dev_setup(dir: &Path) -> Result<NodeConfig, CliError> {
         Path::new("admin.pem"),
         Path::new("admin.key"),
     )?;
-    eprintln!("WARNING: client config for an admin: {}", dir.join("dev-admin.toml").display());
+    eprintln!(
+        "WARNING: client config for an admin: {}",
+        dir.join("dev-admin.toml").display()
+    );
     Ok(config)
 }

@@ -145,7 +145,9 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
             RecordServiceServer::new(RecordServiceImpl::new(state.clone()))
                 .max_decoding_message_size(max),
         )
-        .add_service(MoServiceServer::new(MoServiceImpl::new(state.clone())).max_decoding_message_size(max))
+        .add_service(
+            MoServiceServer::new(MoServiceImpl::new(state.clone())).max_decoding_message_size(max),
+        )
         .add_service(
             PhotoServiceServer::new(PhotoServiceImpl::new(state.clone()))
                 .max_decoding_message_size(max),

@@ -23,14 +23,22 @@ pub fn parse_pem_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Strin
 /// The server's TLS settings: its certificate and key, and client certificates required
 /// and checked against every trusted CA.
 pub fn server_tls(config: &NodeConfig) -> Result<ServerTlsConfig, ConfigError> {
-    let cert = std::fs::read(&config.cert)
-        .map_err(|e| ConfigError::new("cert", format!("cannot read {}: {e}", config.cert.display())))?;
-    let key = std::fs::read(&config.key)
-        .map_err(|e| ConfigError::new("key", format!("cannot read {}: {e}", config.key.display())))?;
+    let cert = std::fs::read(&config.cert).map_err(|e| {
+        ConfigError::new(
+            "cert",
+            format!("cannot read {}: {e}", config.cert.display()),
+        )
+    })?;
+    let key = std::fs::read(&config.key).map_err(|e| {
+        ConfigError::new("key", format!("cannot read {}: {e}", config.key.display()))
+    })?;
     let mut bundle = Vec::new();
     for (i, path) in config.trusted_cas.iter().enumerate() {
         let pem = std::fs::read(path).map_err(|e| {
-            ConfigError::new(format!("trusted_cas[{i}]"), format!("cannot read {}: {e}", path.display()))
+            ConfigError::new(
+                format!("trusted_cas[{i}]"),
+                format!("cannot read {}: {e}", path.display()),
+            )
         })?;
         bundle.extend_from_slice(&pem);
         bundle.push(b'\n');

@@ -14,9 +14,15 @@ pub fn id(field: &str, id: &str) -> NodeResult<()> {
     if id.is_empty() {
         return Err(NodeError::invalid(field, "is required"));
     }
-    uuid::Uuid::parse_str(id)
-        .map(|_| ())
-        .map_err(|_| NodeError::invalid(field, format!("'{}' is not a valid id (a UUID such as 01936f0e-7f5a-7c3e-9d4b-2a1e6c0f8b12)", shorten(id))))
+    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| {
+        NodeError::invalid(
+            field,
+            format!(
+                "'{}' is not a valid id (a UUID such as 01936f0e-7f5a-7c3e-9d4b-2a1e6c0f8b12)",
+                shorten(id)
+            ),
+        )
+    })
 }
 
 fn shorten(s: &str) -> String {
@@ -36,7 +42,10 @@ fn text(field: &str, value: &mut String, max_chars: usize, required: bool) -> No
     }
     if value.is_empty() {
         return if required {
-            Err(NodeError::invalid(field, "is required and may not be empty"))
+            Err(NodeError::invalid(
+                field,
+                "is required and may not be empty",
+            ))
         } else {
             Ok(())
         };
@@ -48,14 +57,25 @@ fn text(field: &str, value: &mut String, max_chars: usize, required: bool) -> No
             format!("is {chars} characters long; the limit is {max_chars}"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(NodeError::invalid(field, "may not contain control characters"));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(NodeError::invalid(
+            field,
+            "may not contain control characters",
+        ));
     }
     Ok(())
 }
 
 /// Checks the number of entries of a list and each entry's text.
-fn text_list(field: &str, values: &mut Vec<String>, max_items: usize, max_chars: usize) -> NodeResult<()> {
+fn text_list(
+    field: &str,
+    values: &mut [String],
+    max_items: usize,
+    max_chars: usize,
+) -> NodeResult<()> {
     if values.len() > max_items {
         return Err(NodeError::invalid(
             field,
@@ -79,7 +99,8 @@ fn count(field: &str, len: usize, max: usize) -> NodeResult<()> {
 }
 
 fn enum_value<E: TryFrom<i32>>(field: &str, value: i32) -> NodeResult<E> {
-    E::try_from(value).map_err(|_| NodeError::invalid(field, format!("{value} is not a known value")))
+    E::try_from(value)
+        .map_err(|_| NodeError::invalid(field, format!("{value} is not a known value")))
 }
 
 /// Checks a phone number: digits with optional +, spaces, dashes, dots and brackets,
@@ -91,14 +112,20 @@ fn phone(field: &str, value: &str) -> NodeResult<()> {
     {
         return Err(NodeError::invalid(
             field,
-            format!("'{}' may contain only digits, spaces, '+', '-', '.', '(' and ')'", shorten(value)),
+            format!(
+                "'{}' may contain only digits, spaces, '+', '-', '.', '(' and ')'",
+                shorten(value)
+            ),
         ));
     }
     let digits = value.chars().filter(char::is_ascii_digit).count();
     if !(10..=15).contains(&digits) {
         return Err(NodeError::invalid(
             field,
-            format!("'{}' has {digits} digits; a phone number has 10 to 15", shorten(value)),
+            format!(
+                "'{}' has {digits} digits; a phone number has 10 to 15",
+                shorten(value)
+            ),
         ));
     }
     Ok(())
@@ -113,26 +140,59 @@ fn vehicle(field: &str, value: &str) -> NodeResult<()> {
     {
         return Err(NodeError::invalid(
             field,
-            format!("'{}' may contain only letters, digits, spaces and dashes", shorten(value)),
+            format!(
+                "'{}' may contain only letters, digits, spaces and dashes",
+                shorten(value)
+            ),
         ));
     }
     let significant = value.chars().filter(char::is_ascii_alphanumeric).count();
     if !(4..=16).contains(&significant) {
         return Err(NodeError::invalid(
             field,
-            format!("'{}' has {significant} letters and digits; a registration has 4 to 16", shorten(value)),
+            format!(
+                "'{}' has {significant} letters and digits; a registration has 4 to 16",
+                shorten(value)
+            ),
         ));
     }
     Ok(())
 }
 
 fn address(field: &str, a: &mut Address) -> NodeResult<()> {
-    text(&format!("{field}.locality"), &mut a.locality, MAX_SHORT_CHARS, false)?;
-    text(&format!("{field}.police_station"), &mut a.police_station, MAX_SHORT_CHARS, false)?;
-    text(&format!("{field}.district"), &mut a.district, MAX_SHORT_CHARS, false)?;
-    text(&format!("{field}.state"), &mut a.state, MAX_SHORT_CHARS, false)?;
-    if a.locality.is_empty() && a.police_station.is_empty() && a.district.is_empty() && a.state.is_empty() {
-        return Err(NodeError::invalid(field, "is empty; give at least a locality, police station, district or state"));
+    text(
+        &format!("{field}.locality"),
+        &mut a.locality,
+        MAX_SHORT_CHARS,
+        false,
+    )?;
+    text(
+        &format!("{field}.police_station"),
+        &mut a.police_station,
+        MAX_SHORT_CHARS,
+        false,
+    )?;
+    text(
+        &format!("{field}.district"),
+        &mut a.district,
+        MAX_SHORT_CHARS,
+        false,
+    )?;
+    text(
+        &format!("{field}.state"),
+        &mut a.state,
+        MAX_SHORT_CHARS,
+        false,
+    )?;
+    if a.locality.is_empty()
+        && a.police_station.is_empty()
+        && a.district.is_empty()
+        && a.state.is_empty()
+    {
+        return Err(NodeError::invalid(
+            field,
+            "is empty; give at least a locality, police station, district or state",
+        ));
     }
     Ok(())
 }
@@ -142,15 +202,30 @@ fn cases(field: &str, cases: &mut [CaseRef]) -> NodeResult<()> {
     let this_year = crate::clock::current_year();
     for (i, c) in cases.iter_mut().enumerate() {
         let f = format!("{field}[{i}]");
-        text(&format!("{f}.fir_number"), &mut c.fir_number, MAX_SHORT_CHARS, true)?;
-        text(&format!("{f}.police_station"), &mut c.police_station, MAX_SHORT_CHARS, true)?;
+        text(
+            &format!("{f}.fir_number"),
+            &mut c.fir_number,
+            MAX_SHORT_CHARS,
+            true,
+        )?;
+        text(
+            &format!("{f}.police_station"),
+            &mut c.police_station,
+            MAX_SHORT_CHARS,
+            true,
+        )?;
         if c.year != 0 && !(MIN_BIRTH_YEAR..=this_year).contains(&c.year) {
             return Err(NodeError::invalid(
                 format!("{f}.year"),
                 format!("{} is outside {MIN_BIRTH_YEAR}..={this_year}", c.year),
             ));
         }
-        text_list(&format!("{f}.sections"), &mut c.sections, MAX_SECTIONS, MAX_SHORT_CHARS)?;
+        text_list(
+            &format!("{f}.sections"),
+            &mut c.sections,
+            MAX_SECTIONS,
+            MAX_SHORT_CHARS,
+        )?;
         let _: CaseRole = enum_value(&format!("{f}.role"), c.role)?;
     }
     Ok(())
@@ -181,7 +256,10 @@ pub fn record(r: &mut PersonRecord, default_handling: Handling) -> NodeResult<()
         ));
     }
     if r.age_min > MAX_AGE || r.age_max > MAX_AGE {
-        return Err(NodeError::invalid("age_min/age_max", format!("an age may be at most {MAX_AGE}")));
+        return Err(NodeError::invalid(
+            "age_min/age_max",
+            format!("an age may be at most {MAX_AGE}"),
+        ));
     }
     if r.age_max != 0 && r.age_min > r.age_max {
         return Err(NodeError::invalid(
@@ -199,7 +277,12 @@ pub fn record(r: &mut PersonRecord, default_handling: Handling) -> NodeResult<()
     for (i, a) in r.addresses.iter_mut().enumerate() {
         address(&format!("addresses[{i}]"), a)?;
     }
-    text_list("identifying_marks", &mut r.identifying_marks, MAX_MARKS, MAX_TEXT_CHARS)?;
+    text_list(
+        "identifying_marks",
+        &mut r.identifying_marks,
+        MAX_MARKS,
+        MAX_TEXT_CHARS,
+    )?;
     text_list("phones", &mut r.phones, MAX_PHONES, 32)?;
     for (i, p) in r.phones.iter().enumerate() {
         phone(&format!("phones[{i}]"), p)?;
@@ -208,9 +291,8 @@ pub fn record(r: &mut PersonRecord, default_handling: Handling) -> NodeResult<()
     for (i, v) in r.vehicles.iter().enumerate() {
         vehicle(&format!("vehicles[{i}]"), v)?;
     }
-    match enum_value::<PersonStatus>("status", r.status)? {
-        PersonStatus::Unspecified => r.status = PersonStatus::Active as i32,
-        _ => {}
+    if enum_value::<PersonStatus>("status", r.status)? == PersonStatus::Unspecified {
+        r.status = PersonStatus::Active as i32;
     }
     if r.reward_inr > MAX_REWARD_INR {
         return Err(NodeError::invalid(
@@ -221,7 +303,10 @@ pub fn record(r: &mut PersonRecord, default_handling: Handling) -> NodeResult<()
     count("warnings", r.warnings.len(), 8)?;
     for (i, w) in r.warnings.iter().enumerate() {
         if enum_value::<Warning>(&format!("warnings[{i}]"), *w)? == Warning::Unspecified {
-            return Err(NodeError::invalid(format!("warnings[{i}]"), "is unspecified"));
+            return Err(NodeError::invalid(
+                format!("warnings[{i}]"),
+                "is unspecified",
+            ));
         }
     }
     r.warnings.sort_unstable();
@@ -231,7 +316,10 @@ pub fn record(r: &mut PersonRecord, default_handling: Handling) -> NodeResult<()
     for (i, a) in r.associates.iter().enumerate() {
         id(&format!("associates[{i}]"), a)?;
         if *a == r.id {
-            return Err(NodeError::invalid(format!("associates[{i}]"), "a record cannot be its own associate"));
+            return Err(NodeError::invalid(
+                format!("associates[{i}]"),
+                "a record cannot be its own associate",
+            ));
         }
     }
     r.handling = handling("handling", r.handling, default_handling)?;
@@ -248,9 +336,12 @@ fn date(field: &str, value: &mut String) -> NodeResult<()> {
         return Ok(());
     }
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(value, format)
-        .map(|_| ())
-        .map_err(|_| NodeError::invalid(field, format!("'{}' is not a date as YYYY-MM-DD", shorten(value))))
+    time::Date::parse(value, format).map(|_| ()).map_err(|_| {
+        NodeError::invalid(
+            field,
+            format!("'{}' is not a date as YYYY-MM-DD", shorten(value)),
+        )
+    })
 }
 
 /// Validates and tidies the officer-supplied content of an MO note.
@@ -265,27 +356,68 @@ pub fn mo_note(n: &mut MoNote, default_handling: Handling) -> NodeResult<()> {
         MoCategory::Unspecified => {
             return Err(NodeError::invalid("category", "is required"));
         }
-        MoCategory::Other => text("category_other", &mut n.category_other, MAX_SHORT_CHARS, true)?,
+        MoCategory::Other => text(
+            "category_other",
+            &mut n.category_other,
+            MAX_SHORT_CHARS,
+            true,
+        )?,
         _ => {
-            text("category_other", &mut n.category_other, MAX_SHORT_CHARS, false)?;
+            text(
+                "category_other",
+                &mut n.category_other,
+                MAX_SHORT_CHARS,
+                false,
+            )?;
             if !n.category_other.is_empty() {
-                return Err(NodeError::invalid("category_other", "is only for category OTHER"));
+                return Err(NodeError::invalid(
+                    "category_other",
+                    "is only for category OTHER",
+                ));
             }
         }
     }
     text("summary", &mut n.summary, MAX_TEXT_CHARS, true)?;
     if let Some(m) = n.method.as_mut() {
-        text_list("method.weapons", &mut m.weapons, MAX_MO_LIST, MAX_SHORT_CHARS)?;
-        text_list("method.vehicles", &mut m.vehicles, MAX_MO_LIST, MAX_SHORT_CHARS)?;
-        text("method.time_of_day", &mut m.time_of_day, MAX_SHORT_CHARS, false)?;
-        text_list("method.targets", &mut m.targets, MAX_MO_LIST, MAX_SHORT_CHARS)?;
-        text_list("method.escape_routes", &mut m.escape_routes, MAX_MO_LIST, MAX_SHORT_CHARS)?;
+        text_list(
+            "method.weapons",
+            &mut m.weapons,
+            MAX_MO_LIST,
+            MAX_SHORT_CHARS,
+        )?;
+        text_list(
+            "method.vehicles",
+            &mut m.vehicles,
+            MAX_MO_LIST,
+            MAX_SHORT_CHARS,
+        )?;
+        text(
+            "method.time_of_day",
+            &mut m.time_of_day,
+            MAX_SHORT_CHARS,
+            false,
+        )?;
+        text_list(
+            "method.targets",
+            &mut m.targets,
+            MAX_MO_LIST,
+            MAX_SHORT_CHARS,
+        )?;
+        text_list(
+            "method.escape_routes",
+            &mut m.escape_routes,
+            MAX_MO_LIST,
+            MAX_SHORT_CHARS,
+        )?;
     }
     text_list("places", &mut n.places, MAX_MO_LIST, MAX_SHORT_CHARS)?;
     date("first_seen", &mut n.first_seen)?;
     date("last_seen", &mut n.last_seen)?;
     if !n.first_seen.is_empty() && !n.last_seen.is_empty() && n.first_seen > n.last_seen {
-        return Err(NodeError::invalid("last_seen", format!("{} is before first_seen {}", n.last_seen, n.first_seen)));
+        return Err(NodeError::invalid(
+            "last_seen",
+            format!("{} is before first_seen {}", n.last_seen, n.first_seen),
+        ));
     }
     cases("cases", &mut n.cases)?;
     n.handling = handling("handling", n.handling, default_handling)?;
@@ -324,7 +456,10 @@ mod tests {
         let mut r = valid();
         r.aliases = vec!["x".into(); 10_000];
         let err = record(&mut r, Handling::Peers).unwrap_err().to_string();
-        assert!(err.contains("aliases") && err.contains("limit is 20"), "{err}");
+        assert!(
+            err.contains("aliases") && err.contains("limit is 20"),
+            "{err}"
+        );
         let mut r = valid();
         r.name = "   ".into();
         let err = record(&mut r, Handling::Peers).unwrap_err().to_string();
@@ -337,7 +472,10 @@ mod tests {
 
     #[test]
     fn refuses_malformed_ids() {
-        assert!(id("id", "not-a-uuid").unwrap_err().to_string().starts_with("id:"));
+        assert!(id("id", "not-a-uuid")
+            .unwrap_err()
+            .to_string()
+            .starts_with("id:"));
         assert!(id("id", &uuid::Uuid::now_v7().to_string()).is_ok());
     }
 }

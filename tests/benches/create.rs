@@ -8,8 +8,8 @@
 
 use anyhow::Context;
 use setu_node::config::NodeConfig;
-use setu_node::pki::{write_issued, Ca, Validity};
 use setu_node::identity::Role;
+use setu_node::pki::{write_issued, Ca, Validity};
 use setu_node::storage::{Expect, Storage};
 use setu_proto::v1::record_service_client::RecordServiceClient;
 use setu_proto::v1::CreateRecordRequest;
@@ -65,7 +65,13 @@ async fn grpc_creates(concurrency: usize, total: usize) -> anyhow::Result<()> {
     ca.save(&dir.path().join("ca"))?;
     let node = ca.issue_node("jh-dhanbad", &["127.0.0.1".to_string()], Validity::days(2))?;
     write_issued(dir.path(), "node", &node)?;
-    let officer = ca.issue_officer("jh-dhanbad", "JH-9", "Bench Officer", Role::Officer, Validity::days(2))?;
+    let officer = ca.issue_officer(
+        "jh-dhanbad",
+        "JH-9",
+        "Bench Officer",
+        Role::Officer,
+        Validity::days(2),
+    )?;
     let mut config = NodeConfig::new(
         "jh-dhanbad",
         dir.path().join("data"),
@@ -93,7 +99,9 @@ async fn grpc_creates(concurrency: usize, total: usize) -> anyhow::Result<()> {
                 let record = sample.person("jh-dhanbad");
                 let t = Instant::now();
                 client
-                    .create(CreateRecordRequest { record: Some(record) })
+                    .create(CreateRecordRequest {
+                        record: Some(record),
+                    })
                     .await?;
                 latencies.push(t.elapsed());
             }
@@ -122,9 +130,19 @@ fn main() -> anyhow::Result<()> {
     // `cargo test --benches` runs bench binaries with `--bench` absent; stay quick then.
     let quick = !std::env::args().any(|a| a == "--bench");
     setu_node::tls::install_crypto_provider();
-    let creates = if quick { 32 } else { env_usize("SETU_BENCH_CREATES", 2000) };
-    let storage = if quick { 1000 } else { env_usize("SETU_BENCH_STORAGE", 100_000) };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let creates = if quick {
+        32
+    } else {
+        env_usize("SETU_BENCH_CREATES", 2000)
+    };
+    let storage = if quick {
+        1000
+    } else {
+        env_usize("SETU_BENCH_STORAGE", 100_000)
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(grpc_creates(1, creates))?;
     rt.block_on(grpc_creates(16, creates))?;
     storage_insert(storage)?;

@@ -45,8 +45,15 @@ impl MoServiceImpl {
 
     async fn create(&self, officer: Officer, req: CreateMoNoteRequest) -> NodeResult<MoNote> {
         let state = &self.state;
-        let mut note = req.note.ok_or_else(|| NodeError::invalid("note", "is required"))?;
-        require_owner(&officer, &state.district, &state.district, "a new MO note of this node")?;
+        let mut note = req
+            .note
+            .ok_or_else(|| NodeError::invalid("note", "is required"))?;
+        require_owner(
+            &officer,
+            &state.district,
+            &state.district,
+            "a new MO note of this node",
+        )?;
         validate::mo_note(&mut note, state.default_handling)?;
         self.check_links(&note)?;
         let now = now_ms();
@@ -64,7 +71,9 @@ impl MoServiceImpl {
 
     async fn update(&self, officer: Officer, req: UpdateMoNoteRequest) -> NodeResult<MoNote> {
         let state = &self.state;
-        let mut note = req.note.ok_or_else(|| NodeError::invalid("note", "is required"))?;
+        let mut note = req
+            .note
+            .ok_or_else(|| NodeError::invalid("note", "is required"))?;
         validate::id("note.id", &note.id)?;
         if req.expected_version == 0 {
             return Err(NodeError::invalid(
@@ -73,7 +82,12 @@ impl MoServiceImpl {
             ));
         }
         let stored = state.storage.mo_note(&note.id)?;
-        require_owner(&officer, &state.district, &stored.origin, &format!("MO note {}", stored.id))?;
+        require_owner(
+            &officer,
+            &state.district,
+            &stored.origin,
+            &format!("MO note {}", stored.id),
+        )?;
         validate::mo_note(&mut note, state.default_handling)?;
         self.check_links(&note)?;
         note.origin = stored.origin;
@@ -89,13 +103,22 @@ impl MoServiceImpl {
         Ok(note)
     }
 
-    async fn delete(&self, officer: Officer, mut req: DeleteMoNoteRequest) -> NodeResult<DeleteMoNoteResponse> {
+    async fn delete(
+        &self,
+        officer: Officer,
+        mut req: DeleteMoNoteRequest,
+    ) -> NodeResult<DeleteMoNoteResponse> {
         let state = &self.state;
         validate::id("id", &req.id)?;
         validate::reason(&mut req.reason)?;
         require_admin(&officer, "expunging an MO note")?;
         let stored = state.storage.mo_note(&req.id)?;
-        require_owner(&officer, &state.district, &stored.origin, &format!("MO note {}", stored.id))?;
+        require_owner(
+            &officer,
+            &state.district,
+            &stored.origin,
+            &format!("MO note {}", stored.id),
+        )?;
         let expected = (req.expected_version != 0).then_some(req.expected_version);
         let tombstone = state.storage.expunge(
             Kind::MoNote,
@@ -144,7 +167,10 @@ impl MoServiceImpl {
 
 #[tonic::async_trait]
 impl MoService for MoServiceImpl {
-    async fn create(&self, request: Request<CreateMoNoteRequest>) -> Result<Response<MoNote>, Status> {
+    async fn create(
+        &self,
+        request: Request<CreateMoNoteRequest>,
+    ) -> Result<Response<MoNote>, Status> {
         officer_call("MoService/Create", request, |o, r| self.create(o, r)).await
     }
 
@@ -156,15 +182,29 @@ impl MoService for MoServiceImpl {
         .await
     }
 
-    async fn update(&self, request: Request<UpdateMoNoteRequest>) -> Result<Response<MoNote>, Status> {
+    async fn update(
+        &self,
+        request: Request<UpdateMoNoteRequest>,
+    ) -> Result<Response<MoNote>, Status> {
         officer_call("MoService/Update", request, |o, r| self.update(o, r)).await
     }
 
-    async fn delete(&self, request: Request<DeleteMoNoteRequest>) -> Result<Response<DeleteMoNoteResponse>, Status> {
+    async fn delete(
+        &self,
+        request: Request<DeleteMoNoteRequest>,
+    ) -> Result<Response<DeleteMoNoteResponse>, Status> {
         officer_call("MoService/Delete", request, |o, r| self.delete(o, r)).await
     }
 
-    async fn list(&self, request: Request<ListMoNotesRequest>) -> Result<Response<ListMoNotesResponse>, Status> {
-        officer_call("MoService/List", request, |_, r| async move { self.list(r) }).await
+    async fn list(
+        &self,
+        request: Request<ListMoNotesRequest>,
+    ) -> Result<Response<ListMoNotesResponse>, Status> {
+        officer_call(
+            "MoService/List",
+            request,
+            |_, r| async move { self.list(r) },
+        )
+        .await
     }
 }

@@ -49,7 +49,11 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 }
 
 fn check_sha256(field: &str, sha: &str) -> NodeResult<()> {
-    if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if sha.len() == 64
+        && sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(())
     } else {
         Err(NodeError::invalid(
@@ -66,10 +70,12 @@ impl PhotoServiceImpl {
         mut stream: Streaming<UploadPhotoRequest>,
     ) -> NodeResult<UploadPhotoResponse> {
         let state = &self.state;
-        let first = stream
-            .message()
-            .await
-            .map_err(|s| NodeError::invalid("header", format!("the upload stream failed: {}", s.message())))?;
+        let first = stream.message().await.map_err(|s| {
+            NodeError::invalid(
+                "header",
+                format!("the upload stream failed: {}", s.message()),
+            )
+        })?;
         let header = match first.and_then(|m| m.part) {
             Some(Part::Header(h)) => h,
             _ => {
@@ -81,7 +87,12 @@ impl PhotoServiceImpl {
         };
         validate::id("header.record_id", &header.record_id)?;
         let stored = state.storage.record(&header.record_id)?;
-        require_owner(&officer, &state.district, &stored.origin, &format!("record {}", stored.id))?;
+        require_owner(
+            &officer,
+            &state.district,
+            &stored.origin,
+            &format!("record {}", stored.id),
+        )?;
         if header.expected_version != 0 && header.expected_version != stored.version {
             return Err(crate::storage::StorageError::VersionConflict {
                 kind: crate::storage::Kind::Record,
@@ -94,7 +105,10 @@ impl PhotoServiceImpl {
         let mut bytes = Vec::new();
         while let Some(message) = stream.next().await {
             let message = message.map_err(|s| {
-                NodeError::invalid("chunk", format!("the upload stream failed: {}", s.message()))
+                NodeError::invalid(
+                    "chunk",
+                    format!("the upload stream failed: {}", s.message()),
+                )
             })?;
             match message.part {
                 Some(Part::Chunk(chunk)) => {
@@ -137,7 +151,10 @@ impl PhotoServiceImpl {
         if stored.photos.len() >= MAX_PHOTOS {
             return Err(NodeError::invalid(
                 "photos",
-                format!("record {} already has {MAX_PHOTOS} photos, the limit", stored.id),
+                format!(
+                    "record {} already has {MAX_PHOTOS} photos, the limit",
+                    stored.id
+                ),
             ));
         }
         let mut record = stored.clone();
@@ -162,14 +179,12 @@ impl PhotoServiceImpl {
 
     fn download(&self, req: DownloadPhotoRequest) -> NodeResult<Vec<DownloadPhotoChunk>> {
         check_sha256("sha256", &req.sha256)?;
-        let (photo, bytes) = self
-            .state
-            .storage
-            .photo(&req.sha256)?
-            .ok_or_else(|| crate::storage::StorageError::NotFound {
+        let (photo, bytes) = self.state.storage.photo(&req.sha256)?.ok_or_else(|| {
+            crate::storage::StorageError::NotFound {
                 kind: crate::storage::Kind::Record,
                 id: format!("photo {}", req.sha256),
-            })?;
+            }
+        })?;
         let mut chunks: Vec<DownloadPhotoChunk> = bytes
             .chunks(DOWNLOAD_CHUNK_BYTES)
             .map(|c| DownloadPhotoChunk {

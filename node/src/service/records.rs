@@ -51,7 +51,12 @@ impl RecordServiceImpl {
         let mut record = req
             .record
             .ok_or_else(|| NodeError::invalid("record", "is required"))?;
-        require_owner(&officer, &state.district, &state.district, "a new record of this node")?;
+        require_owner(
+            &officer,
+            &state.district,
+            &state.district,
+            "a new record of this node",
+        )?;
         validate::record(&mut record, state.default_handling)?;
         let now = now_ms();
         record.id = uuid::Uuid::now_v7().to_string();
@@ -81,7 +86,12 @@ impl RecordServiceImpl {
             ));
         }
         let stored = state.storage.record(&record.id)?;
-        require_owner(&officer, &state.district, &stored.origin, &format!("record {}", stored.id))?;
+        require_owner(
+            &officer,
+            &state.district,
+            &stored.origin,
+            &format!("record {}", stored.id),
+        )?;
         validate::record(&mut record, state.default_handling)?;
         let now = now_ms();
         record.origin = stored.origin;
@@ -99,13 +109,22 @@ impl RecordServiceImpl {
         Ok(record)
     }
 
-    async fn delete(&self, officer: Officer, mut req: DeleteRecordRequest) -> NodeResult<DeleteRecordResponse> {
+    async fn delete(
+        &self,
+        officer: Officer,
+        mut req: DeleteRecordRequest,
+    ) -> NodeResult<DeleteRecordResponse> {
         let state = &self.state;
         validate::id("id", &req.id)?;
         validate::reason(&mut req.reason)?;
         require_admin(&officer, "expunging a record")?;
         let stored = state.storage.record(&req.id)?;
-        require_owner(&officer, &state.district, &stored.origin, &format!("record {}", stored.id))?;
+        require_owner(
+            &officer,
+            &state.district,
+            &stored.origin,
+            &format!("record {}", stored.id),
+        )?;
         let expected = (req.expected_version != 0).then_some(req.expected_version);
         let tombstone = state.storage.expunge(
             Kind::Record,
@@ -156,11 +175,17 @@ impl RecordServiceImpl {
 
 #[tonic::async_trait]
 impl RecordService for RecordServiceImpl {
-    async fn create(&self, request: Request<CreateRecordRequest>) -> Result<Response<PersonRecord>, Status> {
+    async fn create(
+        &self,
+        request: Request<CreateRecordRequest>,
+    ) -> Result<Response<PersonRecord>, Status> {
         officer_call("RecordService/Create", request, |o, r| self.create(o, r)).await
     }
 
-    async fn get(&self, request: Request<GetRecordRequest>) -> Result<Response<PersonRecord>, Status> {
+    async fn get(
+        &self,
+        request: Request<GetRecordRequest>,
+    ) -> Result<Response<PersonRecord>, Status> {
         officer_call("RecordService/Get", request, |_, r| async move {
             validate::id("id", &r.id)?;
             Ok(self.state.storage.record(&r.id)?)
@@ -168,15 +193,29 @@ impl RecordService for RecordServiceImpl {
         .await
     }
 
-    async fn update(&self, request: Request<UpdateRecordRequest>) -> Result<Response<PersonRecord>, Status> {
+    async fn update(
+        &self,
+        request: Request<UpdateRecordRequest>,
+    ) -> Result<Response<PersonRecord>, Status> {
         officer_call("RecordService/Update", request, |o, r| self.update(o, r)).await
     }
 
-    async fn delete(&self, request: Request<DeleteRecordRequest>) -> Result<Response<DeleteRecordResponse>, Status> {
+    async fn delete(
+        &self,
+        request: Request<DeleteRecordRequest>,
+    ) -> Result<Response<DeleteRecordResponse>, Status> {
         officer_call("RecordService/Delete", request, |o, r| self.delete(o, r)).await
     }
 
-    async fn list(&self, request: Request<ListRecordsRequest>) -> Result<Response<ListRecordsResponse>, Status> {
-        officer_call("RecordService/List", request, |_, r| async move { self.list(r) }).await
+    async fn list(
+        &self,
+        request: Request<ListRecordsRequest>,
+    ) -> Result<Response<ListRecordsResponse>, Status> {
+        officer_call(
+            "RecordService/List",
+            request,
+            |_, r| async move { self.list(r) },
+        )
+        .await
     }
 }

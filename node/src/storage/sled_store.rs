@@ -14,9 +14,7 @@
 use super::{ChangeEntry, Expect, Kind, NewPhoto, Page, StorageError, StorageResult};
 use prost::Message;
 use setu_proto::v1::{MoNote, PersonRecord, PhotoRef, Tombstone};
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, TransactionalTree,
-};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -367,7 +365,12 @@ impl Storage {
                 ),
                 None => None,
             };
-            check_expectation(Kind::Record, &record.id, old.as_ref().map(|r| r.version), expect)?;
+            check_expectation(
+                Kind::Record,
+                &record.id,
+                old.as_ref().map(|r| r.version),
+                expect,
+            )?;
             tx.update_ext_ref(old.as_ref(), Some(record))?;
             for photo in new_photos {
                 if tx.photos.get(photo.sha256.as_bytes())?.is_none() {
@@ -572,7 +575,10 @@ impl Storage {
         };
         match self.photos.get(sha256.as_bytes())? {
             Some(bytes) => Ok(Some((meta, bytes.to_vec()))),
-            None => Err(corrupt("photo", format!("{sha256} has metadata but no bytes"))),
+            None => Err(corrupt(
+                "photo",
+                format!("{sha256} has metadata but no bytes"),
+            )),
         }
     }
 
@@ -668,7 +674,10 @@ mod tests {
         let err = s
             .put_record(&record("a", 3), Expect::Version(1), &[])
             .unwrap_err();
-        assert!(matches!(err, StorageError::VersionConflict { actual: 2, .. }));
+        assert!(matches!(
+            err,
+            StorageError::VersionConflict { actual: 2, .. }
+        ));
         assert_eq!(s.record("a").unwrap().version, 2);
         let log = s.changes_since(0, 10).unwrap();
         assert_eq!(log.len(), 1);
@@ -681,7 +690,10 @@ mod tests {
             s.record("a").unwrap_err(),
             StorageError::Expunged { version: 3, .. }
         ));
-        assert!(s.record_id_by_external_ref("jh-dhanbad", "DHN/1").unwrap().is_none());
+        assert!(s
+            .record_id_by_external_ref("jh-dhanbad", "DHN/1")
+            .unwrap()
+            .is_none());
         let log = s.changes_since(0, 10).unwrap();
         assert_eq!(log.len(), 1);
         assert!(log[0].deleted);
@@ -691,9 +703,14 @@ mod tests {
     fn external_ref_is_unique_per_origin() {
         let (_dir, s) = store();
         s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
-        let err = s.put_record(&record("b", 1), Expect::Absent, &[]).unwrap_err();
+        let err = s
+            .put_record(&record("b", 1), Expect::Absent, &[])
+            .unwrap_err();
         assert!(matches!(err, StorageError::ExternalRefTaken { .. }));
-        assert!(matches!(s.record("b").unwrap_err(), StorageError::NotFound { .. }));
+        assert!(matches!(
+            s.record("b").unwrap_err(),
+            StorageError::NotFound { .. }
+        ));
     }
 
     #[test]
@@ -715,9 +732,11 @@ mod tests {
         b.id = "b".into();
         b.external_ref = "DHN/2".into();
         s.put_record(&b, Expect::Absent, &[photo]).unwrap();
-        s.expunge(Kind::Record, "a", None, "test", "JH-1", 1).unwrap();
+        s.expunge(Kind::Record, "a", None, "test", "JH-1", 1)
+            .unwrap();
         assert!(s.photo("abc").unwrap().is_some());
-        s.expunge(Kind::Record, "b", None, "test", "JH-1", 1).unwrap();
+        s.expunge(Kind::Record, "b", None, "test", "JH-1", 1)
+            .unwrap();
         assert!(s.photo("abc").unwrap().is_none());
     }
 
