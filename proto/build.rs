@@ -8,6 +8,7 @@ const PROTOS: &[&str] = &[
     "setu/v1/records.proto",
     "setu/v1/mo.proto",
     "setu/v1/photos.proto",
+    "setu/v1/federation.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

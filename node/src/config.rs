@@ -80,6 +80,82 @@ pub struct NodeConfig {
     /// Memory for the database page cache, in MiB.
     #[serde(default = "default_cache_mib")]
     pub cache_mib: u64,
+    /// Seconds between anti-entropy checks with each peer.
+    #[serde(default = "default_anti_entropy_secs")]
+    pub anti_entropy_secs: u64,
+    /// Hours a tombstone is kept after every peer has applied it, before it is collected.
+    #[serde(default = "default_tombstone_grace_hours")]
+    pub tombstone_grace_hours: u64,
+    /// The peer districts this node syncs with (`[[peers]]` tables).
+    #[serde(default)]
+    pub peers: Vec<PeerConfig>,
+}
+
+/// Which items a node sends to one peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SendHandling {
+    /// This district's PEERS items (never relayed further).
+    Peers,
+    /// FEDERATION items: this district's, and other districts' as allowed by `relay_origins`.
+    Federation,
+}
+
+/// One peer district.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The peer's district id; its node certificate must name it.
+    pub district: String,
+    /// The peer node's address, e.g. `https://10.30.0.7:7402`.
+    pub address: String,
+    /// CA bundle (PEM) that vouches for the peer's node certificate; it is also trusted for
+    /// the peer's incoming sync calls.
+    pub ca: PathBuf,
+    /// Handling codes sent to this peer; both by default.
+    #[serde(default = "default_send")]
+    pub send: Vec<SendHandling>,
+    /// Other districts whose FEDERATION items are relayed to this peer; `["*"]` (the
+    /// default) for all, `[]` for none.
+    #[serde(default = "default_relay_origins")]
+    pub relay_origins: Vec<String>,
+}
+
+impl PeerConfig {
+    /// Whether items of `handling` (the protobuf value) of this node's own district go to
+    /// the peer.
+    pub fn sends_own(&self, handling: i32) -> bool {
+        if handling == Handling::Peers as i32 {
+            self.send.contains(&SendHandling::Peers)
+        } else if handling == Handling::Federation as i32 {
+            self.send.contains(&SendHandling::Federation)
+        } else {
+            false
+        }
+    }
+
+    /// Whether FEDERATION items of another district `origin` are relayed to the peer.
+    pub fn relays(&self, origin: &str) -> bool {
+        origin != self.district
+            && self.send.contains(&SendHandling::Federation)
+            && self.relay_origins.iter().any(|o| o == "*" || o == origin)
+    }
+}
+
+fn default_send() -> Vec<SendHandling> {
+    vec![SendHandling::Peers, SendHandling::Federation]
+}
+
+fn default_relay_origins() -> Vec<String> {
+    vec!["*".to_string()]
+}
+
+fn default_anti_entropy_secs() -> u64 {
+    300
+}
+
+fn default_tombstone_grace_hours() -> u64 {
+    24
 }
 
 fn default_listen() -> SocketAddr {
@@ -149,7 +225,15 @@ impl NodeConfig {
             default_handling: DefaultHandling::default(),
             max_message_bytes: default_max_message_bytes(),
             cache_mib: default_cache_mib(),
+            anti_entropy_secs: default_anti_entropy_secs(),
+            tombstone_grace_hours: default_tombstone_grace_hours(),
+            peers: Vec::new(),
         }
+    }
+
+    /// The configured peer with this district id.
+    pub fn peer(&self, district: &str) -> Option<&PeerConfig> {
+        self.peers.iter().find(|p| p.district == district)
     }
 
     fn resolve_paths(&mut self, base: &Path) {
@@ -162,6 +246,9 @@ impl NodeConfig {
         resolve(&mut self.cert);
         resolve(&mut self.key);
         self.trusted_cas.iter_mut().for_each(resolve);
+        for peer in &mut self.peers {
+            resolve(&mut peer.ca);
+        }
     }
 
     /// Checks every key: district id, certificate and key files (and that the certificate
@@ -239,6 +326,22 @@ impl NodeConfig {
                 format!("{} is outside 8..=65536", self.cache_mib),
             ));
         }
+        if !(1..=86_400).contains(&self.anti_entropy_secs) {
+            return Err(ConfigError::new(
+                "anti_entropy_secs",
+                format!("{} is outside 1..=86400", self.anti_entropy_secs),
+            ));
+        }
+        if self.tombstone_grace_hours > 24 * 365 {
+            return Err(ConfigError::new(
+                "tombstone_grace_hours",
+                format!(
+                    "{} is above the limit of 8760 (a year)",
+                    self.tombstone_grace_hours
+                ),
+            ));
+        }
+        self.validate_peers()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::new("data_dir", "is empty"));
         }
@@ -247,6 +350,65 @@ impl NodeConfig {
                 "data_dir",
                 format!("{} exists and is not a folder", self.data_dir.display()),
             ));
+        }
+        Ok(())
+    }
+}
+
+impl NodeConfig {
+    fn validate_peers(&self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::HashSet::new();
+        for (i, peer) in self.peers.iter().enumerate() {
+            let key = |k: &str| format!("peers[{i}].{k}");
+            identity::validate_district_id(&peer.district)
+                .map_err(|e| ConfigError::new(key("district"), e))?;
+            if peer.district == self.district {
+                return Err(ConfigError::new(
+                    key("district"),
+                    "is this node's own district; a node does not peer with itself",
+                ));
+            }
+            if !seen.insert(peer.district.as_str()) {
+                return Err(ConfigError::new(
+                    key("district"),
+                    format!("{} is listed twice", peer.district),
+                ));
+            }
+            let uri: Result<tonic::transport::Uri, _> = peer.address.parse();
+            match uri {
+                Ok(uri) if uri.scheme_str() == Some("https") && uri.host().is_some() => {}
+                _ => {
+                    return Err(ConfigError::new(
+                        key("address"),
+                        format!(
+                            "'{}' is not an https:// address with a host and port",
+                            peer.address
+                        ),
+                    ))
+                }
+            }
+            let pem = read_file(&key("ca"), &peer.ca)?;
+            let certs = crate::tls::parse_pem_certs(&pem)
+                .map_err(|e| ConfigError::new(key("ca"), format!("{}: {e}", peer.ca.display())))?;
+            if certs.is_empty() {
+                return Err(ConfigError::new(
+                    key("ca"),
+                    format!("{} holds no certificate", peer.ca.display()),
+                ));
+            }
+            if peer.send.is_empty() && peer.relay_origins.iter().any(|o| o != "*") {
+                return Err(ConfigError::new(
+                    key("relay_origins"),
+                    "relaying needs `federation` in `send`",
+                ));
+            }
+            for (j, origin) in peer.relay_origins.iter().enumerate() {
+                if origin != "*" {
+                    identity::validate_district_id(origin).map_err(|e| {
+                        ConfigError::new(format!("peers[{i}].relay_origins[{j}]"), e)
+                    })?;
+                }
+            }
         }
         Ok(())
     }

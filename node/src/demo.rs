@@ -3,7 +3,7 @@
 //! a production setup, and the output says so.
 
 use crate::cli::{shutdown_signal, CliError};
-use crate::config::NodeConfig;
+use crate::config::{NodeConfig, PeerConfig};
 use crate::identity::Role;
 use crate::pki::{self, Ca, Validity};
 use crate::server::{self, RunningNode};
@@ -117,6 +117,7 @@ fn write_node_config(
     district: &str,
     port: u16,
     trusted: &[PathBuf],
+    peers: Vec<PeerConfig>,
 ) -> Result<NodeConfig, CliError> {
     let mut config = NodeConfig::new(
         district,
@@ -126,6 +127,9 @@ fn write_node_config(
         trusted.to_vec(),
     );
     config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    config.peers = peers;
+    // A short anti-entropy period, so that the demo shows its result soon.
+    config.anti_entropy_secs = 30;
     let path = dir.join("node.toml");
     let text = format!(
         "# Node config written by `setu-node demo`; see README.md for every key.\n{}",
@@ -196,6 +200,30 @@ async fn load_sample_data(
     Ok(ids.first().cloned())
 }
 
+/// The two demo ports: `base` and the next one, or two free ports when `base` is 0.
+fn demo_ports(base: u16) -> Result<[u16; 2], CliError> {
+    if base != 0 {
+        let next = base
+            .checked_add(1)
+            .ok_or_else(|| CliError::Demo("--base-port must be below 65535".into()))?;
+        return Ok([base, next]);
+    }
+    let free = || -> Result<u16, CliError> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| demo_err("finding a free port", e))?;
+        Ok(listener
+            .local_addr()
+            .map_err(|e| demo_err("finding a free port", e))?
+            .port())
+    };
+    let first = free()?;
+    let mut second = free()?;
+    while second == first {
+        second = free()?;
+    }
+    Ok([first, second])
+}
+
 /// Runs the two-district demo until Ctrl-C.
 pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
     std::fs::create_dir_all(dir)
@@ -212,6 +240,8 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
         .collect::<Result<_, _>>()
         .map_err(|e| demo_err("locating CA certificates", e))?;
 
+    // Ports are fixed before either node starts, since each node's config names the other.
+    let ports = demo_ports(base_port)?;
     let mut nodes = Vec::new();
     for (i, (d, ca)) in DISTRICTS.iter().zip(&cas).enumerate() {
         let node_dir = dir.join(d.short);
@@ -230,12 +260,18 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
                 )
             })?;
         }
-        let port = if base_port == 0 {
-            0
-        } else {
-            base_port + i as u16
+        let other = 1 - i;
+        let peer = PeerConfig {
+            district: DISTRICTS[other].id.to_string(),
+            address: format!("https://127.0.0.1:{}", ports[other]),
+            ca: trusted[other].clone(),
+            send: vec![
+                crate::config::SendHandling::Peers,
+                crate::config::SendHandling::Federation,
+            ],
+            relay_origins: vec!["*".to_string()],
         };
-        let config = write_node_config(&node_dir, d.id, port, &trusted)?;
+        let config = write_node_config(&node_dir, d.id, ports[i], &trusted, vec![peer])?;
         nodes.push(server::start(config).await?);
     }
 
@@ -337,6 +373,7 @@ pub fn dev_setup(dir: &Path) -> Result<NodeConfig, CliError> {
         "dev-local",
         7401,
         &[PathBuf::from("ca").join(pki::CA_CERT_FILE)],
+        Vec::new(),
     )?;
     write_client_config(
         &dir.join("dev-admin.toml"),

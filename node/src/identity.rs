@@ -266,7 +266,13 @@ impl fmt::Display for Identity {
     }
 }
 
-/// The SAN URI that names the node of `district`: `setu://node/<district>`.
+/// The DNS name every node certificate of `district` also carries,
+/// `<district>.node.setu`, so that a peer can pin the district in the TLS handshake.
+pub fn node_dns_name(district: &str) -> String {
+    format!("{district}.node.setu")
+}
+
+/// The SAN URI that names a node: `setu://node/<district>`.
 pub fn node_uri(district: &str) -> String {
     format!("{SETU_PREFIX}node/{district}")
 }

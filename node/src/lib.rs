@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod federation;
 pub mod identity;
 pub mod limits;
 pub mod pki;

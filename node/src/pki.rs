@@ -36,7 +36,8 @@ use x509_parser::asn1_rs::Tag;
 use x509_parser::prelude::{ParsedExtension, X509Certificate};
 
 use crate::identity::{
-    node_uri, officer_uri, validate_badge, validate_district_id, validate_officer_name, Role,
+    node_dns_name, node_uri, officer_uri, validate_badge, validate_district_id,
+    validate_officer_name, Role,
 };
 
 /// How long a node certificate is valid for by default, in days.
@@ -434,7 +435,12 @@ impl Ca {
         validity: Validity,
     ) -> Result<IssuedCert, PkiError> {
         validate_district_id(district).map_err(PkiError::InvalidInput)?;
-        let mut sans = vec![uri_san(node_uri(district))?];
+        // The synthetic DNS name lets a peer pin the district during the TLS handshake
+        // itself: a node dialling jh-dhanbad verifies the name `jh-dhanbad.node.setu`.
+        let mut sans = vec![
+            uri_san(node_uri(district))?,
+            host_san(&node_dns_name(district))?,
+        ];
         for host in hosts {
             let san = host_san(host)?;
             if !sans.contains(&san) {

@@ -1958,12 +1958,3 @@ mod tests {
         assert_eq!(generator.mo_note("wb-asansol", &given).record_ids, given);
     }
 }
-#[cfg(test)]
-mod peek_tmp {
-    #[test]
-    fn million() {
-        let t = std::time::Instant::now();
-        let r = super::demo_records("jh-dhanbad", 1_000_000, 1);
-        println!("1M records in {:?}, {}", t.elapsed(), r.len());
-    }
-}

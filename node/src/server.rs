@@ -3,12 +3,19 @@
 //! flight and flushes.
 
 use crate::config::{ConfigError, NodeConfig};
+use crate::federation::keys::{KeyError, Signer, TrustAnchors};
+use crate::federation::puller::{DialIdentity, Puller};
+use crate::federation::service::FederationServiceImpl;
+use crate::federation::Federation;
 use crate::service::mo::MoServiceImpl;
+use crate::service::peers::PeerServiceImpl;
 use crate::service::photos::PhotoServiceImpl;
 use crate::service::records::RecordServiceImpl;
 use crate::service::NodeState;
 use crate::storage::{Storage, StorageError};
+use setu_proto::v1::federation_service_server::FederationServiceServer;
 use setu_proto::v1::mo_service_server::MoServiceServer;
+use setu_proto::v1::peer_service_server::PeerServiceServer;
 use setu_proto::v1::photo_service_server::PhotoServiceServer;
 use setu_proto::v1::record_service_server::RecordServiceServer;
 use std::net::SocketAddr;
@@ -34,6 +41,12 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// The node's signing key could not be loaded or attested.
+    #[error("signing key: {0}")]
+    Key(#[from] KeyError),
+    /// A peer link could not be set up.
+    #[error("peer link: {0}")]
+    Peer(String),
     /// The gRPC server failed.
     #[error("the gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -48,6 +61,7 @@ pub struct RunningNode {
     addr: SocketAddr,
     district: String,
     storage: Storage,
+    federation: Arc<Federation>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServeError>>,
 }
@@ -66,6 +80,11 @@ impl RunningNode {
     /// The node's storage (for tests and tools that run beside the server).
     pub fn storage(&self) -> &Storage {
         &self.storage
+    }
+
+    /// The node's federation state (for tests and tools that run beside the server).
+    pub fn federation(&self) -> &Arc<Federation> {
+        &self.federation
     }
 
     /// Stops accepting, lets calls in flight finish, flushes and waits for the end.
@@ -100,7 +119,43 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
             format!("cannot create {}: {e}", config.data_dir.display()),
         )
     })?;
-    let storage = Storage::open(&config.data_dir, config.cache_mib * 1024 * 1024)?;
+    let cert_pem = std::fs::read(&config.cert).map_err(|e| {
+        ConfigError::new(
+            "cert",
+            format!("cannot read {}: {e}", config.cert.display()),
+        )
+    })?;
+    let key_pem = std::fs::read(&config.key).map_err(|e| {
+        ConfigError::new("key", format!("cannot read {}: {e}", config.key.display()))
+    })?;
+    let cert_der = crate::tls::parse_pem_certs(&cert_pem)
+        .map_err(|e| ConfigError::new("cert", e))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ConfigError::new("cert", "holds no certificate"))?;
+    let signer = Arc::new(Signer::load_or_create(
+        &config.data_dir,
+        &config.district,
+        cert_der.as_ref(),
+        &key_pem,
+    )?);
+    let anchors = TrustAnchors::from_pem_bundles(&crate::tls::trusted_bundles(&config)?)?;
+    let storage = Storage::open(
+        &config.data_dir,
+        config.cache_mib * 1024 * 1024,
+        &config.district,
+        signer.clone(),
+    )?;
+    let federation = Arc::new(Federation::new(&config, storage.clone(), signer, anchors)?);
+    let dial = DialIdentity {
+        identity: tonic::transport::Identity::from_pem(&cert_pem, &key_pem),
+    };
+    let pullers = config
+        .peers
+        .iter()
+        .map(|peer| Puller::new(federation.clone(), peer.clone(), &dial))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ServeError::Peer)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -151,12 +206,31 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         .add_service(
             PhotoServiceServer::new(PhotoServiceImpl::new(state.clone()))
                 .max_decoding_message_size(max),
+        )
+        .add_service(PeerServiceServer::new(PeerServiceImpl::new(
+            federation.clone(),
+        )))
+        .add_service(
+            FederationServiceServer::new(FederationServiceImpl::new(federation.clone()))
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(64 * 1024 * 1024),
         );
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let district = config.district.clone();
     let task_storage = storage.clone();
+    // Background work: one puller per peer and the tombstone collector, all stopped
+    // through `sync_stop` when the server stops.
+    let (sync_stop, sync_stop_rx) = tokio::sync::watch::channel(false);
+    let mut background = Vec::new();
+    for puller in pullers {
+        background.push(tokio::spawn(puller.run(sync_stop_rx.clone())));
+    }
+    background.push(tokio::spawn(collect_tombstones(
+        federation.clone(),
+        sync_stop_rx,
+    )));
     let task = tokio::spawn(async move {
         let served = router
             .serve_with_incoming_shutdown(incoming, async {
@@ -166,6 +240,10 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         health_reporter
             .set_not_serving::<RecordServiceServer<RecordServiceImpl>>()
             .await;
+        let _ = sync_stop.send(true);
+        for task in background {
+            let _ = task.await;
+        }
         let flushed = task_storage.flush().await;
         tracing::info!(district = %district, "node stopped");
         served?;
@@ -177,7 +255,29 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         addr,
         district: config.district,
         storage,
+        federation,
         stop: Some(stop_tx),
         task,
     })
+}
+
+/// Collects tombstones that every peer has applied, once their grace period is over.
+async fn collect_tombstones(
+    federation: Arc<Federation>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let every = federation.anti_entropy.max(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        let f = federation.clone();
+        match tokio::task::spawn_blocking(move || f.collect_tombstones()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(collected = n, "tombstones collected"),
+            Ok(Err(e)) => tracing::error!(error = %e, "tombstone collection failed"),
+            Err(e) => tracing::error!(error = %e, "tombstone collection panicked"),
+        }
+    }
 }

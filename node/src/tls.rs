@@ -20,6 +20,28 @@ pub fn parse_pem_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Strin
         .map_err(|e| format!("not a PEM certificate bundle: {e}"))
 }
 
+/// Every CA bundle this node trusts: `trusted_cas` and each peer's `ca`, as PEM.
+pub fn trusted_bundles(config: &NodeConfig) -> Result<Vec<Vec<u8>>, ConfigError> {
+    let mut out = Vec::new();
+    for (i, path) in config.trusted_cas.iter().enumerate() {
+        out.push(std::fs::read(path).map_err(|e| {
+            ConfigError::new(
+                format!("trusted_cas[{i}]"),
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?);
+    }
+    for (i, peer) in config.peers.iter().enumerate() {
+        out.push(std::fs::read(&peer.ca).map_err(|e| {
+            ConfigError::new(
+                format!("peers[{i}].ca"),
+                format!("cannot read {}: {e}", peer.ca.display()),
+            )
+        })?);
+    }
+    Ok(out)
+}
+
 /// The server's TLS settings: its certificate and key, and client certificates required
 /// and checked against every trusted CA.
 pub fn server_tls(config: &NodeConfig) -> Result<ServerTlsConfig, ConfigError> {
@@ -38,6 +60,17 @@ pub fn server_tls(config: &NodeConfig) -> Result<ServerTlsConfig, ConfigError> {
             ConfigError::new(
                 format!("trusted_cas[{i}]"),
                 format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        bundle.extend_from_slice(&pem);
+        bundle.push(b'\n');
+    }
+    // Peer districts' CAs are trusted for their nodes' incoming sync calls.
+    for (i, peer) in config.peers.iter().enumerate() {
+        let pem = std::fs::read(&peer.ca).map_err(|e| {
+            ConfigError::new(
+                format!("peers[{i}].ca"),
+                format!("cannot read {}: {e}", peer.ca.display()),
             )
         })?;
         bundle.extend_from_slice(&pem);

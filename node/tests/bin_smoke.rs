@@ -26,6 +26,9 @@ fn version_and_help() {
     assert!(help.status.success(), "--help failed: {help:?}");
     let text = String::from_utf8_lossy(&help.stdout);
     for command in ["serve", "demo", "pki"] {
-        assert!(text.contains(command), "--help does not list `{command}`:\n{text}");
+        assert!(
+            text.contains(command),
+            "--help does not list `{command}`:\n{text}"
+        );
     }
 }

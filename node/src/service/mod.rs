@@ -5,6 +5,7 @@
 //! every write is flushed before it is acknowledged.
 
 pub mod mo;
+pub mod peers;
 pub mod photos;
 pub mod records;
 

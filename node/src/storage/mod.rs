@@ -8,11 +8,115 @@
 //!   per-origin sequence number in that same transaction (the federation's change log);
 //! - [`Storage::flush`] must complete before a write is acknowledged to anyone.
 
+mod codec;
+mod replication;
 mod sled_store;
+#[cfg(test)]
+mod tests;
 
+use setu_proto::v1::{Envelope, MoNote, PersonRecord, Tombstone};
 use std::fmt;
 
+pub use replication::EpochChange;
 pub use sled_store::Storage;
+
+/// Signs the payload of each local change as it is committed. The storage layer only calls
+/// it; the keys and the cryptography live in the federation module.
+pub trait ChangeSigner: Send + Sync {
+    /// An envelope holding exactly `payload`, signed.
+    fn sign(&self, payload: &[u8]) -> Envelope;
+}
+
+/// What the node knows about one item: whose it is, at which change, and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemState {
+    /// The owning district.
+    pub origin: String,
+    /// The origin's epoch of the latest change.
+    pub epoch: u64,
+    /// The origin's sequence number of the latest change.
+    pub seq: u64,
+    /// The handling code at the latest change (the protobuf value).
+    pub handling: i32,
+    /// Whether any version of the item was ever allowed to leave its origin.
+    pub shared: bool,
+    /// Whether the data is held (false after an expunge or a retraction).
+    pub has_data: bool,
+    /// Whether the latest change was an expunge.
+    pub deleted: bool,
+}
+
+/// One change of an origin's log, with the envelope to send.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    /// The item's kind.
+    pub kind: Kind,
+    /// The item's id.
+    pub id: String,
+    /// The item's state at this change.
+    pub state: ItemState,
+    /// The signed envelope, with its signed retraction attached.
+    pub envelope: Envelope,
+}
+
+/// A district whose changes this node holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginInfo {
+    /// The district id.
+    pub origin: String,
+    /// Its current epoch as this node knows it.
+    pub epoch: u64,
+    /// The highest sequence number of its held here.
+    pub max_seq: u64,
+}
+
+/// What a verified change from a peer carries.
+#[derive(Debug, Clone)]
+pub enum RemoteBody {
+    /// A record's new content.
+    Record(PersonRecord),
+    /// An MO note's new content.
+    MoNote(MoNote),
+    /// An expunge.
+    Tombstone(Tombstone),
+    /// A retraction: the receiver may no longer hold the item.
+    Retracted,
+}
+
+/// A change received from a peer, already verified against its origin's key.
+#[derive(Debug, Clone)]
+pub struct RemoteChange {
+    /// The item's kind.
+    pub kind: Kind,
+    /// The item's id.
+    pub id: String,
+    /// The owning district.
+    pub origin: String,
+    /// The origin's epoch.
+    pub epoch: u64,
+    /// The origin's sequence number.
+    pub seq: u64,
+    /// The handling code.
+    pub handling: i32,
+    /// The decoded body.
+    pub body: RemoteBody,
+    /// The envelope as received, stored and relayed unchanged.
+    pub envelope: Envelope,
+}
+
+/// What applying a batch of remote changes did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyOutcome {
+    /// Changes stored.
+    pub applied: usize,
+    /// Changes ignored because this node already had them or something newer.
+    pub ignored: usize,
+    /// Changes refused: the same (origin, id, seq) with a different body, an id owned by
+    /// another origin, or a stale epoch. Each is a sentence for the alarm log.
+    pub refused: Vec<String>,
+    /// Photos referenced by applied records whose bytes are not here yet.
+    pub missing_photos: Vec<String>,
+}
 
 /// The kinds of item a district owns and shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,7 +180,7 @@ pub struct NewPhoto<'a> {
     pub bytes: &'a [u8],
 }
 
-/// One entry of the change log: which item changed, at which sequence number.
+/// A local change as committed: which item changed, at which sequence number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeEntry {
     /// The per-origin sequence number the change took.

@@ -1,22 +1,34 @@
-//! The sled implementation of [`Storage`].
+//! The sled implementation of [`Storage`]: opening, the shared transaction, local writes
+//! and reads. Replication lives in `replication.rs`, byte layouts in `codec.rs`.
 //!
 //! Layout, one sled tree each:
-//! - `records`: record id → encoded `PersonRecord`;
-//! - `mo_notes`: note id → encoded `MoNote`;
-//! - `tombstones`: kind tag + id → encoded `Tombstone`;
-//! - `changes`: sequence number (big-endian) → kind tag, deleted flag, id; compacted so that
-//!   only the latest change of each item stays;
-//! - `index`: `s`+tag+id → the item's latest sequence number; `x`+origin+NUL+external ref →
-//!   record id; `p`+sha256 → how many records reference the photo;
-//! - `meta`: `epoch` and `seq`;
+//! - `records`, `mo_notes`: id → encoded item, for every item held (own and replicated);
+//! - `tombstones`: tag + id → encoded `Tombstone`;
+//! - `envelopes`: tag + id → the signed `Envelope` of the item's latest change;
+//! - `log`: origin + NUL + seq → tag + id: each origin's change log, one entry per item
+//!   (the previous entry of an item is removed when it changes again);
+//! - `index`: `s`+tag+id → [`ItemState`]; `x`+origin+NUL+external ref → record id;
+//!   `p`+sha256 → how many records reference the photo;
+//! - `meta`: this database's `epoch` and `seq` counter;
+//! - `origins`: origin → its epoch, highest sequence held, retired epochs;
+//! - `watermarks`: peer + NUL + origin → (epoch, seq) applied from that peer;
+//! - `peer_acks`: peer + NUL + origin → (epoch, seq) the peer says it has applied;
+//! - `keys`: origin + NUL + key id → encoded `KeyStatement`;
 //! - `photos`: sha256 → bytes; `photo_meta`: sha256 → encoded `PhotoRef`.
 
-use super::{ChangeEntry, Expect, Kind, NewPhoto, Page, StorageError, StorageResult};
+use super::codec::*;
+use super::{
+    ChangeEntry, ChangeSigner, Expect, ItemState, Kind, NewPhoto, Page, StorageError, StorageResult,
+};
 use prost::Message;
-use setu_proto::v1::{MoNote, PersonRecord, PhotoRef, Tombstone};
+use setu_proto::v1::{
+    EnvelopePayload, Handling, ItemKind, MoNote, PersonRecord, PhotoRef, Tombstone,
+};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::watch;
 
 const META_EPOCH: &[u8] = b"epoch";
 const META_SEQ: &[u8] = b"seq";
@@ -37,199 +49,64 @@ impl From<TransactionError<StorageError>> for StorageError {
 }
 
 /// What a transaction body returns: an abort carries a [`StorageError`].
-type TxResult<T> = Result<T, ConflictableTransactionError<StorageError>>;
+pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StorageError>>;
 
-fn abort<T>(err: StorageError) -> TxResult<T> {
+pub(super) fn abort<T>(err: StorageError) -> TxResult<T> {
     Err(ConflictableTransactionError::Abort(err))
+}
+
+pub(super) fn tx_decode<M: Message + Default>(bytes: &[u8]) -> TxResult<M> {
+    M::decode(bytes).map_err(|e| ConflictableTransactionError::Abort(e.into()))
 }
 
 /// A district's durable store.
 #[derive(Clone)]
 pub struct Storage {
-    db: sled::Db,
-    records: sled::Tree,
-    mo_notes: sled::Tree,
-    tombstones: sled::Tree,
-    changes: sled::Tree,
-    index: sled::Tree,
-    meta: sled::Tree,
-    photos: sled::Tree,
-    photo_meta: sled::Tree,
-    epoch: u64,
+    pub(super) db: sled::Db,
+    pub(super) t: Trees,
+    pub(super) origin: String,
+    pub(super) epoch: u64,
+    signer: Arc<dyn ChangeSigner>,
+    changed: Arc<watch::Sender<u64>>,
 }
 
-/// The trees one write transaction touches, in a fixed order.
-struct Tx<'a> {
-    records: &'a TransactionalTree,
-    mo_notes: &'a TransactionalTree,
-    tombstones: &'a TransactionalTree,
-    changes: &'a TransactionalTree,
-    index: &'a TransactionalTree,
-    meta: &'a TransactionalTree,
-    photos: &'a TransactionalTree,
-    photo_meta: &'a TransactionalTree,
+/// Every tree of the store.
+#[derive(Clone)]
+pub(super) struct Trees {
+    pub records: sled::Tree,
+    pub mo_notes: sled::Tree,
+    pub tombstones: sled::Tree,
+    pub envelopes: sled::Tree,
+    pub log: sled::Tree,
+    pub index: sled::Tree,
+    pub meta: sled::Tree,
+    pub origins: sled::Tree,
+    pub watermarks: sled::Tree,
+    pub photos: sled::Tree,
+    pub photo_meta: sled::Tree,
+    pub peer_acks: sled::Tree,
+    pub keys: sled::Tree,
 }
 
-fn item_key(kind: Kind, id: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(id.len() + 1);
-    key.push(kind.tag());
-    key.extend_from_slice(id.as_bytes());
-    key
+/// The trees one write transaction touches.
+pub(super) struct Tx<'a> {
+    pub records: &'a TransactionalTree,
+    pub mo_notes: &'a TransactionalTree,
+    pub tombstones: &'a TransactionalTree,
+    pub envelopes: &'a TransactionalTree,
+    pub log: &'a TransactionalTree,
+    pub index: &'a TransactionalTree,
+    pub meta: &'a TransactionalTree,
+    pub origins: &'a TransactionalTree,
+    pub watermarks: &'a TransactionalTree,
+    pub photos: &'a TransactionalTree,
+    pub photo_meta: &'a TransactionalTree,
 }
 
-fn seq_index_key(kind: Kind, id: &str) -> Vec<u8> {
-    let mut key = vec![b's'];
-    key.extend_from_slice(&item_key(kind, id));
-    key
-}
-
-fn ext_ref_key(origin: &str, external_ref: &str) -> Vec<u8> {
-    let mut key = vec![b'x'];
-    key.extend_from_slice(origin.as_bytes());
-    key.push(0);
-    key.extend_from_slice(external_ref.as_bytes());
-    key
-}
-
-fn photo_ref_key(sha256: &str) -> Vec<u8> {
-    let mut key = vec![b'p'];
-    key.extend_from_slice(sha256.as_bytes());
-    key
-}
-
-fn read_u64(bytes: &[u8]) -> Option<u64> {
-    let arr: [u8; 8] = bytes.try_into().ok()?;
-    Some(u64::from_be_bytes(arr))
-}
-
-fn corrupt(what: &str, detail: impl ToString) -> StorageError {
-    StorageError::Corrupt {
-        what: what.to_string(),
-        detail: detail.to_string(),
-    }
-}
-
-fn encode_change(kind: Kind, deleted: bool, id: &str) -> Vec<u8> {
-    let mut value = Vec::with_capacity(id.len() + 2);
-    value.push(kind.tag());
-    value.push(u8::from(deleted));
-    value.extend_from_slice(id.as_bytes());
-    value
-}
-
-fn decode_change(seq_key: &[u8], value: &[u8]) -> StorageResult<ChangeEntry> {
-    let seq = read_u64(seq_key).ok_or_else(|| corrupt("change log key", "not 8 bytes"))?;
-    let (&tag, rest) = value
-        .split_first()
-        .ok_or_else(|| corrupt("change log entry", "empty"))?;
-    let (&deleted, id) = rest
-        .split_first()
-        .ok_or_else(|| corrupt("change log entry", "truncated"))?;
-    let kind = Kind::from_tag(tag).ok_or_else(|| corrupt("change log entry", "unknown kind"))?;
-    let id = String::from_utf8(id.to_vec()).map_err(|e| corrupt("change log entry", e))?;
-    Ok(ChangeEntry {
-        seq,
-        kind,
-        id,
-        deleted: deleted != 0,
-    })
-}
-
-impl Tx<'_> {
-    /// Takes the next sequence number of this origin and records the change under it,
-    /// dropping the item's previous entry so the log holds one entry per item.
-    fn log_change(&self, kind: Kind, id: &str, deleted: bool) -> TxResult<ChangeEntry> {
-        let current = match self.meta.get(META_SEQ)? {
-            Some(v) => read_u64(&v).ok_or_else(|| {
-                ConflictableTransactionError::Abort(corrupt("sequence counter", "not 8 bytes"))
-            })?,
-            None => 0,
-        };
-        let seq = current + 1;
-        self.meta.insert(META_SEQ, &seq.to_be_bytes())?;
-        let index_key = seq_index_key(kind, id);
-        if let Some(previous) = self.index.get(&index_key)? {
-            self.changes.remove(previous.as_ref())?;
-        }
-        self.index.insert(index_key, &seq.to_be_bytes())?;
-        self.changes
-            .insert(&seq.to_be_bytes(), encode_change(kind, deleted, id))?;
-        Ok(ChangeEntry {
-            seq,
-            kind,
-            id: id.to_string(),
-            deleted,
-        })
-    }
-
-    /// Fails when the id has a tombstone.
-    fn refuse_if_expunged(&self, kind: Kind, id: &str) -> TxResult<()> {
-        if let Some(bytes) = self.tombstones.get(item_key(kind, id))? {
-            let tomb = Tombstone::decode(bytes.as_ref())
-                .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
-            return abort(StorageError::Expunged {
-                kind,
-                id: id.to_string(),
-                version: tomb.version,
-                reason: tomb.reason,
-            });
-        }
-        Ok(())
-    }
-
-    /// Adds `delta` (+1 or -1) to a photo's reference count; a photo nobody references any
-    /// more is removed with its metadata.
-    fn adjust_photo_ref(&self, sha256: &str, add: bool) -> TxResult<()> {
-        let key = photo_ref_key(sha256);
-        let count = match self.index.get(&key)? {
-            Some(v) => read_u64(&v).unwrap_or(0),
-            None => 0,
-        };
-        let count = if add {
-            count + 1
-        } else {
-            count.saturating_sub(1)
-        };
-        if count == 0 {
-            self.index.remove(key)?;
-            self.photos.remove(sha256.as_bytes())?;
-            self.photo_meta.remove(sha256.as_bytes())?;
-        } else {
-            self.index.insert(key, &count.to_be_bytes())?;
-        }
-        Ok(())
-    }
-
-    /// Moves the external-reference index from the old record to the new one.
-    fn update_ext_ref(
-        &self,
-        old: Option<&PersonRecord>,
-        new: Option<&PersonRecord>,
-    ) -> TxResult<()> {
-        let old_key = old
-            .filter(|r| !r.external_ref.is_empty())
-            .map(|r| ext_ref_key(&r.origin, &r.external_ref));
-        let new_key = new
-            .filter(|r| !r.external_ref.is_empty())
-            .map(|r| ext_ref_key(&r.origin, &r.external_ref));
-        if old_key == new_key {
-            return Ok(());
-        }
-        if let Some(key) = old_key {
-            self.index.remove(key)?;
-        }
-        if let (Some(key), Some(record)) = (new_key, new) {
-            if let Some(owner) = self.index.get(&key)? {
-                if owner.as_ref() != record.id.as_bytes() {
-                    return abort(StorageError::ExternalRefTaken {
-                        external_ref: record.external_ref.clone(),
-                        id: String::from_utf8_lossy(&owner).into_owned(),
-                    });
-                }
-            }
-            self.index.insert(key, record.id.as_bytes())?;
-        }
-        Ok(())
+pub(super) fn item_kind(kind: Kind) -> ItemKind {
+    match kind {
+        Kind::Record => ItemKind::Record,
+        Kind::MoNote => ItemKind::MoNote,
     }
 }
 
@@ -262,9 +139,178 @@ fn check_expectation(kind: Kind, id: &str, stored: Option<u64>, expect: Expect) 
     }
 }
 
+impl Tx<'_> {
+    /// The stored state of an item.
+    pub fn state(&self, kind: Kind, id: &str) -> TxResult<Option<ItemState>> {
+        match self.index.get(state_key(kind, id))? {
+            Some(v) => Ok(Some(
+                decode_state(&v).map_err(ConflictableTransactionError::Abort)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Records an item's latest change: its envelope, its log entry (dropping the previous
+    /// one) and its state.
+    pub fn record_change(
+        &self,
+        kind: Kind,
+        id: &str,
+        previous: Option<&ItemState>,
+        state: &ItemState,
+        envelope_bytes: &[u8],
+    ) -> TxResult<()> {
+        if let Some(prev) = previous {
+            // After an epoch change another item may own the same sequence number: only
+            // remove the entry when it is this item's.
+            let key = log_key(&prev.origin, prev.seq);
+            if self.log.get(&key)?.as_deref() == Some(item_key(kind, id).as_slice()) {
+                self.log.remove(key)?;
+            }
+        }
+        self.log
+            .insert(log_key(&state.origin, state.seq), item_key(kind, id))?;
+        self.index
+            .insert(state_key(kind, id), encode_state(state))?;
+        self.envelopes.insert(item_key(kind, id), envelope_bytes)?;
+        Ok(())
+    }
+
+    /// Raises the highest sequence number held for `origin` in its current epoch; the
+    /// first change seen of an origin sets its epoch.
+    pub fn raise_origin_seq(&self, origin: &str, epoch: u64, seq: u64) -> TxResult<()> {
+        match self.origins.get(origin.as_bytes())? {
+            Some(v) => {
+                let (current, max_seq, retired) =
+                    decode_origin(&v).map_err(ConflictableTransactionError::Abort)?;
+                if current == epoch && seq > max_seq {
+                    self.origins
+                        .insert(origin.as_bytes(), encode_origin(current, seq, &retired))?;
+                }
+            }
+            None => {
+                self.origins
+                    .insert(origin.as_bytes(), encode_origin(epoch, seq, &[]))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds one reference to a photo (`add`) or removes one; a photo nobody references any
+    /// more is removed with its metadata.
+    pub fn adjust_photo_ref(&self, sha256: &str, add: bool) -> TxResult<()> {
+        let key = photo_ref_key(sha256);
+        let count = match self.index.get(&key)? {
+            Some(v) => read_u64(&v).unwrap_or(0),
+            None => 0,
+        };
+        let count = if add {
+            count + 1
+        } else {
+            count.saturating_sub(1)
+        };
+        if count == 0 {
+            self.index.remove(key)?;
+            self.photos.remove(sha256.as_bytes())?;
+            self.photo_meta.remove(sha256.as_bytes())?;
+        } else {
+            self.index.insert(key, &count.to_be_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Moves photo references from the old version of a record to the new one. Photos new
+    /// to this node get their metadata; whether their bytes are here is up to the caller.
+    pub fn move_photo_refs(
+        &self,
+        old: Option<&PersonRecord>,
+        new: Option<&PersonRecord>,
+    ) -> TxResult<()> {
+        let before = photo_set(old);
+        let after = photo_set(new);
+        if let Some(record) = new {
+            for photo in &record.photos {
+                if !before.contains(&photo.sha256)
+                    && self.photo_meta.get(photo.sha256.as_bytes())?.is_none()
+                {
+                    self.photo_meta
+                        .insert(photo.sha256.as_bytes(), photo.encode_to_vec())?;
+                }
+            }
+        }
+        for sha in after.difference(&before) {
+            self.adjust_photo_ref(sha, true)?;
+        }
+        for sha in before.difference(&after) {
+            self.adjust_photo_ref(sha, false)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the external-reference index from the old record to the new one.
+    pub fn update_ext_ref(
+        &self,
+        old: Option<&PersonRecord>,
+        new: Option<&PersonRecord>,
+    ) -> TxResult<()> {
+        let old_key = old
+            .filter(|r| !r.external_ref.is_empty())
+            .map(|r| ext_ref_key(&r.origin, &r.external_ref));
+        let new_key = new
+            .filter(|r| !r.external_ref.is_empty())
+            .map(|r| ext_ref_key(&r.origin, &r.external_ref));
+        if old_key == new_key {
+            return Ok(());
+        }
+        if let Some(key) = old_key {
+            self.index.remove(key)?;
+        }
+        if let (Some(key), Some(record)) = (new_key, new) {
+            if let Some(owner) = self.index.get(&key)? {
+                if owner.as_ref() != record.id.as_bytes() {
+                    return abort(StorageError::ExternalRefTaken {
+                        external_ref: record.external_ref.clone(),
+                        id: String::from_utf8_lossy(&owner).into_owned(),
+                    });
+                }
+            }
+            self.index.insert(key, record.id.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// The stored record, if any.
+    pub fn record(&self, id: &str) -> TxResult<Option<PersonRecord>> {
+        match self.records.get(id.as_bytes())? {
+            Some(b) => Ok(Some(tx_decode(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Fails when the id has a tombstone.
+    fn refuse_if_expunged(&self, kind: Kind, id: &str) -> TxResult<()> {
+        if let Some(bytes) = self.tombstones.get(item_key(kind, id))? {
+            let tomb: Tombstone = tx_decode(&bytes)?;
+            return abort(StorageError::Expunged {
+                kind,
+                id: id.to_string(),
+                version: tomb.version,
+                reason: tomb.reason,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Storage {
-    /// Opens (or creates) the store in `dir`. `cache_bytes` bounds sled's page cache.
-    pub fn open(dir: &Path, cache_bytes: u64) -> StorageResult<Storage> {
+    /// Opens (or creates) the store of district `origin` in `dir`. `cache_bytes` bounds
+    /// sled's page cache; `signer` signs every local change as it commits.
+    pub fn open(
+        dir: &Path,
+        cache_bytes: u64,
+        origin: &str,
+        signer: Arc<dyn ChangeSigner>,
+    ) -> StorageResult<Storage> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
@@ -282,18 +328,38 @@ impl Storage {
                 epoch
             }
         };
-        Ok(Storage {
+        let t = Trees {
             records: db.open_tree("records")?,
             mo_notes: db.open_tree("mo_notes")?,
             tombstones: db.open_tree("tombstones")?,
-            changes: db.open_tree("changes")?,
+            envelopes: db.open_tree("envelopes")?,
+            log: db.open_tree("log")?,
             index: db.open_tree("index")?,
+            origins: db.open_tree("origins")?,
+            watermarks: db.open_tree("watermarks")?,
             photos: db.open_tree("photos")?,
             photo_meta: db.open_tree("photo_meta")?,
+            peer_acks: db.open_tree("peer_acks")?,
+            keys: db.open_tree("keys")?,
             meta,
+        };
+        let storage = Storage {
             db,
+            t,
+            origin: origin.to_string(),
             epoch,
-        })
+            signer,
+            changed: Arc::new(watch::channel(0).0),
+        };
+        // This node is the authority on its own origin's epoch.
+        if storage.t.origins.get(origin.as_bytes())?.is_none() {
+            let seq = storage.last_seq()?;
+            storage
+                .t
+                .origins
+                .insert(origin.as_bytes(), encode_origin(epoch, seq, &[]))?;
+        }
+        Ok(storage)
     }
 
     /// This database's epoch: random, fixed at creation.
@@ -301,42 +367,73 @@ impl Storage {
         self.epoch
     }
 
-    /// The highest sequence number taken so far (0 when nothing was written).
+    /// The district this store belongs to.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The highest sequence number this origin has taken (0 when nothing was written).
     pub fn last_seq(&self) -> StorageResult<u64> {
-        Ok(match self.meta.get(META_SEQ)? {
+        Ok(match self.t.meta.get(META_SEQ)? {
             Some(v) => read_u64(&v).ok_or_else(|| corrupt("sequence counter", "not 8 bytes"))?,
             None => 0,
         })
     }
 
-    /// Makes every write so far durable. Call before acknowledging a write.
+    /// Makes every write so far durable, then tells the sync streams that something changed.
+    /// Call before acknowledging a write.
     pub async fn flush(&self) -> StorageResult<()> {
         self.db.flush_async().await?;
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
 
-    /// Runs `body` as one transaction over every tree.
-    fn transact<T>(&self, body: impl Fn(&Tx<'_>) -> TxResult<T>) -> StorageResult<T> {
+    /// A receiver that sees a new value after every flush that followed a change.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// Runs `body` as one transaction over every tree it may touch.
+    pub(super) fn transact<T>(&self, body: impl Fn(&Tx<'_>) -> TxResult<T>) -> StorageResult<T> {
+        let t = &self.t;
         let trees = (
-            &self.records,
-            &self.mo_notes,
-            &self.tombstones,
-            &self.changes,
-            &self.index,
-            &self.meta,
-            &self.photos,
-            &self.photo_meta,
+            &t.records,
+            &t.mo_notes,
+            &t.tombstones,
+            &t.envelopes,
+            &t.log,
+            &t.index,
+            &t.meta,
+            &t.origins,
+            &t.watermarks,
+            &t.photos,
+            &t.photo_meta,
         );
         let result = sled::Transactional::transaction(
             &trees,
-            |(records, mo_notes, tombstones, changes, index, meta, photos, photo_meta)| {
+            |(
+                records,
+                mo_notes,
+                tombstones,
+                envelopes,
+                log,
+                index,
+                meta,
+                origins,
+                watermarks,
+                photos,
+                photo_meta,
+            )| {
                 body(&Tx {
                     records,
                     mo_notes,
                     tombstones,
-                    changes,
+                    envelopes,
+                    log,
                     index,
                     meta,
+                    origins,
+                    watermarks,
                     photos,
                     photo_meta,
                 })
@@ -345,10 +442,80 @@ impl Storage {
         result.map_err(StorageError::from)
     }
 
-    /// Stores a record, checking `expect` against what is stored, storing `new_photos`,
-    /// keeping the external-reference index and photo reference counts, and logging the
-    /// change, all in one transaction. Every photo the record lists must be stored already
-    /// or be among `new_photos`.
+    /// Takes the next sequence number of this origin, signs the change (with its signed
+    /// retraction attached) and records it. Runs inside the caller's transaction.
+    fn commit_local(
+        &self,
+        tx: &Tx<'_>,
+        kind: Kind,
+        id: &str,
+        handling: i32,
+        deleted: bool,
+        body: Vec<u8>,
+    ) -> TxResult<ChangeEntry> {
+        let current = match tx.meta.get(META_SEQ)? {
+            Some(v) => read_u64(&v).ok_or_else(|| {
+                ConflictableTransactionError::Abort(corrupt("sequence counter", "not 8 bytes"))
+            })?,
+            None => 0,
+        };
+        let seq = current + 1;
+        tx.meta.insert(META_SEQ, &seq.to_be_bytes())?;
+        let previous = tx.state(kind, id)?;
+        let shared = previous.as_ref().is_some_and(|p| p.shared)
+            || (!deleted && handling != Handling::LocalOnly as i32);
+        let now = crate::clock::now_ms();
+        let payload = EnvelopePayload {
+            origin: self.origin.clone(),
+            kind: item_kind(kind) as i32,
+            id: id.to_string(),
+            seq,
+            epoch: self.epoch,
+            deleted,
+            retracted: false,
+            handling,
+            body,
+            signed_at_ms: now,
+        };
+        let mut envelope = self.signer.sign(&payload.encode_to_vec());
+        if !deleted {
+            let stub = EnvelopePayload {
+                retracted: true,
+                body: Vec::new(),
+                ..payload
+            };
+            envelope.retraction = Some(Box::new(self.signer.sign(&stub.encode_to_vec())));
+        }
+        let state = ItemState {
+            origin: self.origin.clone(),
+            epoch: self.epoch,
+            seq,
+            handling,
+            shared,
+            has_data: !deleted,
+            deleted,
+        };
+        tx.record_change(
+            kind,
+            id,
+            previous.as_ref(),
+            &state,
+            &envelope.encode_to_vec(),
+        )?;
+        tx.origins
+            .insert(self.origin.as_bytes(), encode_origin(self.epoch, seq, &[]))?;
+        Ok(ChangeEntry {
+            seq,
+            kind,
+            id: id.to_string(),
+            deleted,
+        })
+    }
+
+    /// Stores a record of this district, checking `expect` against what is stored, storing
+    /// `new_photos`, keeping the external-reference index and photo reference counts, and
+    /// logging and signing the change, all in one transaction. Every photo the record lists
+    /// must be stored already or be among `new_photos`.
     pub fn put_record(
         &self,
         record: &PersonRecord,
@@ -358,13 +525,7 @@ impl Storage {
         let bytes = record.encode_to_vec();
         self.transact(|tx| {
             tx.refuse_if_expunged(Kind::Record, &record.id)?;
-            let old = match tx.records.get(record.id.as_bytes())? {
-                Some(b) => Some(
-                    PersonRecord::decode(b.as_ref())
-                        .map_err(|e| ConflictableTransactionError::Abort(e.into()))?,
-                ),
-                None => None,
-            };
+            let old = tx.record(&record.id)?;
             check_expectation(
                 Kind::Record,
                 &record.id,
@@ -375,56 +536,56 @@ impl Storage {
             for photo in new_photos {
                 if tx.photos.get(photo.sha256.as_bytes())?.is_none() {
                     tx.photos.insert(photo.sha256.as_bytes(), photo.bytes)?;
-                    let meta = PhotoRef {
-                        sha256: photo.sha256.to_string(),
-                        mime_type: photo.mime_type.to_string(),
-                        size_bytes: photo.bytes.len() as u64,
-                    };
-                    tx.photo_meta
-                        .insert(photo.sha256.as_bytes(), meta.encode_to_vec())?;
                 }
             }
             let before = photo_set(old.as_ref());
-            let after = photo_set(Some(record));
-            for sha in after.difference(&before) {
-                if tx.photo_meta.get(sha.as_bytes())?.is_none() {
+            for sha in photo_set(Some(record)).difference(&before) {
+                if tx.photos.get(sha.as_bytes())?.is_none() {
                     return abort(StorageError::NotFound {
                         kind: Kind::Record,
                         id: format!("{} photo {sha}", record.id),
                     });
                 }
-                tx.adjust_photo_ref(sha, true)?;
             }
-            for sha in before.difference(&after) {
-                tx.adjust_photo_ref(sha, false)?;
-            }
+            tx.move_photo_refs(old.as_ref(), Some(record))?;
             tx.records.insert(record.id.as_bytes(), bytes.as_slice())?;
-            tx.log_change(Kind::Record, &record.id, false)
+            self.commit_local(
+                tx,
+                Kind::Record,
+                &record.id,
+                record.handling,
+                false,
+                bytes.clone(),
+            )
         })
     }
 
-    /// Stores an MO note, checking `expect` and logging the change in one transaction.
+    /// Stores an MO note of this district, checking `expect`, logging and signing the change
+    /// in one transaction.
     pub fn put_mo_note(&self, note: &MoNote, expect: Expect) -> StorageResult<ChangeEntry> {
         let bytes = note.encode_to_vec();
         self.transact(|tx| {
             tx.refuse_if_expunged(Kind::MoNote, &note.id)?;
             let stored = match tx.mo_notes.get(note.id.as_bytes())? {
-                Some(b) => Some(
-                    MoNote::decode(b.as_ref())
-                        .map_err(|e| ConflictableTransactionError::Abort(e.into()))?
-                        .version,
-                ),
+                Some(b) => Some(tx_decode::<MoNote>(&b)?.version),
                 None => None,
             };
             check_expectation(Kind::MoNote, &note.id, stored, expect)?;
             tx.mo_notes.insert(note.id.as_bytes(), bytes.as_slice())?;
-            tx.log_change(Kind::MoNote, &note.id, false)
+            self.commit_local(
+                tx,
+                Kind::MoNote,
+                &note.id,
+                note.handling,
+                false,
+                bytes.clone(),
+            )
         })
     }
 
-    /// Expunges an item: removes its data (and, for a record, the photos nobody else
-    /// references), leaves `tombstone` (whose version must be the stored version plus one)
-    /// and logs the deletion, in one transaction. With `expected_version`, the stored
+    /// Expunges an item of this district: removes its data (and, for a record, the photos
+    /// nobody else references), leaves a tombstone at the stored version plus one, and logs
+    /// and signs the deletion, in one transaction. With `expected_version`, the stored
     /// version must match it.
     pub fn expunge(
         &self,
@@ -447,20 +608,16 @@ impl Storage {
                     id: id.to_string(),
                 });
             };
-            let (version, origin) = match kind {
+            let (version, origin, handling) = match kind {
                 Kind::Record => {
-                    let old = PersonRecord::decode(bytes.as_ref())
-                        .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                    let old: PersonRecord = tx_decode(&bytes)?;
                     tx.update_ext_ref(Some(&old), None)?;
-                    for sha in photo_set(Some(&old)) {
-                        tx.adjust_photo_ref(&sha, false)?;
-                    }
-                    (old.version, old.origin)
+                    tx.move_photo_refs(Some(&old), None)?;
+                    (old.version, old.origin, old.handling)
                 }
                 Kind::MoNote => {
-                    let old = MoNote::decode(bytes.as_ref())
-                        .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
-                    (old.version, old.origin)
+                    let old: MoNote = tx_decode(&bytes)?;
+                    (old.version, old.origin, old.handling)
                 }
             };
             if let Some(expected) = expected_version {
@@ -475,9 +632,9 @@ impl Storage {
                 deleted_by: deleted_by.to_string(),
             };
             tree.remove(id.as_bytes())?;
-            tx.tombstones
-                .insert(item_key(kind, id), tombstone.encode_to_vec())?;
-            tx.log_change(kind, id, true)?;
+            let body = tombstone.encode_to_vec();
+            tx.tombstones.insert(item_key(kind, id), body.as_slice())?;
+            self.commit_local(tx, kind, id, handling, true, body)?;
             Ok(tombstone)
         })
     }
@@ -498,9 +655,9 @@ impl Storage {
         }
     }
 
-    /// The record stored under `id`.
+    /// The record stored under `id` (this district's or replicated).
     pub fn record(&self, id: &str) -> StorageResult<PersonRecord> {
-        match self.records.get(id.as_bytes())? {
+        match self.t.records.get(id.as_bytes())? {
             Some(b) => Ok(PersonRecord::decode(b.as_ref())?),
             None => Err(self.missing(Kind::Record, id)),
         }
@@ -508,7 +665,7 @@ impl Storage {
 
     /// The MO note stored under `id`.
     pub fn mo_note(&self, id: &str) -> StorageResult<MoNote> {
-        match self.mo_notes.get(id.as_bytes())? {
+        match self.t.mo_notes.get(id.as_bytes())? {
             Some(b) => Ok(MoNote::decode(b.as_ref())?),
             None => Err(self.missing(Kind::MoNote, id)),
         }
@@ -516,8 +673,16 @@ impl Storage {
 
     /// The tombstone of an expunged item, if it was expunged.
     pub fn tombstone(&self, kind: Kind, id: &str) -> StorageResult<Option<Tombstone>> {
-        match self.tombstones.get(item_key(kind, id))? {
+        match self.t.tombstones.get(item_key(kind, id))? {
             Some(b) => Ok(Some(Tombstone::decode(b.as_ref())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The state of an item, if this node has ever held it.
+    pub fn item_state(&self, kind: Kind, id: &str) -> StorageResult<Option<ItemState>> {
+        match self.t.index.get(state_key(kind, id))? {
+            Some(v) => Ok(Some(decode_state(&v)?)),
             None => Ok(None),
         }
     }
@@ -529,6 +694,7 @@ impl Storage {
         external_ref: &str,
     ) -> StorageResult<Option<String>> {
         Ok(self
+            .t
             .index
             .get(ext_ref_key(origin, external_ref))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
@@ -541,7 +707,7 @@ impl Storage {
         limit: usize,
         keep: impl Fn(&PersonRecord) -> bool,
     ) -> StorageResult<Page<PersonRecord>> {
-        list_tree(&self.records, after, limit, |b| {
+        list_tree(&self.t.records, after, limit, |b| {
             let r = PersonRecord::decode(b)?;
             Ok(keep(&r).then_some(r))
         })
@@ -554,48 +720,36 @@ impl Storage {
         limit: usize,
         keep: impl Fn(&MoNote) -> bool,
     ) -> StorageResult<Page<MoNote>> {
-        list_tree(&self.mo_notes, after, limit, |b| {
+        list_tree(&self.t.mo_notes, after, limit, |b| {
             let n = MoNote::decode(b)?;
             Ok(keep(&n).then_some(n))
         })
     }
 
-    /// The metadata of a stored photo.
+    /// The metadata of a photo referenced here.
     pub fn photo_ref(&self, sha256: &str) -> StorageResult<Option<PhotoRef>> {
-        match self.photo_meta.get(sha256.as_bytes())? {
+        match self.t.photo_meta.get(sha256.as_bytes())? {
             Some(b) => Ok(Some(PhotoRef::decode(b.as_ref())?)),
             None => Ok(None),
         }
     }
 
-    /// A stored photo's metadata and bytes.
+    /// A stored photo's metadata and bytes; `None` when it is unknown or its bytes have not
+    /// arrived from the peer yet.
     pub fn photo(&self, sha256: &str) -> StorageResult<Option<(PhotoRef, Vec<u8>)>> {
         let Some(meta) = self.photo_ref(sha256)? else {
             return Ok(None);
         };
-        match self.photos.get(sha256.as_bytes())? {
-            Some(bytes) => Ok(Some((meta, bytes.to_vec()))),
-            None => Err(corrupt(
-                "photo",
-                format!("{sha256} has metadata but no bytes"),
-            )),
-        }
+        Ok(self
+            .t
+            .photos
+            .get(sha256.as_bytes())?
+            .map(|bytes| (meta, bytes.to_vec())))
     }
 
-    /// Change-log entries with a sequence number above `after`, oldest first, at most `limit`.
-    pub fn changes_since(&self, after: u64, limit: usize) -> StorageResult<Vec<ChangeEntry>> {
-        let start = after.saturating_add(1).to_be_bytes();
-        let mut out = Vec::new();
-        for item in self.changes.range(start..).take(limit) {
-            let (k, v) = item?;
-            out.push(decode_change(&k, &v)?);
-        }
-        Ok(out)
-    }
-
-    /// How many records are stored.
+    /// How many records are stored (own and replicated).
     pub fn record_count(&self) -> usize {
-        self.records.len()
+        self.t.records.len()
     }
 
     /// The database's size on disk, in bytes.
@@ -638,126 +792,4 @@ fn list_tree<T>(
         items,
         next_after: None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn store() -> (tempfile::TempDir, Storage) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = Storage::open(dir.path(), 16 * 1024 * 1024).expect("open");
-        (dir, storage)
-    }
-
-    fn record(id: &str, version: u64) -> PersonRecord {
-        PersonRecord {
-            id: id.into(),
-            origin: "jh-dhanbad".into(),
-            version,
-            name: "Test Person".into(),
-            external_ref: "DHN/1".into(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn create_update_expunge_keeps_log_compact() {
-        let (_dir, s) = store();
-        let c1 = s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
-        assert_eq!(c1.seq, 1);
-        let c2 = s
-            .put_record(&record("a", 2), Expect::Version(1), &[])
-            .unwrap();
-        assert_eq!(c2.seq, 2);
-        // The stale version is refused and changes nothing.
-        let err = s
-            .put_record(&record("a", 3), Expect::Version(1), &[])
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            StorageError::VersionConflict { actual: 2, .. }
-        ));
-        assert_eq!(s.record("a").unwrap().version, 2);
-        let log = s.changes_since(0, 10).unwrap();
-        assert_eq!(log.len(), 1);
-        assert_eq!(log[0].seq, 2);
-        let tomb = s
-            .expunge(Kind::Record, "a", Some(2), "duplicate", "JH-1", 5)
-            .unwrap();
-        assert_eq!(tomb.version, 3);
-        assert!(matches!(
-            s.record("a").unwrap_err(),
-            StorageError::Expunged { version: 3, .. }
-        ));
-        assert!(s
-            .record_id_by_external_ref("jh-dhanbad", "DHN/1")
-            .unwrap()
-            .is_none());
-        let log = s.changes_since(0, 10).unwrap();
-        assert_eq!(log.len(), 1);
-        assert!(log[0].deleted);
-    }
-
-    #[test]
-    fn external_ref_is_unique_per_origin() {
-        let (_dir, s) = store();
-        s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
-        let err = s
-            .put_record(&record("b", 1), Expect::Absent, &[])
-            .unwrap_err();
-        assert!(matches!(err, StorageError::ExternalRefTaken { .. }));
-        assert!(matches!(
-            s.record("b").unwrap_err(),
-            StorageError::NotFound { .. }
-        ));
-    }
-
-    #[test]
-    fn photos_are_stored_once_and_removed_with_the_last_reference() {
-        let (_dir, s) = store();
-        let photo = NewPhoto {
-            sha256: "abc",
-            mime_type: "image/png",
-            bytes: b"png-bytes",
-        };
-        let mut a = record("a", 1);
-        a.photos.push(PhotoRef {
-            sha256: "abc".into(),
-            mime_type: "image/png".into(),
-            size_bytes: 9,
-        });
-        s.put_record(&a, Expect::Absent, &[photo]).unwrap();
-        let mut b = a.clone();
-        b.id = "b".into();
-        b.external_ref = "DHN/2".into();
-        s.put_record(&b, Expect::Absent, &[photo]).unwrap();
-        s.expunge(Kind::Record, "a", None, "test", "JH-1", 1)
-            .unwrap();
-        assert!(s.photo("abc").unwrap().is_some());
-        s.expunge(Kind::Record, "b", None, "test", "JH-1", 1)
-            .unwrap();
-        assert!(s.photo("abc").unwrap().is_none());
-    }
-
-    #[test]
-    fn paging_walks_every_item_once() {
-        let (_dir, s) = store();
-        for i in 0..25 {
-            let mut r = record(&format!("id{i:02}"), 1);
-            r.external_ref.clear();
-            s.put_record(&r, Expect::Absent, &[]).unwrap();
-        }
-        let mut seen = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = s.list_records(after.as_deref(), 10, |_| true).unwrap();
-            seen.extend(page.items.into_iter().map(|r| r.id));
-            match page.next_after {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
-        assert_eq!(seen.len(), 25);
-    }
 }

@@ -1,0 +1,285 @@
+//! Federation between district nodes: every change leaves its origin as a signed envelope,
+//! each node pulls its peers' changes over a long-lived `Sync` stream (backlog, then a live
+//! tail), anti-entropy digests repair what watermarks cannot see, and handling codes decide
+//! what may travel where.
+//!
+//! Invariants:
+//! - a change is verified against its origin's CA-attested key before anything of it is
+//!   stored, on the exact bytes that travelled;
+//! - a batch of changes and the watermark it advances are applied in one transaction and
+//!   flushed before the next batch is read;
+//! - `LOCAL_ONLY` items never leave their origin, `PEERS` items go only to the origin's
+//!   direct peers, and narrowing an item's handling retracts the copies that may no longer
+//!   be held (see `policy.rs`).
+
+pub mod keys;
+pub mod policy;
+pub mod puller;
+pub mod service;
+pub mod status;
+
+use crate::config::{NodeConfig, PeerConfig};
+use crate::storage::{ChangeSigner, Kind, RemoteBody, RemoteChange, Storage};
+use keys::{KeyError, Signer, TrustAnchors, VerifiedKey};
+use prost::Message;
+use setu_proto::v1::{
+    Envelope, EnvelopePayload, Handling, ItemKind, KeyStatement, MoNote, PersonRecord, Tombstone,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+impl ChangeSigner for Signer {
+    fn sign(&self, payload: &[u8]) -> Envelope {
+        Signer::sign(self, payload)
+    }
+}
+
+/// Why a change from a peer was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RefusedChange {
+    /// The signature or key did not verify.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The envelope is well signed but breaks a federation rule.
+    #[error("{0}")]
+    Rule(String),
+    /// Storing what was verified failed.
+    #[error("storage: {0}")]
+    Store(String),
+    /// The payload or body could not be decoded.
+    #[error("undecodable {what}: {detail}")]
+    Decode { what: &'static str, detail: String },
+}
+
+/// What the federation parts of a node share.
+pub struct Federation {
+    /// This node's district.
+    pub district: String,
+    /// The district's store.
+    pub storage: Storage,
+    /// This node's signer (its current key and statement).
+    pub signer: Arc<Signer>,
+    /// CAs that may attest other districts' keys.
+    pub anchors: TrustAnchors,
+    /// The configured peers.
+    pub peers: Vec<PeerConfig>,
+    /// Time between anti-entropy checks.
+    pub anti_entropy: Duration,
+    /// How long a tombstone is kept after every peer has applied it.
+    pub tombstone_grace: Duration,
+    /// Verified keys by (origin, key id).
+    keyring: RwLock<HashMap<(String, String), VerifiedKey>>,
+    /// Live status of each peer link.
+    pub status: status::PeerStatusBoard,
+}
+
+impl Federation {
+    /// Sets up federation for a node: keeps its own key statement, and loads every stored
+    /// statement that still verifies into the keyring.
+    pub fn new(
+        config: &NodeConfig,
+        storage: Storage,
+        signer: Arc<Signer>,
+        anchors: TrustAnchors,
+    ) -> Result<Federation, crate::storage::StorageError> {
+        let federation = Federation {
+            district: config.district.clone(),
+            storage,
+            signer,
+            anchors,
+            peers: config.peers.clone(),
+            anti_entropy: Duration::from_secs(config.anti_entropy_secs),
+            tombstone_grace: Duration::from_secs(config.tombstone_grace_hours * 3600),
+            keyring: RwLock::new(HashMap::new()),
+            status: status::PeerStatusBoard::new(&config.peers),
+        };
+        let own = federation.signer.statement().clone();
+        federation.storage.put_key_statement(
+            &federation.district,
+            federation.signer.key_id(),
+            &own.encode_to_vec(),
+        )?;
+        for (origin, key_id, bytes) in federation.storage.key_statements()? {
+            let verified = KeyStatement::decode(bytes.as_slice())
+                .map_err(|e| e.to_string())
+                .and_then(|s| {
+                    keys::verify_statement(&s, &federation.anchors).map_err(|e| e.to_string())
+                });
+            match verified {
+                Ok(key) if key.origin == origin => federation.remember_key(key),
+                Ok(key) => {
+                    tracing::warn!(%origin, %key_id, other = %key.origin, "stored key statement names another district; ignored")
+                }
+                Err(e) => {
+                    tracing::warn!(%origin, %key_id, error = %e, "stored key statement no longer verifies; ignored")
+                }
+            }
+        }
+        Ok(federation)
+    }
+
+    fn remember_key(&self, key: VerifiedKey) {
+        if let Ok(mut ring) = self.keyring.write() {
+            ring.insert((key.origin.clone(), key.key_id.clone()), key);
+        }
+    }
+
+    /// The configured peer with this district id.
+    pub fn peer(&self, district: &str) -> Option<&PeerConfig> {
+        self.peers.iter().find(|p| p.district == district)
+    }
+
+    /// Verifies a key statement received from a peer and keeps it. Returns the district it
+    /// attests.
+    pub fn accept_key_statement(&self, statement: &KeyStatement) -> Result<String, RefusedChange> {
+        let key = keys::verify_statement(statement, &self.anchors)?;
+        let origin = key.origin.clone();
+        let fresh = self
+            .storage
+            .put_key_statement(&origin, &key.key_id, &statement.encode_to_vec())
+            .map_err(|e| RefusedChange::Store(e.to_string()))?;
+        if fresh {
+            tracing::info!(%origin, key_id = %key.key_id, "accepted a new signing key");
+        }
+        self.remember_key(key);
+        Ok(origin)
+    }
+
+    /// Verifies one envelope received from `peer` in a batch of `origin` at `epoch`, and
+    /// turns it into a change the storage layer can apply.
+    pub fn verify_change(
+        &self,
+        peer: &str,
+        origin: &str,
+        epoch: u64,
+        envelope: Envelope,
+    ) -> Result<RemoteChange, RefusedChange> {
+        let key = self
+            .keyring
+            .read()
+            .ok()
+            .and_then(|ring| {
+                ring.get(&(origin.to_string(), envelope.key_id.clone()))
+                    .cloned()
+            })
+            .ok_or_else(|| KeyError::UnknownKey {
+                origin: origin.to_string(),
+                key_id: envelope.key_id.clone(),
+            })?;
+        let payload: EnvelopePayload = keys::verify_envelope(&envelope, &key)?;
+        if payload.origin != origin || payload.epoch != epoch {
+            return Err(RefusedChange::Rule(format!(
+                "envelope of {} epoch {} inside a batch of {origin} epoch {epoch}",
+                payload.origin, payload.epoch
+            )));
+        }
+        if payload.origin == self.district {
+            return Err(RefusedChange::Rule(format!(
+                "{peer} sent a change of this node's own district"
+            )));
+        }
+        let kind = match ItemKind::try_from(payload.kind) {
+            Ok(ItemKind::Record) => Kind::Record,
+            Ok(ItemKind::MoNote) => Kind::MoNote,
+            _ => {
+                return Err(RefusedChange::Rule(format!(
+                    "unknown item kind {}",
+                    payload.kind
+                )))
+            }
+        };
+        let full = !payload.deleted && !payload.retracted;
+        if full && payload.handling == Handling::LocalOnly as i32 {
+            return Err(RefusedChange::Rule(format!(
+                "{kind} {} is LOCAL_ONLY and may not leave {origin}",
+                payload.id
+            )));
+        }
+        if full && payload.handling == Handling::Peers as i32 && peer != origin {
+            return Err(RefusedChange::Rule(format!(
+                "{kind} {} is PEERS-only but was relayed by {peer}, not sent by its origin {origin}",
+                payload.id
+            )));
+        }
+        let decode_err = |what: &'static str| {
+            move |e: prost::DecodeError| RefusedChange::Decode {
+                what,
+                detail: e.to_string(),
+            }
+        };
+        let body = if payload.retracted {
+            RemoteBody::Retracted
+        } else if payload.deleted {
+            let t = Tombstone::decode(payload.body.as_slice()).map_err(decode_err("tombstone"))?;
+            if t.id != payload.id || t.origin != origin {
+                return Err(RefusedChange::Rule("tombstone names another item".into()));
+            }
+            RemoteBody::Tombstone(t)
+        } else {
+            match kind {
+                Kind::Record => {
+                    let r = PersonRecord::decode(payload.body.as_slice())
+                        .map_err(decode_err("record"))?;
+                    if r.id != payload.id || r.origin != origin {
+                        return Err(RefusedChange::Rule("record body names another item".into()));
+                    }
+                    RemoteBody::Record(r)
+                }
+                Kind::MoNote => {
+                    let n =
+                        MoNote::decode(payload.body.as_slice()).map_err(decode_err("MO note"))?;
+                    if n.id != payload.id || n.origin != origin {
+                        return Err(RefusedChange::Rule(
+                            "MO note body names another item".into(),
+                        ));
+                    }
+                    RemoteBody::MoNote(n)
+                }
+            }
+        };
+        Ok(RemoteChange {
+            kind,
+            id: payload.id,
+            origin: payload.origin,
+            epoch: payload.epoch,
+            seq: payload.seq,
+            handling: payload.handling,
+            body,
+            envelope,
+        })
+    }
+
+    /// Removes tombstones that every peer sent their origin has applied, once the grace
+    /// period is over.
+    pub fn collect_tombstones(&self) -> Result<usize, crate::storage::StorageError> {
+        let now = crate::clock::now_ms();
+        let grace_ms = i64::try_from(self.tombstone_grace.as_millis()).unwrap_or(i64::MAX);
+        let mut acks = HashMap::new();
+        for peer in &self.peers {
+            acks.insert(
+                peer.district.clone(),
+                self.storage.peer_acks(&peer.district)?,
+            );
+        }
+        self.storage.gc_tombstones(|state, tombstone| {
+            if now.saturating_sub(tombstone.deleted_at_ms) < grace_ms {
+                return false;
+            }
+            self.peers.iter().all(|peer| {
+                let sent = if state.origin == self.district {
+                    true
+                } else {
+                    peer.relays(&state.origin)
+                };
+                !sent
+                    || peer.district == state.origin
+                    || acks.get(&peer.district).is_some_and(|list| {
+                        list.iter().any(|w| {
+                            w.origin == state.origin && w.epoch == state.epoch && w.seq >= state.seq
+                        })
+                    })
+            })
+        })
+    }
+}

@@ -1,0 +1,181 @@
+//! What may travel where. The sending node decides, per change and per peer, whether the
+//! peer gets the full envelope, only its signed retraction (so that it drops a copy it may
+//! no longer hold), or nothing at all.
+//!
+//! - `LOCAL_ONLY` never leaves its origin; an item that was shared before and then narrowed
+//!   to `LOCAL_ONLY` goes out as a retraction only.
+//! - `PEERS` goes in full only from the origin to its direct peers; relays forward the
+//!   retraction instead.
+//! - `FEDERATION` may be relayed by any node to the peers whose `relay_origins` allow it.
+//! - Expunges travel as signed tombstones wherever the item may have gone.
+
+use crate::config::PeerConfig;
+use crate::storage::LogEntry;
+use setu_proto::v1::{Envelope, Handling};
+
+/// Whether this node sends anything of `origin` to `peer`.
+pub fn sends_origin(own_district: &str, origin: &str, peer: &PeerConfig) -> bool {
+    if origin == peer.district {
+        // A peer never gets its own changes back.
+        return false;
+    }
+    origin == own_district || peer.relays(origin)
+}
+
+/// Whether `peer` gets `entry` in full (used by the digest, which counts what is sent in full).
+pub fn sends_in_full(
+    own_district: &str,
+    origin: &str,
+    entry_handling: i32,
+    has_data: bool,
+    peer: &PeerConfig,
+) -> bool {
+    if !has_data || !sends_origin(own_district, origin, peer) {
+        return false;
+    }
+    if origin == own_district {
+        peer.sends_own(entry_handling)
+    } else {
+        entry_handling == Handling::Federation as i32
+    }
+}
+
+/// The envelope `peer` gets for `entry` of `origin`, if any.
+pub fn outgoing(
+    own_district: &str,
+    origin: &str,
+    entry: &LogEntry,
+    peer: &PeerConfig,
+) -> Option<Envelope> {
+    if !sends_origin(own_district, origin, peer) {
+        return None;
+    }
+    let state = &entry.state;
+    if origin == own_district {
+        if state.deleted {
+            // A tombstone goes wherever the item may have gone.
+            return state.shared.then(|| entry.envelope.clone());
+        }
+        if peer.sends_own(state.handling) {
+            return Some(entry.envelope.clone());
+        }
+        if state.shared {
+            return entry.envelope.retraction.as_deref().cloned();
+        }
+        return None;
+    }
+    // Relaying another district's change.
+    if state.deleted || !state.has_data {
+        // Tombstones and retractions carry no data: forward them as they came.
+        return Some(entry.envelope.clone());
+    }
+    if state.handling == Handling::Federation as i32 {
+        Some(entry.envelope.clone())
+    } else {
+        entry.envelope.retraction.as_deref().cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SendHandling;
+    use crate::storage::{ItemState, Kind};
+
+    fn peer(district: &str, send: Vec<SendHandling>, relay: &[&str]) -> PeerConfig {
+        PeerConfig {
+            district: district.into(),
+            address: "https://127.0.0.1:1".into(),
+            ca: "ca.pem".into(),
+            send,
+            relay_origins: relay.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn entry(
+        origin: &str,
+        handling: Handling,
+        shared: bool,
+        has_data: bool,
+        deleted: bool,
+    ) -> LogEntry {
+        let stub = Envelope {
+            payload: b"stub".to_vec(),
+            ..Default::default()
+        };
+        LogEntry {
+            kind: Kind::Record,
+            id: "x".into(),
+            state: ItemState {
+                origin: origin.into(),
+                epoch: 1,
+                seq: 1,
+                handling: handling as i32,
+                shared,
+                has_data,
+                deleted,
+            },
+            envelope: Envelope {
+                payload: b"full".to_vec(),
+                retraction: Some(Box::new(stub)),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn kind_of(e: Option<Envelope>) -> &'static str {
+        match e {
+            None => "none",
+            Some(e) if e.payload == b"full" => "full",
+            Some(_) => "stub",
+        }
+    }
+
+    #[test]
+    fn handling_codes_decide_what_travels() {
+        let all = vec![SendHandling::Peers, SendHandling::Federation];
+        let b = peer("b", all.clone(), &["*"]);
+        let own = |h, shared| kind_of(outgoing("a", "a", &entry("a", h, shared, true, false), &b));
+        assert_eq!(own(Handling::Federation, true), "full");
+        assert_eq!(own(Handling::Peers, true), "full");
+        assert_eq!(own(Handling::LocalOnly, false), "none");
+        assert_eq!(own(Handling::LocalOnly, true), "stub");
+        // B relaying A's items to C.
+        let c = peer("c", all.clone(), &["*"]);
+        let relay = |h| kind_of(outgoing("b", "a", &entry("a", h, true, true, false), &c));
+        assert_eq!(relay(Handling::Federation), "full");
+        assert_eq!(relay(Handling::Peers), "stub");
+        // Relaying can be limited per peer, and a peer never gets its own items back.
+        let c_none = peer("c", all.clone(), &[]);
+        assert_eq!(
+            kind_of(outgoing(
+                "b",
+                "a",
+                &entry("a", Handling::Federation, true, true, false),
+                &c_none
+            )),
+            "none"
+        );
+        let a = peer("a", all, &["*"]);
+        assert_eq!(
+            kind_of(outgoing(
+                "b",
+                "a",
+                &entry("a", Handling::Federation, true, true, false),
+                &a
+            )),
+            "none"
+        );
+        // A peer configured for federation only does not get PEERS items.
+        let fed_only = peer("b", vec![SendHandling::Federation], &["*"]);
+        assert_eq!(
+            kind_of(outgoing(
+                "a",
+                "a",
+                &entry("a", Handling::Peers, true, true, false),
+                &fed_only
+            )),
+            "stub"
+        );
+    }
+}

@@ -1,0 +1,406 @@
+//! The outgoing side of a peer link: this node dials the peer, opens `Sync` with its
+//! watermarks, verifies and applies what arrives batch by batch (each batch with its
+//! watermark in one transaction, flushed), fetches the photos the new records reference,
+//! runs anti-entropy on a timer, and reconnects with exponential backoff and jitter.
+
+use super::Federation;
+use crate::config::PeerConfig;
+use crate::identity::node_dns_name;
+use crate::storage::{EpochChange, Kind, RemoteChange};
+use setu_proto::v1::federation_service_client::FederationServiceClient;
+use setu_proto::v1::sync_message::Message as SyncPart;
+use setu_proto::v1::{DigestRequest, FetchPhotoRequest, SyncBatch, SyncRequest};
+use sha2::{Digest as _, Sha256};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+/// First reconnect delay.
+const BACKOFF_START: Duration = Duration::from_millis(250);
+/// Longest reconnect delay.
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// Why one connection ended.
+enum LinkEnd {
+    /// The node is shutting down.
+    Stopped,
+    /// Anti-entropy asked for a full resync of some origins: reconnect at once.
+    Resync,
+}
+
+/// The TLS material a node dials its peers with.
+#[derive(Clone)]
+pub struct DialIdentity {
+    /// The node's certificate and key.
+    pub identity: Identity,
+}
+
+/// One peer link, run until `stop` turns true.
+pub struct Puller {
+    federation: Arc<Federation>,
+    peer: PeerConfig,
+    endpoint: Endpoint,
+    /// Origins to fetch in full on the next connection.
+    pending_full: BTreeSet<String>,
+    /// Full passes in progress: origin → items seen so far.
+    passes: HashMap<String, HashSet<(Kind, String)>>,
+}
+
+fn jittered(delay: Duration) -> Duration {
+    let factor = 0.5 + rand::random::<f64>();
+    delay.mul_f64(factor)
+}
+
+impl Puller {
+    /// Prepares the link to `peer`: the peer's certificate must chain to its configured CA
+    /// and carry the name `<district>.node.setu`, so a node of another district is refused
+    /// in the handshake.
+    pub fn new(
+        federation: Arc<Federation>,
+        peer: PeerConfig,
+        dial: &DialIdentity,
+    ) -> Result<Puller, String> {
+        let ca = std::fs::read(&peer.ca)
+            .map_err(|e| format!("cannot read {}: {e}", peer.ca.display()))?;
+        let tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(ca))
+            .identity(dial.identity.clone())
+            .domain_name(node_dns_name(&peer.district));
+        let endpoint = Endpoint::from_shared(peer.address.clone())
+            .map_err(|e| format!("peer {} address: {e}", peer.district))?
+            .tls_config(tls)
+            .map_err(|e| format!("peer {} TLS: {e}", peer.district))?
+            .connect_timeout(Duration::from_secs(5))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(20))
+            .keep_alive_timeout(Duration::from_secs(10));
+        Ok(Puller {
+            federation,
+            peer,
+            endpoint,
+            pending_full: BTreeSet::new(),
+            passes: HashMap::new(),
+        })
+    }
+
+    /// Keeps the link up until `stop` turns true.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let mut delay = BACKOFF_START;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let mut progressed = false;
+            let result = self.connect_and_pull(&mut stop, &mut progressed).await;
+            let district = self.peer.district.clone();
+            self.federation
+                .status
+                .update(&district, |s| s.connected = false);
+            match result {
+                Ok(LinkEnd::Stopped) => return,
+                Ok(LinkEnd::Resync) => {
+                    delay = BACKOFF_START;
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(peer = %district, %error, retry_in_ms = delay.as_millis() as u64, "peer link down");
+                    self.federation.status.update(&district, |s| {
+                        s.last_error = error.clone();
+                        s.last_error_at_ms = crate::clock::now_ms();
+                    });
+                }
+            }
+            if progressed {
+                delay = BACKOFF_START;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(jittered(delay)) => {}
+                _ = stop.changed() => return,
+            }
+            delay = (delay * 2).min(BACKOFF_MAX);
+        }
+    }
+
+    async fn connect_and_pull(
+        &mut self,
+        stop: &mut watch::Receiver<bool>,
+        progressed: &mut bool,
+    ) -> Result<LinkEnd, String> {
+        let peer = self.peer.district.clone();
+        let channel = self.endpoint.connect().await.map_err(|e| {
+            format!(
+                "cannot connect to {}: {}",
+                self.peer.address,
+                error_chain(&e)
+            )
+        })?;
+        let mut client = FederationServiceClient::new(channel.clone());
+        let storage = &self.federation.storage;
+        let watermarks = storage.watermarks(&peer).map_err(|e| e.to_string())?;
+        let full_resync: Vec<String> = std::mem::take(&mut self.pending_full).into_iter().collect();
+        let mut stream = client
+            .sync(SyncRequest {
+                watermarks,
+                full_resync,
+            })
+            .await
+            .map_err(|s| format!("sync refused: {}", status_text(&s)))?
+            .into_inner();
+        self.passes.clear();
+        self.federation.status.update(&peer, |s| {
+            s.connected = true;
+            s.last_contact_ms = crate::clock::now_ms();
+        });
+        tracing::info!(%peer, "sync stream open");
+        let mut anti_entropy = tokio::time::interval(self.federation.anti_entropy);
+        anti_entropy.tick().await;
+        loop {
+            tokio::select! {
+                message = stream.message() => {
+                    let message = message.map_err(|s| format!("sync stream broke: {}", status_text(&s)))?;
+                    let Some(message) = message else {
+                        return Err("the peer closed the sync stream".to_string());
+                    };
+                    *progressed = true;
+                    self.federation.status.update(&peer, |s| s.last_contact_ms = crate::clock::now_ms());
+                    match message.message {
+                        Some(SyncPart::Key(statement)) => {
+                            if let Err(e) = self.federation.accept_key_statement(&statement) {
+                                tracing::warn!(%peer, error = %e, "refused a key statement");
+                            }
+                        }
+                        Some(SyncPart::Batch(batch)) => self.apply_batch(&channel, batch).await?,
+                        None => {}
+                    }
+                }
+                _ = anti_entropy.tick() => {
+                    if self.anti_entropy(&mut client).await? {
+                        return Ok(LinkEnd::Resync);
+                    }
+                    self.fetch_missing_photos(&channel).await?;
+                }
+                _ = stop.changed() => return Ok(LinkEnd::Stopped),
+            }
+        }
+    }
+
+    async fn apply_batch(&mut self, channel: &Channel, batch: SyncBatch) -> Result<(), String> {
+        let federation = self.federation.clone();
+        let storage = federation.storage.clone();
+        let peer = self.peer.district.clone();
+        let origin = batch.origin.clone();
+        if origin == federation.district {
+            return Ok(());
+        }
+        if batch.reset {
+            match storage
+                .adopt_origin_epoch(&origin, batch.epoch)
+                .map_err(|e| e.to_string())?
+            {
+                EpochChange::Retired => {
+                    tracing::warn!(%peer, %origin, epoch = batch.epoch, "ignored a full pass under a retired epoch");
+                    return Ok(());
+                }
+                EpochChange::Adopted => {
+                    tracing::info!(%peer, %origin, epoch = batch.epoch, "new epoch: full resync of this origin");
+                }
+                EpochChange::Same => {}
+            }
+            self.passes.insert(origin.clone(), HashSet::new());
+        }
+        let mut changes: Vec<RemoteChange> = Vec::with_capacity(batch.envelopes.len());
+        for envelope in batch.envelopes {
+            match federation.verify_change(&peer, &origin, batch.epoch, envelope) {
+                Ok(change) => changes.push(change),
+                Err(e) => {
+                    tracing::error!(%peer, %origin, error = %e, "ALARM: refused a change from a peer");
+                }
+            }
+        }
+        if let Some(seen) = self.passes.get_mut(&origin) {
+            seen.extend(changes.iter().map(|c| (c.kind, c.id.clone())));
+        }
+        let (epoch, watermark) = (batch.epoch, batch.watermark);
+        let apply_storage = storage.clone();
+        let apply_peer = peer.clone();
+        let apply_origin = origin.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            apply_storage.apply_remote(&apply_peer, &apply_origin, epoch, &changes, watermark)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        storage.flush().await.map_err(|e| e.to_string())?;
+        for refusal in &outcome.refused {
+            tracing::error!(%peer, %origin, "{refusal}");
+        }
+        if outcome.applied > 0 {
+            tracing::debug!(%peer, %origin, applied = outcome.applied, watermark, "applied changes");
+        }
+        if origin == peer {
+            self.federation
+                .status
+                .update(&peer, |s| s.peer_head = batch.head);
+        }
+        for sha in outcome.missing_photos {
+            if let Err(e) = self.fetch_photo(channel, &sha).await {
+                tracing::warn!(%peer, %sha, error = %e, "photo not fetched yet; anti-entropy will retry");
+            }
+        }
+        if batch.caught_up {
+            if let Some(seen) = self.passes.remove(&origin) {
+                self.finish_pass(&origin, epoch, &seen).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// At the end of a full pass, drops the items of `origin` the pass did not bring: all of
+    /// them when the peer is the origin itself (it is the authority on its own items), only
+    /// those from a retired epoch otherwise.
+    async fn finish_pass(
+        &self,
+        origin: &str,
+        epoch: u64,
+        seen: &HashSet<(Kind, String)>,
+    ) -> Result<(), String> {
+        let storage = &self.federation.storage;
+        let authoritative = origin == self.peer.district;
+        let stale: Vec<(Kind, String)> = storage
+            .items_of_origin(origin)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|(kind, id, state)| {
+                state.epoch != epoch || (authoritative && !seen.contains(&(*kind, id.clone())))
+            })
+            .map(|(kind, id, _)| (kind, id))
+            .collect();
+        if !stale.is_empty() {
+            let dropped = storage.drop_items(&stale).map_err(|e| e.to_string())?;
+            storage.flush().await.map_err(|e| e.to_string())?;
+            tracing::info!(peer = %self.peer.district, %origin, dropped, "full resync removed items the origin no longer has");
+        }
+        Ok(())
+    }
+
+    async fn fetch_photo(&self, channel: &Channel, sha: &str) -> Result<(), String> {
+        let mut client = FederationServiceClient::new(channel.clone());
+        let mut stream = client
+            .fetch_photo(FetchPhotoRequest {
+                sha256: sha.to_string(),
+            })
+            .await
+            .map_err(|s| status_text(&s))?
+            .into_inner();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.message().await.map_err(|s| status_text(&s))? {
+            if bytes.len() + chunk.chunk.len() > crate::limits::MAX_PHOTO_BYTES {
+                return Err("photo larger than the limit".to_string());
+            }
+            bytes.extend_from_slice(&chunk.chunk);
+        }
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if actual != sha {
+            tracing::error!(peer = %self.peer.district, expected = %sha, %actual, "ALARM: a photo did not match its hash; discarded");
+            return Err("hash mismatch".to_string());
+        }
+        let storage = &self.federation.storage;
+        if storage
+            .store_fetched_photo(sha, &bytes)
+            .map_err(|e| e.to_string())?
+        {
+            storage.flush().await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Retries photos that records reference but whose bytes have not arrived.
+    async fn fetch_missing_photos(&self, channel: &Channel) -> Result<(), String> {
+        let missing = self
+            .federation
+            .storage
+            .missing_photos()
+            .map_err(|e| e.to_string())?;
+        for sha in missing {
+            if let Err(e) = self.fetch_photo(channel, &sha).await {
+                tracing::debug!(peer = %self.peer.district, %sha, error = %e, "photo not available from this peer");
+            }
+        }
+        Ok(())
+    }
+
+    /// Compares digests with the peer; returns true when a full resync of some origin is
+    /// needed (queued for the next connection).
+    async fn anti_entropy(
+        &mut self,
+        client: &mut FederationServiceClient<Channel>,
+    ) -> Result<bool, String> {
+        let peer = self.peer.district.clone();
+        let storage = self.federation.storage.clone();
+        let watermarks = storage.watermarks(&peer).map_err(|e| e.to_string())?;
+        let response = client
+            .digest(DigestRequest {
+                origins: Vec::new(),
+                watermarks,
+            })
+            .await
+            .map_err(|s| format!("digest refused: {}", status_text(&s)))?
+            .into_inner();
+        let mut repairs = Vec::new();
+        for d in &response.digests {
+            if d.origin == self.federation.district {
+                continue;
+            }
+            let epoch = d.epoch;
+            let (count, hash) = storage
+                .digest(&d.origin, |s| s.has_data && s.epoch == epoch)
+                .map_err(|e| e.to_string())?;
+            let differs = if d.origin == peer {
+                count != d.count || hash != d.hash
+            } else {
+                count < d.count
+            };
+            if differs {
+                repairs.push(format!(
+                    "{} (here {count} items, peer {})",
+                    d.origin, d.count
+                ));
+                self.pending_full.insert(d.origin.clone());
+            }
+        }
+        let result = if repairs.is_empty() {
+            format!("in sync ({} origins compared)", response.digests.len())
+        } else {
+            format!("repairing {}", repairs.join(", "))
+        };
+        tracing::info!(%peer, %result, "anti-entropy");
+        self.federation.status.update(&peer, |s| {
+            s.anti_entropy_at_ms = crate::clock::now_ms();
+            s.anti_entropy_result = result.clone();
+        });
+        Ok(!repairs.is_empty())
+    }
+}
+
+fn status_text(status: &tonic::Status) -> String {
+    use std::error::Error as _;
+    let mut text = format!("{:?}: {}", status.code(), status.message());
+    let mut source = status.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,310 @@
+//! `setu.v1.FederationService`: what a node serves to its peers' nodes (never to officers):
+//! the `Sync` stream of signed changes (backlog in sequence order, then a live tail), the
+//! anti-entropy `Digest`, and photos by hash.
+
+use super::{policy, Federation};
+use crate::auth;
+use crate::config::PeerConfig;
+use crate::error::{NodeError, NodeResult};
+use crate::identity::Identity;
+use crate::storage::StorageError;
+use prost::Message;
+use setu_proto::v1::federation_service_server::FederationService;
+use setu_proto::v1::sync_message::Message as SyncPart;
+use setu_proto::v1::{
+    DigestRequest, DigestResponse, FetchPhotoRequest, KeyStatement, OriginDigest, PhotoChunk,
+    SyncBatch, SyncMessage, SyncRequest, Watermark,
+};
+use std::collections::{HashMap, HashSet};
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+/// Envelopes per batch.
+const BATCH: usize = 512;
+/// Chunk size of photo transfers.
+const PHOTO_CHUNK: usize = 256 * 1024;
+
+/// The federation service of one node.
+pub struct FederationServiceImpl {
+    federation: Arc<Federation>,
+}
+
+impl FederationServiceImpl {
+    /// A service over the node's federation state.
+    pub fn new(federation: Arc<Federation>) -> Self {
+        FederationServiceImpl { federation }
+    }
+
+    /// The configured peer behind a request: a node certificate of a configured peer
+    /// district, and nothing else.
+    fn peer_of<T>(&self, request: &Request<T>) -> NodeResult<PeerConfig> {
+        match auth::caller(request)? {
+            Identity::Node { district } => match self.federation.peer(&district) {
+                Some(peer) => Ok(peer.clone()),
+                None => {
+                    tracing::warn!(%district, "refused a sync call from a node that is not a configured peer");
+                    Err(NodeError::PermissionDenied(format!(
+                        "{district} is not a configured peer of {}",
+                        self.federation.district
+                    )))
+                }
+            },
+            Identity::Officer(officer) => Err(NodeError::PermissionDenied(format!(
+                "the federation service serves district nodes only; {} is an officer certificate",
+                officer.badge
+            ))),
+        }
+    }
+}
+
+/// Where a sync stream stands in one origin's log.
+struct Cursor {
+    epoch: u64,
+    seq: u64,
+    /// The next batch starts a full pass.
+    reset: bool,
+    /// The caught-up mark for the current pass has been sent.
+    caught_up: bool,
+}
+
+/// Streams everything newer than the requester's watermarks, then live changes, until the
+/// requester goes away.
+async fn run_sync(
+    federation: Arc<Federation>,
+    peer: PeerConfig,
+    request: SyncRequest,
+    tx: mpsc::Sender<Result<SyncMessage, Status>>,
+) -> Result<(), StorageError> {
+    let storage = &federation.storage;
+    let own = federation.district.as_str();
+    let mut changed = storage.subscribe();
+    let wanted: HashMap<&str, &Watermark> = request
+        .watermarks
+        .iter()
+        .map(|w| (w.origin.as_str(), w))
+        .collect();
+    let full: HashSet<&str> = request.full_resync.iter().map(String::as_str).collect();
+    let mut cursors: HashMap<String, Cursor> = HashMap::new();
+    let mut sent_keys: HashSet<(String, String)> = HashSet::new();
+    loop {
+        changed.borrow_and_update();
+        // Key statements first, so every envelope that follows can be verified.
+        for (origin, key_id, bytes) in storage.key_statements()? {
+            if !policy::sends_origin(own, &origin, &peer)
+                || sent_keys.contains(&(origin.clone(), key_id.clone()))
+            {
+                continue;
+            }
+            let Ok(statement) = KeyStatement::decode(bytes.as_slice()) else {
+                continue;
+            };
+            if tx
+                .send(Ok(SyncMessage {
+                    message: Some(SyncPart::Key(statement)),
+                }))
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
+            sent_keys.insert((origin, key_id));
+        }
+        for info in storage.origins()? {
+            if !policy::sends_origin(own, &info.origin, &peer) {
+                continue;
+            }
+            let cursor = cursors.entry(info.origin.clone()).or_insert_with(|| {
+                match wanted.get(info.origin.as_str()) {
+                    Some(w) if w.epoch == info.epoch && !full.contains(info.origin.as_str()) => {
+                        Cursor {
+                            epoch: info.epoch,
+                            seq: w.seq,
+                            reset: false,
+                            caught_up: false,
+                        }
+                    }
+                    _ => Cursor {
+                        epoch: info.epoch,
+                        seq: 0,
+                        reset: true,
+                        caught_up: false,
+                    },
+                }
+            });
+            if cursor.epoch != info.epoch {
+                // The origin was restored under a new epoch: start a full pass.
+                *cursor = Cursor {
+                    epoch: info.epoch,
+                    seq: 0,
+                    reset: true,
+                    caught_up: false,
+                };
+            }
+            loop {
+                let entries = storage.log_after(&info.origin, cursor.seq, BATCH)?;
+                let Some(last) = entries.last() else {
+                    if !cursor.caught_up || cursor.reset {
+                        let batch = SyncBatch {
+                            origin: info.origin.clone(),
+                            epoch: info.epoch,
+                            envelopes: Vec::new(),
+                            watermark: cursor.seq,
+                            reset: cursor.reset,
+                            caught_up: true,
+                            head: info.max_seq,
+                        };
+                        if tx
+                            .send(Ok(SyncMessage {
+                                message: Some(SyncPart::Batch(batch)),
+                            }))
+                            .await
+                            .is_err()
+                        {
+                            return Ok(());
+                        }
+                        cursor.reset = false;
+                        cursor.caught_up = true;
+                    }
+                    break;
+                };
+                let watermark = last.state.seq;
+                let envelopes = entries
+                    .iter()
+                    .filter_map(|e| policy::outgoing(own, &info.origin, e, &peer))
+                    .collect();
+                let batch = SyncBatch {
+                    origin: info.origin.clone(),
+                    epoch: info.epoch,
+                    envelopes,
+                    watermark,
+                    reset: cursor.reset,
+                    caught_up: false,
+                    head: info.max_seq.max(watermark),
+                };
+                if tx
+                    .send(Ok(SyncMessage {
+                        message: Some(SyncPart::Batch(batch)),
+                    }))
+                    .await
+                    .is_err()
+                {
+                    return Ok(());
+                }
+                cursor.seq = watermark;
+                cursor.reset = false;
+                cursor.caught_up = false;
+            }
+        }
+        tokio::select! {
+            result = changed.changed() => {
+                if result.is_err() {
+                    return Ok(());
+                }
+            }
+            _ = tx.closed() => return Ok(()),
+        }
+    }
+}
+
+type SyncStream = Pin<Box<dyn Stream<Item = Result<SyncMessage, Status>> + Send>>;
+type PhotoStream = Pin<Box<dyn Stream<Item = Result<PhotoChunk, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl FederationService for FederationServiceImpl {
+    type SyncStream = SyncStream;
+
+    async fn sync(&self, request: Request<SyncRequest>) -> Result<Response<SyncStream>, Status> {
+        let peer = self.peer_of(&request).map_err(Status::from)?;
+        let request = request.into_inner();
+        self.federation
+            .storage
+            .set_peer_acks(&peer.district, &request.watermarks)
+            .map_err(|e| Status::from(NodeError::from(e)))?;
+        tracing::info!(peer = %peer.district, origins = request.watermarks.len(), full = ?request.full_resync, "sync stream opened");
+        let (tx, rx) = mpsc::channel(4);
+        let federation = self.federation.clone();
+        tokio::spawn(async move {
+            let district = peer.district.clone();
+            if let Err(e) = run_sync(federation, peer, request, tx.clone()).await {
+                tracing::error!(peer = %district, error = %e, "sync stream failed");
+                let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn digest(
+        &self,
+        request: Request<DigestRequest>,
+    ) -> Result<Response<DigestResponse>, Status> {
+        let peer = self.peer_of(&request).map_err(Status::from)?;
+        let request = request.into_inner();
+        let federation = &self.federation;
+        let storage = &federation.storage;
+        storage
+            .set_peer_acks(&peer.district, &request.watermarks)
+            .map_err(|e| Status::from(NodeError::from(e)))?;
+        let mut digests = Vec::new();
+        for info in storage
+            .origins()
+            .map_err(|e| Status::from(NodeError::from(e)))?
+        {
+            if !policy::sends_origin(&federation.district, &info.origin, &peer)
+                || (!request.origins.is_empty() && !request.origins.contains(&info.origin))
+            {
+                continue;
+            }
+            let (count, hash) = storage
+                .digest(&info.origin, |s| {
+                    s.epoch == info.epoch
+                        && policy::sends_in_full(
+                            &federation.district,
+                            &info.origin,
+                            s.handling,
+                            s.has_data,
+                            &peer,
+                        )
+                })
+                .map_err(|e| Status::from(NodeError::from(e)))?;
+            digests.push(OriginDigest {
+                origin: info.origin,
+                epoch: info.epoch,
+                count,
+                hash,
+            });
+        }
+        Ok(Response::new(DigestResponse { digests }))
+    }
+
+    type FetchPhotoStream = PhotoStream;
+
+    async fn fetch_photo(
+        &self,
+        request: Request<FetchPhotoRequest>,
+    ) -> Result<Response<PhotoStream>, Status> {
+        self.peer_of(&request).map_err(Status::from)?;
+        let sha = request.into_inner().sha256;
+        let Some((meta, bytes)) = self
+            .federation
+            .storage
+            .photo(&sha)
+            .map_err(|e| Status::from(NodeError::from(e)))?
+        else {
+            return Err(Status::not_found(format!("photo {sha} is not held here")));
+        };
+        let chunks: Vec<Result<PhotoChunk, Status>> = bytes
+            .chunks(PHOTO_CHUNK)
+            .map(|c| {
+                Ok(PhotoChunk {
+                    chunk: c.to_vec(),
+                    mime_type: meta.mime_type.clone(),
+                })
+            })
+            .collect();
+        Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+    }
+}

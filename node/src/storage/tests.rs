@@ -1,0 +1,219 @@
+//! Unit tests of the storage layer: versions, external references, photos, paging, the
+//! change log and the application of remote changes.
+
+use super::*;
+use prost::Message;
+use setu_proto::v1::{EnvelopePayload, Handling, PhotoRef};
+use std::sync::Arc;
+
+/// Signs nothing: the storage layer only stores what the signer returns.
+struct NullSigner;
+
+impl ChangeSigner for NullSigner {
+    fn sign(&self, payload: &[u8]) -> Envelope {
+        Envelope {
+            payload: payload.to_vec(),
+            key_id: "test".into(),
+            signature: vec![0; 64],
+            retraction: None,
+        }
+    }
+}
+
+fn store(origin: &str) -> (tempfile::TempDir, Storage) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage =
+        Storage::open(dir.path(), 16 * 1024 * 1024, origin, Arc::new(NullSigner)).expect("open");
+    (dir, storage)
+}
+
+fn record(id: &str, version: u64) -> PersonRecord {
+    PersonRecord {
+        id: id.into(),
+        origin: "jh-dhanbad".into(),
+        version,
+        name: "Test Person".into(),
+        external_ref: "DHN/1".into(),
+        handling: Handling::Federation as i32,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn create_update_expunge_keeps_log_compact() {
+    let (_dir, s) = store("jh-dhanbad");
+    let c1 = s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
+    assert_eq!(c1.seq, 1);
+    let c2 = s
+        .put_record(&record("a", 2), Expect::Version(1), &[])
+        .unwrap();
+    assert_eq!(c2.seq, 2);
+    // The stale version is refused and changes nothing.
+    let err = s
+        .put_record(&record("a", 3), Expect::Version(1), &[])
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StorageError::VersionConflict { actual: 2, .. }
+    ));
+    assert_eq!(s.record("a").unwrap().version, 2);
+    let log = s.log_after("jh-dhanbad", 0, 10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].state.seq, 2);
+    let payload = EnvelopePayload::decode(log[0].envelope.payload.as_slice()).unwrap();
+    assert_eq!((payload.seq, payload.epoch), (2, s.epoch()));
+    assert!(log[0].envelope.retraction.is_some());
+    let tomb = s
+        .expunge(Kind::Record, "a", Some(2), "duplicate", "JH-1", 5)
+        .unwrap();
+    assert_eq!(tomb.version, 3);
+    assert!(matches!(
+        s.record("a").unwrap_err(),
+        StorageError::Expunged { version: 3, .. }
+    ));
+    assert!(s
+        .record_id_by_external_ref("jh-dhanbad", "DHN/1")
+        .unwrap()
+        .is_none());
+    let log = s.log_after("jh-dhanbad", 0, 10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert!(log[0].state.deleted);
+    assert_eq!(s.origin_info("jh-dhanbad").unwrap().unwrap().max_seq, 3);
+}
+
+#[test]
+fn external_ref_is_unique_per_origin() {
+    let (_dir, s) = store("jh-dhanbad");
+    s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
+    let err = s
+        .put_record(&record("b", 1), Expect::Absent, &[])
+        .unwrap_err();
+    assert!(matches!(err, StorageError::ExternalRefTaken { .. }));
+    assert!(matches!(
+        s.record("b").unwrap_err(),
+        StorageError::NotFound { .. }
+    ));
+    assert_eq!(s.last_seq().unwrap(), 1);
+}
+
+#[test]
+fn photos_are_stored_once_and_removed_with_the_last_reference() {
+    let (_dir, s) = store("jh-dhanbad");
+    let photo = NewPhoto {
+        sha256: "abc",
+        mime_type: "image/png",
+        bytes: b"png-bytes",
+    };
+    let mut a = record("a", 1);
+    a.photos.push(PhotoRef {
+        sha256: "abc".into(),
+        mime_type: "image/png".into(),
+        size_bytes: 9,
+    });
+    s.put_record(&a, Expect::Absent, &[photo]).unwrap();
+    let mut b = a.clone();
+    b.id = "b".into();
+    b.external_ref = "DHN/2".into();
+    s.put_record(&b, Expect::Absent, &[photo]).unwrap();
+    s.expunge(Kind::Record, "a", None, "test", "JH-1", 1)
+        .unwrap();
+    assert!(s.photo("abc").unwrap().is_some());
+    s.expunge(Kind::Record, "b", None, "test", "JH-1", 1)
+        .unwrap();
+    assert!(s.photo("abc").unwrap().is_none());
+}
+
+#[test]
+fn paging_walks_every_item_once() {
+    let (_dir, s) = store("jh-dhanbad");
+    for i in 0..25 {
+        let mut r = record(&format!("id{i:02}"), 1);
+        r.external_ref.clear();
+        s.put_record(&r, Expect::Absent, &[]).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = s.list_records(after.as_deref(), 10, |_| true).unwrap();
+        seen.extend(page.items.into_iter().map(|r| r.id));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+}
+
+/// Builds the remote change that `origin_store` would send for its item `id`.
+fn remote_change(origin_store: &Storage, id: &str) -> RemoteChange {
+    let entry = origin_store
+        .log_after(origin_store.origin(), 0, 100)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.id == id)
+        .unwrap();
+    let payload = EnvelopePayload::decode(entry.envelope.payload.as_slice()).unwrap();
+    let body = if payload.deleted {
+        RemoteBody::Tombstone(Tombstone::decode(payload.body.as_slice()).unwrap())
+    } else {
+        RemoteBody::Record(PersonRecord::decode(payload.body.as_slice()).unwrap())
+    };
+    RemoteChange {
+        kind: Kind::Record,
+        id: id.into(),
+        origin: payload.origin,
+        epoch: payload.epoch,
+        seq: payload.seq,
+        handling: payload.handling,
+        body,
+        envelope: entry.envelope,
+    }
+}
+
+#[test]
+fn remote_changes_apply_once_newest_wins_and_conflicts_are_refused() {
+    let (_d1, a) = store("jh-dhanbad");
+    let (_d2, b) = store("wb-asansol-durgapur");
+    a.put_record(&record("x", 1), Expect::Absent, &[]).unwrap();
+    let v1 = remote_change(&a, "x");
+    a.put_record(&record("x", 2), Expect::Version(1), &[])
+        .unwrap();
+    let v2 = remote_change(&a, "x");
+    // Newer first, then older: the older one is ignored (order-independent).
+    let out = b
+        .apply_remote("jh-dhanbad", "jh-dhanbad", a.epoch(), &[v2.clone()], 2)
+        .unwrap();
+    assert_eq!(out.applied, 1);
+    let out = b
+        .apply_remote("jh-dhanbad", "jh-dhanbad", a.epoch(), &[v1, v2.clone()], 2)
+        .unwrap();
+    assert_eq!((out.applied, out.ignored), (0, 2));
+    assert_eq!(b.record("x").unwrap().version, 2);
+    // The same (origin, id, seq) with another body is refused.
+    let mut forged = v2.clone();
+    let mut payload = EnvelopePayload::decode(forged.envelope.payload.as_slice()).unwrap();
+    payload.body = record("x", 99).encode_to_vec();
+    forged.envelope.payload = payload.encode_to_vec();
+    let out = b
+        .apply_remote("jh-dhanbad", "jh-dhanbad", a.epoch(), &[forged], 2)
+        .unwrap();
+    assert_eq!(out.refused.len(), 1);
+    assert_eq!(b.record("x").unwrap().version, 2);
+    assert_eq!(b.watermarks("jh-dhanbad").unwrap()[0].seq, 2);
+    // A delete travels as a tombstone.
+    a.expunge(Kind::Record, "x", None, "test", "JH-1", 1)
+        .unwrap();
+    let del = remote_change(&a, "x");
+    b.apply_remote("jh-dhanbad", "jh-dhanbad", a.epoch(), &[del], 3)
+        .unwrap();
+    assert!(matches!(
+        b.record("x").unwrap_err(),
+        StorageError::Expunged { .. }
+    ));
+    // The digests of the two nodes agree on what each holds.
+    let held = |s: &ItemState| s.has_data;
+    assert_eq!(
+        a.digest("jh-dhanbad", held).unwrap(),
+        b.digest("jh-dhanbad", held).unwrap()
+    );
+}
