@@ -8,6 +8,8 @@
 
 use anyhow::Context;
 use setu_node::config::NodeConfig;
+use setu_node::federation::keys::Signer;
+use std::sync::Arc;
 use setu_node::identity::Role;
 use setu_node::pki::{write_issued, Ca, Validity};
 use setu_node::storage::{Expect, Storage};
@@ -33,7 +35,16 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn storage_insert(records: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let storage = Storage::open(dir.path(), 256 * 1024 * 1024)?;
+    // Local writes are signed as they commit, as in a real node.
+    let ca = Ca::generate("Bench CA")?;
+    let node = ca.issue_node("jh-dhanbad", &["127.0.0.1".to_string()], Validity::days(2))?;
+    let cert_der = setu_node::tls::parse_pem_certs(node.cert_pem.as_bytes())
+        .map_err(anyhow::Error::msg)?
+        .into_iter()
+        .next()
+        .context("node certificate")?;
+    let signer = Signer::from_seed([7; 32], "jh-dhanbad", cert_der.as_ref(), node.key_pem.as_bytes())?;
+    let storage = Storage::open(dir.path(), 256 * 1024 * 1024, "jh-dhanbad", Arc::new(signer))?;
     let mut sample = setu_node::sample::SampleGen::new(1);
     let items: Vec<_> = (0..records)
         .map(|_| {
@@ -51,7 +62,7 @@ fn storage_insert(records: usize) -> anyhow::Result<()> {
     rt.block_on(storage.flush())?;
     let elapsed = started.elapsed();
     println!(
-        "storage put_record (one transaction each, one flush at the end): {records} records in {:.2} s = {:.0} records/s; on disk {:.1} MiB",
+        "storage put_record (one signed transaction each, one flush at the end): {records} records in {:.2} s = {:.0} records/s; on disk {:.1} MiB",
         elapsed.as_secs_f64(),
         records as f64 / elapsed.as_secs_f64(),
         storage.size_on_disk()? as f64 / (1024.0 * 1024.0)

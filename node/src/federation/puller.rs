@@ -210,28 +210,36 @@ impl Puller {
             }
             self.passes.insert(origin.clone(), HashSet::new());
         }
-        let mut changes: Vec<RemoteChange> = Vec::with_capacity(batch.envelopes.len());
-        for envelope in batch.envelopes {
-            match federation.verify_change(&peer, &origin, batch.epoch, envelope) {
-                Ok(change) => changes.push(change),
-                Err(e) => {
-                    tracing::error!(%peer, %origin, error = %e, "ALARM: refused a change from a peer");
+        // Verification and application are CPU and disk work: both run off the async
+        // threads, and the batch is applied with its watermark in one transaction.
+        let (epoch, watermark, head, caught_up) =
+            (batch.epoch, batch.watermark, batch.head, batch.caught_up);
+        let envelopes = batch.envelopes;
+        let work_federation = federation.clone();
+        let work_peer = peer.clone();
+        let work_origin = origin.clone();
+        let (outcome, seen) = tokio::task::spawn_blocking(move || {
+            let mut changes: Vec<RemoteChange> = Vec::with_capacity(envelopes.len());
+            for envelope in envelopes {
+                match work_federation.verify_change(&work_peer, &work_origin, epoch, envelope) {
+                    Ok(change) => changes.push(change),
+                    Err(e) => {
+                        tracing::error!(peer = %work_peer, origin = %work_origin, error = %e, "ALARM: refused a change from a peer");
+                    }
                 }
             }
-        }
-        if let Some(seen) = self.passes.get_mut(&origin) {
-            seen.extend(changes.iter().map(|c| (c.kind, c.id.clone())));
-        }
-        let (epoch, watermark) = (batch.epoch, batch.watermark);
-        let apply_storage = storage.clone();
-        let apply_peer = peer.clone();
-        let apply_origin = origin.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            apply_storage.apply_remote(&apply_peer, &apply_origin, epoch, &changes, watermark)
+            let seen: Vec<(Kind, String)> = changes.iter().map(|c| (c.kind, c.id.clone())).collect();
+            work_federation
+                .storage
+                .apply_remote(&work_peer, &work_origin, epoch, &changes, watermark)
+                .map(|outcome| (outcome, seen))
         })
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+        if let Some(pass) = self.passes.get_mut(&origin) {
+            pass.extend(seen);
+        }
         storage.flush().await.map_err(|e| e.to_string())?;
         for refusal in &outcome.refused {
             tracing::error!(%peer, %origin, "{refusal}");
@@ -242,14 +250,14 @@ impl Puller {
         if origin == peer {
             self.federation
                 .status
-                .update(&peer, |s| s.peer_head = batch.head);
+                .update(&peer, |s| s.peer_head = head);
         }
         for sha in outcome.missing_photos {
             if let Err(e) = self.fetch_photo(channel, &sha).await {
                 tracing::warn!(%peer, %sha, error = %e, "photo not fetched yet; anti-entropy will retry");
             }
         }
-        if batch.caught_up {
+        if caught_up {
             if let Some(seen) = self.passes.remove(&origin) {
                 self.finish_pass(&origin, epoch, &seen).await?;
             }
