@@ -42,6 +42,15 @@ pub enum Command {
     /// Modus-operandi notes: add, show, update, delete and list.
     #[command(subcommand)]
     Mo(MoCommand),
+    /// The district's federation links: connection, lag, anti-entropy and errors per peer.
+    ///
+    /// For each peer the node is configured to sync with: whether its sync stream is open,
+    /// when it was last heard from, how many changes are still to flow in (its changes not yet
+    /// applied here) and out (ours it has not yet applied), the last anti-entropy check and
+    /// its result, the last error on the link, and how far the changes of each origin received
+    /// from it have been applied (sequence number and the origin database's epoch in hex).
+    /// Times are UTC. With --json, timestamps are Unix milliseconds and 0 means never.
+    Peers,
 }
 
 /// Commands on person records.
@@ -407,6 +416,19 @@ mod tests {
         assert_eq!(fields.records, vec!["a", "b"]);
         assert_eq!(fields.vehicles, vec!["white pickup"]);
         Ok(())
+    }
+
+    #[test]
+    fn peers_takes_no_arguments() {
+        assert!(matches!(
+            parse(&["peers", "--json"]),
+            Ok(Cli {
+                command: Command::Peers,
+                json: true,
+                ..
+            })
+        ));
+        assert!(parse(&["peers", "br-gaya"]).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity
 
 use crate::config::ClientConfig;
 use crate::error::ClientError;
+use crate::explain::connection_lost;
 
 pub use crate::explain::{code_words, explain_status, status_error, transport_error};
 
@@ -24,13 +25,25 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Connects to the node named in `config`, presenting the officer's certificate.
 ///
 /// Note that a node that refuses the certificate usually lets this succeed under TLS 1.3;
-/// the refusal then arrives with the first call, and [`explain_status`] names it.
+/// the refusal then arrives with the first call, and [`explain_status`] names it, or
+/// [`crate::probe::diagnose`] finds it when the call was only cut off.
+///
+/// Should the connection itself be closed or reset without a TLS cause, the node is probed
+/// for a refusal in the same way before the failure is reported.
 pub async fn connect(config: &ClientConfig) -> Result<Channel, ClientError> {
     let endpoint = endpoint(config)?;
-    endpoint
-        .connect()
-        .await
-        .map_err(|e| transport_error(&config.address, &e))
+    match endpoint.connect().await {
+        Ok(channel) => Ok(channel),
+        Err(e) => {
+            let error = transport_error(&config.address, &e);
+            if matches!(error, ClientError::Unreachable { .. }) && connection_lost(&e) {
+                if let Some(refusal) = crate::probe::refusal(config).await {
+                    return Err(refusal);
+                }
+            }
+            Err(error)
+        }
+    }
 }
 
 /// Builds the endpoint (address, timeouts and TLS) without connecting.

@@ -69,6 +69,23 @@ pub enum ClientError {
         reason: String,
     },
 
+    /// A call was cut off below gRPC before the node answered: the connection was cancelled,
+    /// closed or reset, or HTTP/2 failed.
+    ///
+    /// Under TLS 1.3 this is also how a refused certificate looks when the node's alert loses
+    /// the race against the connection being torn down, so [`crate::execute`] probes the node
+    /// (see [`crate::probe::diagnose`]) and reports the refusal it finds or, failing that, this
+    /// error with the node's address ([`ClientError::at_address`]).
+    #[error("{}", cut_off_text(code, message, network.as_deref()))]
+    CallCutOff {
+        /// The gRPC status code in lower-case words, e.g. "cancelled".
+        code: String,
+        /// The status message, e.g. "operation was canceled".
+        message: String,
+        /// The network-level reason, e.g. "connection closed", when the failure names one.
+        network: Option<String>,
+    },
+
     /// The node answered a call with a gRPC error.
     #[error("{code}: {message}")]
     Rpc {
@@ -118,4 +135,32 @@ pub enum ClientError {
     /// Encoding the machine-readable output failed.
     #[error("cannot encode JSON output: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl ClientError {
+    /// The error as the officer should see it once the node's address is known: a call cut off
+    /// by the network becomes [`ClientError::Unreachable`] at `address`, any other cut-off call
+    /// `<code>: <message>`. Other errors are returned unchanged.
+    #[must_use]
+    pub fn at_address(self, address: &str) -> Self {
+        match self {
+            Self::CallCutOff {
+                network: Some(reason),
+                ..
+            } => Self::Unreachable {
+                address: address.to_string(),
+                reason,
+            },
+            Self::CallCutOff { code, message, .. } => Self::Rpc { code, message },
+            other => other,
+        }
+    }
+}
+
+/// How a cut-off call reads while the node's address is not known.
+fn cut_off_text(code: &str, message: &str, network: Option<&str>) -> String {
+    match network {
+        Some(reason) => format!("could not reach the node: {reason}"),
+        None => format!("{code}: {message}"),
+    }
 }

@@ -21,26 +21,46 @@ pub fn explain_status(status: &Status) -> String {
 }
 
 /// Classifies a gRPC status: TLS and network causes first, otherwise `<code>: <message>`.
+///
+/// A status that failed below gRPC (it carries a transport source) without naming a TLS cause
+/// becomes [`ClientError::CallCutOff`]: it may hide a refused certificate, which only a probe
+/// of the node can tell (see [`crate::probe::diagnose`]).
 pub fn status_error(status: &Status) -> ClientError {
     if let Some(source) = StdError::source(status) {
         if let Some(error) = tls_cause(source) {
             return error;
         }
-        if let Some(reason) = network_cause(source) {
-            return ClientError::Unreachable {
-                address: "the configured address".to_string(),
-                reason,
+        let network = network_cause(source);
+        if network.is_some() || may_hide_refusal(status.code()) {
+            return ClientError::CallCutOff {
+                code: code_words(status.code()).to_string(),
+                message: status_message(status),
+                network,
             };
         }
     }
-    let message = status.message().trim();
     ClientError::Rpc {
         code: code_words(status.code()).to_string(),
-        message: if message.is_empty() {
-            "the node gave no details".to_string()
-        } else {
-            message.to_string()
-        },
+        message: status_message(status),
+    }
+}
+
+/// The codes tonic gives a call that the connection under it cut off: hyper's "operation was
+/// canceled", "transport error", and HTTP/2 resets and protocol errors.
+fn may_hide_refusal(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Cancelled | Code::Unknown | Code::Unavailable | Code::Internal
+    )
+}
+
+/// The status message, or a placeholder when the node gave none.
+fn status_message(status: &Status) -> String {
+    let message = status.message().trim();
+    if message.is_empty() {
+        "the node gave no details".to_string()
+    } else {
+        message.to_string()
     }
 }
 
@@ -108,11 +128,25 @@ fn chain<'a>(start: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'st
     out
 }
 
+/// Whether a connection failure is the peer closing or resetting the connection, which is
+/// how a refused certificate can look when the node's TLS alert is lost.
+pub(crate) fn connection_lost(start: &(dyn StdError + 'static)) -> bool {
+    use std::io::ErrorKind as K;
+    chain(start).iter().any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof
+            )
+        })
+    })
+}
+
 /// The first TLS error in the chain, classified by whose certificate is at fault.
 ///
 /// During a call the error has usually passed through h2, which keeps only the kind and the
 /// text of I/O errors; the rustls message is then recognised by its wording instead.
-fn tls_cause(start: &(dyn StdError + 'static)) -> Option<ClientError> {
+pub(crate) fn tls_cause(start: &(dyn StdError + 'static)) -> Option<ClientError> {
     let links = chain(start);
     if let Some(error) = links.iter().find_map(|e| e.downcast_ref::<rustls::Error>()) {
         return Some(classify_tls(error));
@@ -297,6 +331,42 @@ mod tests {
             explain_status(&status),
             "the node refused this certificate: certificate required"
         );
+    }
+
+    #[test]
+    fn calls_cut_off_below_grpc_await_a_probe() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            "stream closed because of a broken pipe",
+        );
+        let closed = Status::from_error(Box::new(io));
+        let error = status_error(&closed);
+        assert!(matches!(error, ClientError::CallCutOff { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "could not reach the node: connection closed"
+        );
+        assert_eq!(
+            error.at_address("https://127.0.0.1:7401").to_string(),
+            "could not reach the node at https://127.0.0.1:7401: connection closed"
+        );
+
+        let mut cancelled = Status::cancelled("operation was canceled");
+        cancelled.set_source(std::sync::Arc::new(std::io::Error::other(
+            "connection closed",
+        )));
+        let error = status_error(&cancelled);
+        assert!(matches!(error, ClientError::CallCutOff { .. }), "{error:?}");
+        assert_eq!(
+            error.at_address("https://127.0.0.1:7401").to_string(),
+            "cancelled: operation was canceled"
+        );
+    }
+
+    #[test]
+    fn answers_from_the_node_are_not_cut_off() {
+        let error = status_error(&Status::unavailable("node is shutting down"));
+        assert!(matches!(error, ClientError::Rpc { .. }), "{error:?}");
     }
 
     #[test]

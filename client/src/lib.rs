@@ -14,7 +14,9 @@ pub mod input;
 pub mod mo;
 pub mod output;
 pub mod parse;
+pub mod peers;
 pub mod photos;
+pub mod probe;
 pub mod records;
 pub mod render;
 pub mod view;
@@ -45,8 +47,15 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
 pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
     let path = cli.config.as_deref().ok_or(ClientError::NoConfig)?;
     let config = ClientConfig::load(path)?;
-    match &cli.command {
+    let result = match &cli.command {
         cli::Command::Record(command) => records::run(&config, command, cli.json).await,
         cli::Command::Mo(command) => mo::run(&config, command, cli.json).await,
+        cli::Command::Peers => peers::run(&config, cli.json).await,
+    };
+    // A call cut off by the connection may be a refused certificate whose TLS alert was
+    // lost; only then is the node probed, so the normal path costs nothing extra.
+    match result {
+        Err(error @ ClientError::CallCutOff { .. }) => Err(probe::diagnose(&config, error).await),
+        other => other,
     }
 }

@@ -26,7 +26,7 @@ fn version_and_help() {
     let help = run(&["--help"]);
     assert!(help.status.success(), "--help failed: {help:?}");
     let text = String::from_utf8_lossy(&help.stdout);
-    for command in ["record", "mo", "--config"] {
+    for command in ["record", "mo", "peers", "--config"] {
         assert!(
             text.contains(command),
             "--help does not mention `{command}`:\n{text}"

@@ -320,6 +320,53 @@ async fn mo_lifecycle() -> Res {
     Ok(())
 }
 
+#[tokio::test]
+async fn peers_report_and_json() -> Res {
+    let s = setup().await?;
+    let text = setu(&s.config, &["peers"]).await?;
+    assert!(
+        text.starts_with("district jh-dhanbad: 2 peers\n\n"),
+        "{text}"
+    );
+    assert!(text.contains("Peer          br-gaya\n"), "{text}");
+    assert!(text.contains("Connected     yes\n"), "{text}");
+    assert!(
+        text.contains("Last contact  2025-10-09 08:53:20 UTC\n"),
+        "{text}"
+    );
+    assert!(text.contains("Lag out       3 changes\n"), "{text}");
+    assert!(
+        text.contains(
+            "Anti-entropy  2025-10-09 08:52:20 UTC\n              in sync (2 origins compared)\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Watermarks    br-gaya → 1042 (epoch 0xdeadbeef00000001)\n"),
+        "{text}"
+    );
+    assert!(text.contains("Last contact  never\n"), "{text}");
+    assert!(text.contains("Anti-entropy  not yet\n"), "{text}");
+    assert!(text.contains("connection refused\\u{1b}[31m\n"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+
+    let json = setu_json(&s.config, &["peers"]).await?;
+    assert_eq!(json["district"], "jh-dhanbad");
+    assert_eq!(json["peers"][0]["connected"], true);
+    assert_eq!(json["peers"][0]["last_contact_ms"], 1_760_000_000_000_i64);
+    assert_eq!(json["peers"][0]["watermarks"][0]["seq"], 1042);
+    assert_eq!(
+        json["peers"][0]["watermarks"][0]["epoch"],
+        0xdead_beef_0000_0001_u64
+    );
+    assert_eq!(json["peers"][1]["last_contact_ms"], 0);
+    assert_eq!(
+        json["peers"][1]["last_error"],
+        "connection refused\u{1b}[31m"
+    );
+    Ok(())
+}
+
 /// Runs `record list` with a config made from the given PEMs and returns the error text.
 async fn failure(
     address: &str,
@@ -492,6 +539,75 @@ async fn the_binary_keeps_results_and_errors_apart() -> Res {
     assert_eq!(
         String::from_utf8(missing.stderr)?,
         "error: not found: record no-such-id does not exist\n"
+    );
+    Ok(())
+}
+
+/// A call cut off by the connection is diagnosed by a probe: the refusal when the node
+/// refuses the certificate (its alert was lost with the call), otherwise the cut-off itself
+/// with the node's real address. Other errors never reach the network.
+#[tokio::test]
+async fn cut_off_calls_are_probed_for_a_refusal() -> Res {
+    use setu_client::{probe, ClientConfig};
+
+    let s = setup().await?;
+    setu(&s.config, &["record", "list"]).await?;
+    let cut_off = || ClientError::CallCutOff {
+        code: "unknown".into(),
+        message: "transport error".into(),
+        network: Some("connection closed".into()),
+    };
+
+    // Accepted: nothing to blame on TLS, and the node's HTTP/2 settings end the probe early.
+    let config = ClientConfig::load(&s.config)?;
+    let started = std::time::Instant::now();
+    let e = probe::diagnose(&config, cut_off()).await;
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "could not reach the node at {}: connection closed",
+            s.address
+        )
+    );
+    assert!(started.elapsed() < probe::PROBE_READ_TIMEOUT);
+    let cancelled = ClientError::CallCutOff {
+        code: "cancelled".into(),
+        message: "operation was canceled".into(),
+        network: None,
+    };
+    assert_eq!(
+        probe::diagnose(&config, cancelled).await.to_string(),
+        "cancelled: operation was canceled"
+    );
+
+    // Refused: the probe receives the alert the call lost.
+    let stranger = Ca::new("Unknown CA")?;
+    let outsider = stranger.leaf(&["officer.br-gaya.example"], false)?;
+    let dir = tempfile::tempdir()?;
+    let path = write_config(
+        dir.path(),
+        &s.address,
+        &s.ca.pem.cert,
+        &outsider.cert,
+        &outsider.key,
+        None,
+    )?;
+    let outsider_config = ClientConfig::load(&path)?;
+    assert_eq!(
+        probe::diagnose(&outsider_config, cut_off())
+            .await
+            .to_string(),
+        "the node refused this certificate: unknown CA"
+    );
+
+    // An answer from the node is reported as it is, without a probe.
+    let denied = ClientError::Rpc {
+        code: "permission denied".into(),
+        message: "admins only".into(),
+    };
+    assert_eq!(
+        probe::diagnose(&outsider_config, denied).await.to_string(),
+        "permission denied: admins only"
     );
     Ok(())
 }

@@ -171,8 +171,24 @@ fn default_cache_mib() -> u64 {
 }
 
 /// Environment variables read as overrides: `SETU_` plus the key in upper case, e.g.
-/// `SETU_LISTEN=0.0.0.0:7401`. `SETU_LOG` and `SETU_CONFIG` mean something else.
+/// `SETU_LISTEN=0.0.0.0:7401`. Only the keys below are read, so that other `SETU_*`
+/// variables (`SETU_LOG`, `SETU_CONFIG`, the client's) do not disturb the node.
 const ENV_PREFIX: &str = "SETU_";
+
+/// The keys that `SETU_*` environment variables may override (peers only in the file).
+const ENV_KEYS: &[&str] = &[
+    "district",
+    "listen",
+    "data_dir",
+    "cert",
+    "key",
+    "trusted_cas",
+    "default_handling",
+    "max_message_bytes",
+    "cache_mib",
+    "anti_entropy_secs",
+    "tombstone_grace_hours",
+];
 
 impl NodeConfig {
     /// Reads `path`, applies `SETU_*` overrides, resolves relative paths against the file's
@@ -186,7 +202,7 @@ impl NodeConfig {
         }
         let figment = Figment::new()
             .merge(Toml::file(path))
-            .merge(Env::prefixed(ENV_PREFIX).ignore(&["log", "config"]));
+            .merge(Env::prefixed(ENV_PREFIX).only(ENV_KEYS));
         let mut config: NodeConfig = figment.extract().map_err(|e| {
             let key = e.path.join(".");
             let key = if key.is_empty() {

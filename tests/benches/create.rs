@@ -9,12 +9,12 @@
 use anyhow::Context;
 use setu_node::config::NodeConfig;
 use setu_node::federation::keys::Signer;
-use std::sync::Arc;
 use setu_node::identity::Role;
 use setu_node::pki::{write_issued, Ca, Validity};
 use setu_node::storage::{Expect, Storage};
 use setu_proto::v1::record_service_client::RecordServiceClient;
 use setu_proto::v1::CreateRecordRequest;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
@@ -43,8 +43,18 @@ fn storage_insert(records: usize) -> anyhow::Result<()> {
         .into_iter()
         .next()
         .context("node certificate")?;
-    let signer = Signer::from_seed([7; 32], "jh-dhanbad", cert_der.as_ref(), node.key_pem.as_bytes())?;
-    let storage = Storage::open(dir.path(), 256 * 1024 * 1024, "jh-dhanbad", Arc::new(signer))?;
+    let signer = Signer::from_seed(
+        [7; 32],
+        "jh-dhanbad",
+        cert_der.as_ref(),
+        node.key_pem.as_bytes(),
+    )?;
+    let storage = Storage::open(
+        dir.path(),
+        256 * 1024 * 1024,
+        "jh-dhanbad",
+        Arc::new(signer),
+    )?;
     let mut sample = setu_node::sample::SampleGen::new(1);
     let items: Vec<_> = (0..records)
         .map(|_| {

@@ -127,7 +127,12 @@ fn toml_path(path: &Path) -> String {
 }
 
 /// Writes a client config for an officer of the node at `url` (`https://127.0.0.1:PORT`).
-pub fn write_client_config(path: &Path, url: &str, ca: &Path, officer: &CertPair) -> anyhow::Result<()> {
+pub fn write_client_config(
+    path: &Path,
+    url: &str,
+    ca: &Path,
+    officer: &CertPair,
+) -> anyhow::Result<()> {
     let text = format!(
         "# Setu client config written by a test.\naddress = \"{url}\"\nca = {}\ncert = {}\nkey = {}\n",
         toml_path(ca),

@@ -130,7 +130,10 @@ fn chain(status: &Status) -> Vec<&(dyn StdError + 'static)> {
             break;
         }
         out.push(error);
-        current = match error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        current = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => Some(inner as &(dyn StdError + 'static)),
             None => error.source(),
         };

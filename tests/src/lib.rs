@@ -13,8 +13,10 @@
 pub mod bins;
 pub mod client;
 pub mod fixtures;
+pub mod mesh;
 pub mod node;
 pub mod pki;
+pub mod proxy;
 pub mod wait;
 
 pub use client::{connect, describe, mo, photos, records, tls_alert, Officer};

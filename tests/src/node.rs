@@ -3,10 +3,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use setu_node::config::NodeConfig;
+use setu_node::federation::Federation;
 use setu_node::identity::Role;
 use setu_node::server::{self, RunningNode};
 use setu_node::storage::Storage;
@@ -82,8 +84,45 @@ impl TestNode {
         self.running().storage()
     }
 
+    /// The node's federation state (peer links, their status), to look behind the API.
+    pub fn federation(&self) -> &Arc<Federation> {
+        self.running().federation()
+    }
+
+    /// Whether the node is serving (false between [`TestNode::stop`] and
+    /// [`TestNode::start_again`]).
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Stops the node gracefully (calls in flight finish, sled is flushed) and keeps its
+    /// config, so that [`TestNode::start_again`] can bring it back on the same data folder
+    /// (and, when `config.listen` names a fixed port, on the same port).
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.context("stopping the node")?;
+        }
+        Ok(())
+    }
+
+    /// Starts a node stopped with [`TestNode::stop`] again from its config, waiting out a
+    /// database or port that is still being let go of.
+    pub async fn start_again(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.running.is_none(), "the node is still running");
+        let config = self.config.clone();
+        let running = wait_for(
+            RESTART_TIMEOUT,
+            "the node starts again on its data dir",
+            || server::start(config.clone()),
+        )
+        .await?;
+        self.running = Some(running);
+        Ok(())
+    }
+
     /// Stops the node gracefully (calls in flight finish, sled is flushed) and starts it
-    /// again on the same data folder; it listens on a new port afterwards.
+    /// again on the same data folder; it listens on a new port afterwards (unless
+    /// `config.listen` names a fixed port).
     ///
     /// Drop the channels to the old node first: a connection still closing can keep the
     /// database locked, which the restart waits out.
@@ -92,9 +131,11 @@ impl TestNode {
             running.shutdown().await.context("stopping the node")?;
         }
         let config = self.config.clone();
-        let running = wait_for(RESTART_TIMEOUT, "the node starts again on its data dir", || {
-            server::start(config.clone())
-        })
+        let running = wait_for(
+            RESTART_TIMEOUT,
+            "the node starts again on its data dir",
+            || server::start(config.clone()),
+        )
         .await?;
         self.running = Some(running);
         Ok(())
@@ -154,7 +195,8 @@ impl District {
     /// Issues a certificate for an officer of this district and connects with it.
     pub async fn officer(&self, badge: &str, role: Role) -> anyhow::Result<Officer> {
         let cert = self.ca.officer(&self.id, badge, role)?;
-        self.connect_as(cert, &format!("{badge} ({})", self.id)).await
+        self.connect_as(cert, &format!("{badge} ({})", self.id))
+            .await
     }
 
     /// Connects to this district's node with any certificate pair.

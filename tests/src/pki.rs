@@ -56,7 +56,13 @@ impl TestCa {
         let n = self.issued.fetch_add(1, Ordering::Relaxed);
         let stem: String = format!("{label}-{n}")
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         pki::write_issued(&self.dir, &stem, issued).context("writing an issued certificate")?;
         Ok(CertPair {

@@ -11,7 +11,11 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// Calls `attempt` until it succeeds, and returns its value; fails with `what` and the last
 /// error once `timeout` has passed.
-pub async fn wait_for<T, E, F, Fut>(timeout: Duration, what: &str, mut attempt: F) -> anyhow::Result<T>
+pub async fn wait_for<T, E, F, Fut>(
+    timeout: Duration,
+    what: &str,
+    mut attempt: F,
+) -> anyhow::Result<T>
 where
     E: Display,
     F: FnMut() -> Fut,
@@ -32,7 +36,11 @@ where
 }
 
 /// Checks `condition` until it holds; fails naming `what` once `timeout` has passed.
-pub async fn wait_until<F, Fut>(timeout: Duration, what: &str, mut condition: F) -> anyhow::Result<()>
+pub async fn wait_until<F, Fut>(
+    timeout: Duration,
+    what: &str,
+    mut condition: F,
+) -> anyhow::Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,

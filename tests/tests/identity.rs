@@ -55,7 +55,11 @@ async fn an_officer_without_the_admin_role_cannot_expunge() -> anyhow::Result<()
         assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
         assert!(err.message().contains("admin"), "{}", err.message());
     }
-    assert_eq!(get(&officer, &record.id).await?, record, "the record is untouched");
+    assert_eq!(
+        get(&officer, &record.id).await?,
+        record,
+        "the record is untouched"
+    );
     Ok(())
 }
 
@@ -69,7 +73,9 @@ async fn an_officer_of_another_district_reads_but_cannot_change() -> anyhow::Res
     let record = create(&local, "Test Border Case Example").await?;
 
     let visitor_cert = west_bengal.officer(ASANSOL, "WB-3101", Role::Admin)?;
-    let visitor = district.connect_as(visitor_cert, "WB-3101 (wb-asansol-durgapur)").await?;
+    let visitor = district
+        .connect_as(visitor_cert, "WB-3101 (wb-asansol-durgapur)")
+        .await?;
 
     // Reading is allowed.
     assert_eq!(get(&visitor, &record.id).await?, record);
@@ -98,7 +104,11 @@ async fn an_officer_of_another_district_reads_but_cannot_change() -> anyhow::Res
         .expect_err("an officer of another district may not expunge the record");
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
     assert!(err.message().contains(DHANBAD), "{}", err.message());
-    assert_eq!(get(&local, &record.id).await?, record, "the record is unchanged");
+    assert_eq!(
+        get(&local, &record.id).await?,
+        record,
+        "the record is unchanged"
+    );
 
     // Nor can it create records on this district's node.
     let err = visitor
@@ -109,7 +119,11 @@ async fn an_officer_of_another_district_reads_but_cannot_change() -> anyhow::Res
         .await
         .expect_err("an officer of another district may not create records here");
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
-    let list = local.records().list(ListRecordsRequest::default()).await?.into_inner();
+    let list = local
+        .records()
+        .list(ListRecordsRequest::default())
+        .await?
+        .into_inner();
     assert_eq!(list.records, vec![record]);
     Ok(())
 }
@@ -130,7 +144,11 @@ async fn a_node_certificate_is_not_an_officer() -> anyhow::Result<()> {
         .await
         .expect_err("a node certificate may not call officer services");
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
-    assert!(err.message().contains("officer certificate"), "{}", err.message());
+    assert!(
+        err.message().contains("officer certificate"),
+        "{}",
+        err.message()
+    );
     let err = node
         .records()
         .create(CreateRecordRequest {
@@ -139,7 +157,11 @@ async fn a_node_certificate_is_not_an_officer() -> anyhow::Result<()> {
         .await
         .expect_err("a node certificate may not create records");
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
-    let list = officer.records().list(ListRecordsRequest::default()).await?.into_inner();
+    let list = officer
+        .records()
+        .list(ListRecordsRequest::default())
+        .await?
+        .into_inner();
     assert_eq!(list.records, vec![record]);
     Ok(())
 }
@@ -150,24 +172,47 @@ fn an_officer_certificate_cannot_serve_as_a_node() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let ca = TestCa::create(&dir.path().join("ca"), "Test Jharkhand CA")?;
     let officer = ca.officer(DHANBAD, "JH-2301", Role::Admin)?;
-    let config: NodeConfig = test_config(DHANBAD, dir.path().join("data"), &officer, vec![ca.cert_path()]);
-    let err = config.validate().expect_err("an officer certificate is not a node certificate");
+    let config: NodeConfig = test_config(
+        DHANBAD,
+        dir.path().join("data"),
+        &officer,
+        vec![ca.cert_path()],
+    );
+    let err = config
+        .validate()
+        .expect_err("an officer certificate is not a node certificate");
     assert_eq!(err.key, "cert", "{err}");
     assert!(err.problem.contains("not a node certificate"), "{err}");
 
     // A node certificate of another district is refused too, naming both districts.
     let other = ca.node("jh-bokaro")?;
-    let config = test_config(DHANBAD, dir.path().join("data"), &other, vec![ca.cert_path()]);
-    let err = config.validate().expect_err("another district's node certificate");
+    let config = test_config(
+        DHANBAD,
+        dir.path().join("data"),
+        &other,
+        vec![ca.cert_path()],
+    );
+    let err = config
+        .validate()
+        .expect_err("another district's node certificate");
     assert_eq!(err.key, "cert", "{err}");
-    assert!(err.problem.contains("jh-bokaro") && err.problem.contains(DHANBAD), "{err}");
-    assert!(!dir.path().join("data").exists(), "validation creates nothing");
+    assert!(
+        err.problem.contains("jh-bokaro") && err.problem.contains(DHANBAD),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "validation creates nothing"
+    );
     Ok(())
 }
 
 /// Proves the node serves a valid officer, then returns the first call's error for
 /// `identity` (connecting itself may succeed or fail, depending on the TLS version).
-async fn refused_first_call(district: &District, identity: Option<&CertPair>) -> anyhow::Result<tonic::Status> {
+async fn refused_first_call(
+    district: &District,
+    identity: Option<&CertPair>,
+) -> anyhow::Result<tonic::Status> {
     let valid = district.officer("JH-2401", Role::Officer).await?;
     let page = valid.records().list(ListRecordsRequest::default()).await?;
     assert!(page.into_inner().records.is_empty());
@@ -177,7 +222,9 @@ async fn refused_first_call(district: &District, identity: Option<&CertPair>) ->
         Err(e) => return Ok(tonic::Status::unavailable(format!("connect failed: {e:#}"))),
     };
     match records(&channel).list(ListRecordsRequest::default()).await {
-        Ok(_) => anyhow::bail!("the first call succeeded although the certificate is not acceptable"),
+        Ok(_) => {
+            anyhow::bail!("the first call succeeded although the certificate is not acceptable")
+        }
         Err(status) => Ok(status),
     }
 }
@@ -217,7 +264,9 @@ async fn a_certificate_from_an_untrusted_ca_fails_the_first_call() -> anyhow::Re
 #[tokio::test]
 async fn an_expired_officer_certificate_fails_the_first_call() -> anyhow::Result<()> {
     let district = District::start(DHANBAD).await?;
-    let expired = district.ca.expired_officer(DHANBAD, "JH-2501", Role::Admin)?;
+    let expired = district
+        .ca
+        .expired_officer(DHANBAD, "JH-2501", Role::Admin)?;
     let status = refused_first_call(&district, Some(&expired)).await?;
     assert_ne!(status.code(), Code::Ok);
     assert_eq!(

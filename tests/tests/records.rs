@@ -98,20 +98,39 @@ async fn create_get_update_delete_lifecycle() -> anyhow::Result<()> {
         .expect_err("a stale update must be refused");
     assert_eq!(err.code(), Code::Aborted, "{err:?}");
     assert!(err.message().contains("version 2"), "{}", err.message());
-    assert_eq!(get(&officer, &created.id).await?, updated, "the record is unchanged");
+    assert_eq!(
+        get(&officer, &created.id).await?,
+        updated,
+        "the record is unchanged"
+    );
 
     // Delete without a reason: refused, naming the field; the record stays.
+    for reason in ["", "   "] {
+        let err = admin
+            .records()
+            .delete(DeleteRecordRequest {
+                id: created.id.clone(),
+                reason: reason.to_string(),
+                expected_version: 0,
+            })
+            .await
+            .expect_err("a delete without reason must be refused");
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        assert!(err.message().starts_with("reason:"), "{}", err.message());
+    }
+    assert_eq!(get(&officer, &created.id).await?, updated);
+
+    // Delete with a stale expected version: refused, nothing changes.
     let err = admin
         .records()
         .delete(DeleteRecordRequest {
             id: created.id.clone(),
-            reason: "   ".to_string(),
-            expected_version: 0,
+            reason: "duplicate dossier".to_string(),
+            expected_version: 1,
         })
         .await
-        .expect_err("a delete without reason must be refused");
-    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
-    assert!(err.message().contains("reason"), "{}", err.message());
+        .expect_err("a stale delete must be refused");
+    assert_eq!(err.code(), Code::Aborted, "{err:?}");
     assert_eq!(get(&officer, &created.id).await?, updated);
 
     // Delete by an admin with a reason: a tombstone comes back, the data is gone.
@@ -190,7 +209,11 @@ async fn list_pages_through_every_record_once_and_filters() -> anyhow::Result<()
             .await?
             .into_inner();
         pages += 1;
-        assert!(page.records.len() <= 3, "page {pages} has {}", page.records.len());
+        assert!(
+            page.records.len() <= 3,
+            "page {pages} has {}",
+            page.records.len()
+        );
         seen.extend(page.records.into_iter().map(|r| r.id));
         if page.next_page_token.is_empty() {
             break;
@@ -218,7 +241,11 @@ async fn list_pages_through_every_record_once_and_filters() -> anyhow::Result<()
         .collect();
     assert_eq!(expected.len(), 3);
     assert_eq!(
-        arrested.records.iter().map(|r| r.id.clone()).collect::<HashSet<_>>(),
+        arrested
+            .records
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<HashSet<_>>(),
         expected
     );
     assert!(arrested
@@ -334,7 +361,11 @@ async fn mo_notes_lifecycle_and_filters() -> anyhow::Result<()> {
     let unlinked = officer
         .mo()
         .create(CreateMoNoteRequest {
-            note: Some(sample_note(MoCategory::Burglary, "Unattributed burglaries", &[])),
+            note: Some(sample_note(
+                MoCategory::Burglary,
+                "Unattributed burglaries",
+                &[],
+            )),
         })
         .await?
         .into_inner();
@@ -359,7 +390,9 @@ async fn mo_notes_lifecycle_and_filters() -> anyhow::Result<()> {
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("record_ids[0]"), "{}", err.message());
 
-    let ids = |notes: Vec<setu_proto::v1::MoNote>| notes.into_iter().map(|n| n.id).collect::<HashSet<_>>();
+    let ids = |notes: Vec<setu_proto::v1::MoNote>| {
+        notes.into_iter().map(|n| n.id).collect::<HashSet<_>>()
+    };
     let all = officer
         .mo()
         .list(ListMoNotesRequest::default())
@@ -377,7 +410,10 @@ async fn mo_notes_lifecycle_and_filters() -> anyhow::Result<()> {
         })
         .await?
         .into_inner();
-    assert_eq!(ids(by_first.notes), HashSet::from([atm.id.clone(), burglary.id.clone()]));
+    assert_eq!(
+        ids(by_first.notes),
+        HashSet::from([atm.id.clone(), burglary.id.clone()])
+    );
     let by_second = officer
         .mo()
         .list(ListMoNotesRequest {

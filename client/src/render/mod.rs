@@ -1,12 +1,14 @@
-//! Human-readable output: cards for single records and notes, tables for lists.
+//! Human-readable output: cards for single records, notes and peer links, tables for lists.
 //!
 //! Text from the node is shown as received except for control characters, which are escaped
 //! so that a record from any district cannot drive the officer's terminal.
 
 mod mo;
+mod peers;
 mod record;
 
 pub use mo::{mo_card, mo_table};
+pub use peers::peers_report;
 pub use record::{record_card, record_table};
 
 use time::macros::format_description;

@@ -6,8 +6,10 @@
 
 mod common;
 mod mo;
+mod peers;
 mod record;
 
 pub use common::{AddressView, CaseView, PhotoView, TombstoneView};
 pub use mo::{edited_note, MethodView, MoListView, MoView};
+pub use peers::{PeerListView, PeerView, WatermarkView};
 pub use record::{edited_record, PhotoUploadView, RecordListView, RecordView};

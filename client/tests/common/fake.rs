@@ -1,4 +1,4 @@
-//! An in-memory stand-in for the district node: just enough of the three services, behind
+//! An in-memory stand-in for the district node: just enough of the officer services, behind
 //! mutual TLS, to drive every CLI command. It is not the real node and checks little.
 
 use std::collections::BTreeMap;
@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures::Stream;
 use setu_proto::v1 as pb;
 use setu_proto::v1::mo_service_server::{MoService, MoServiceServer};
+use setu_proto::v1::peer_service_server::{PeerService, PeerServiceServer};
 use setu_proto::v1::photo_service_server::{PhotoService, PhotoServiceServer};
 use setu_proto::v1::record_service_server::{RecordService, RecordServiceServer};
 use setu_proto::v1::upload_photo_request::Part;
@@ -57,7 +58,8 @@ pub async fn start(node: &Pem, client_ca: &str) -> Result<String, Box<dyn std::e
         .tls_config(tls)?
         .add_service(RecordServiceServer::new(fake.clone()))
         .add_service(MoServiceServer::new(fake.clone()))
-        .add_service(PhotoServiceServer::new(fake));
+        .add_service(PhotoServiceServer::new(fake.clone()))
+        .add_service(PeerServiceServer::new(fake));
     tokio::spawn(router.serve_with_incoming(TcpListenerStream::new(listener)));
     Ok(address)
 }
@@ -363,5 +365,45 @@ impl PhotoService for Fake {
             })),
         }
         Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+    }
+}
+
+/// The fake node's federation links: one healthy peer and one it has never reached, whose
+/// error text carries a terminal escape sequence.
+#[tonic::async_trait]
+impl PeerService for Fake {
+    async fn list(
+        &self,
+        _request: Request<pb::ListPeersRequest>,
+    ) -> Result<Response<pb::ListPeersResponse>, Status> {
+        Ok(Response::new(pb::ListPeersResponse {
+            district: ORIGIN.into(),
+            peers: vec![
+                pb::PeerStatus {
+                    district: "br-gaya".into(),
+                    address: "https://node.br-gaya.example:7443".into(),
+                    connected: true,
+                    last_contact_ms: NOW_MS,
+                    lag_in: 0,
+                    lag_out: 3,
+                    anti_entropy_at_ms: NOW_MS - 60_000,
+                    anti_entropy_result: "in sync (2 origins compared)".into(),
+                    last_error: String::new(),
+                    last_error_at_ms: 0,
+                    watermarks: vec![pb::Watermark {
+                        origin: "br-gaya".into(),
+                        epoch: 0xdead_beef_0000_0001,
+                        seq: 1042,
+                    }],
+                },
+                pb::PeerStatus {
+                    district: "wb-purulia".into(),
+                    address: "https://node.wb-purulia.example:7443".into(),
+                    last_error: "connection refused\u{1b}[31m".into(),
+                    last_error_at_ms: NOW_MS,
+                    ..pb::PeerStatus::default()
+                },
+            ],
+        }))
     }
 }

@@ -248,9 +248,7 @@ impl Puller {
             tracing::debug!(%peer, %origin, applied = outcome.applied, watermark, "applied changes");
         }
         if origin == peer {
-            self.federation
-                .status
-                .update(&peer, |s| s.peer_head = head);
+            self.federation.status.update(&peer, |s| s.peer_head = head);
         }
         for sha in outcome.missing_photos {
             if let Err(e) = self.fetch_photo(channel, &sha).await {

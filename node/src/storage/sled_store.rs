@@ -359,7 +359,81 @@ impl Storage {
                 .origins
                 .insert(origin.as_bytes(), encode_origin(epoch, seq, &[]))?;
         }
+        storage.reannounce_stale_epoch()?;
         Ok(storage)
+    }
+
+    /// After a restore under a new epoch, signs every item of this district again under the
+    /// new epoch (with new sequence numbers), so that peers get a complete full pass.
+    fn reannounce_stale_epoch(&self) -> StorageResult<()> {
+        let stale: Vec<(Kind, String)> = self
+            .items_of_origin(&self.origin)?
+            .into_iter()
+            .filter(|(_, _, state)| state.epoch != self.epoch)
+            .map(|(kind, id, _)| (kind, id))
+            .collect();
+        if stale.is_empty() {
+            return Ok(());
+        }
+        for chunk in stale.chunks(256) {
+            self.transact(|tx| {
+                for (kind, id) in chunk {
+                    let Some(bytes) = tx.envelopes.get(item_key(*kind, id))? else {
+                        continue;
+                    };
+                    let envelope: setu_proto::v1::Envelope = tx_decode(&bytes)?;
+                    let payload: EnvelopePayload = tx_decode(&envelope.payload)?;
+                    self.commit_local(
+                        tx,
+                        *kind,
+                        id,
+                        payload.handling,
+                        payload.deleted,
+                        payload.body,
+                    )?;
+                }
+                Ok(())
+            })?;
+        }
+        self.db.flush()?;
+        tracing::info!(
+            items = stale.len(),
+            epoch = self.epoch,
+            "re-signed this district's items under its new epoch"
+        );
+        Ok(())
+    }
+
+    /// Gives the database in `dir` (not open anywhere) a new random epoch, retiring the old
+    /// one. A database restored from a backup must start a new epoch, so that peers resync
+    /// it instead of trusting watermarks that point past what it holds. Returns the epoch.
+    pub fn renew_epoch(dir: &Path, origin: &str) -> StorageResult<u64> {
+        let db = sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", dir.display())))?;
+        let meta = db.open_tree("meta")?;
+        let origins = db.open_tree("origins")?;
+        let old = meta
+            .get(META_EPOCH)?
+            .and_then(|v| read_u64(&v))
+            .unwrap_or(0);
+        let mut epoch = rand::random::<u64>().max(1);
+        while epoch == old {
+            epoch = rand::random::<u64>().max(1);
+        }
+        let seq = meta.get(META_SEQ)?.and_then(|v| read_u64(&v)).unwrap_or(0);
+        let mut retired = match origins.get(origin.as_bytes())? {
+            Some(v) => decode_origin(&v)?.2,
+            None => Vec::new(),
+        };
+        if old != 0 {
+            retired.push(old);
+        }
+        meta.insert(META_EPOCH, &epoch.to_be_bytes())?;
+        origins.insert(origin.as_bytes(), encode_origin(epoch, seq, &retired))?;
+        db.flush()?;
+        Ok(epoch)
     }
 
     /// This database's epoch: random, fixed at creation.

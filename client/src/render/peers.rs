@@ -1,0 +1,247 @@
+//! The human report of `setu peers`: a header line, then one card per federation link.
+
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+use super::{clean, Card};
+use crate::view::{PeerListView, PeerView, WatermarkView};
+
+/// Timestamps younger than this also show how long ago they were, in seconds.
+const RECENT_MS: i64 = 10 * 60 * 1000;
+
+/// The report `setu peers` prints; `now_ms` (Unix ms) places the recent timestamps.
+pub fn peers_report(list: &PeerListView, now_ms: i64) -> String {
+    let count = match list.peers.len() {
+        0 => "no peers".to_string(),
+        1 => "1 peer".to_string(),
+        n => format!("{n} peers"),
+    };
+    let district = if list.district.is_empty() {
+        "-".to_string()
+    } else {
+        clean(&list.district)
+    };
+    let mut out = format!("district {district}: {count}\n");
+    for peer in &list.peers {
+        out.push('\n');
+        out.push_str(&peer_card(peer, now_ms));
+    }
+    out
+}
+
+/// The card of one link.
+fn peer_card(p: &PeerView, now_ms: i64) -> String {
+    let mut card = Card::default();
+    card.always("Peer", &p.district);
+    card.always("Address", &p.address);
+    card.always("Connected", if p.connected { "yes" } else { "no" });
+    card.always(
+        "Last contact",
+        if p.last_contact_ms == 0 {
+            "never".to_string()
+        } else {
+            when(p.last_contact_ms, now_ms)
+        },
+    );
+    card.always("Lag in", changes(p.lag_in));
+    card.always("Lag out", changes(p.lag_out));
+    card.list(
+        "Anti-entropy",
+        timed(
+            p.anti_entropy_at_ms,
+            &p.anti_entropy_result,
+            now_ms,
+            "not yet",
+        ),
+    );
+    card.list(
+        "Last error",
+        timed(p.last_error_at_ms, &p.last_error, now_ms, "none"),
+    );
+    if p.watermarks.is_empty() {
+        card.always("Watermarks", "none");
+    } else {
+        card.list("Watermarks", watermark_lines(&p.watermarks));
+    }
+    card.render()
+}
+
+/// "1 change", "12 changes".
+fn changes(n: u64) -> String {
+    if n == 1 {
+        "1 change".to_string()
+    } else {
+        format!("{n} changes")
+    }
+}
+
+/// An event as one or two card lines: its time, then what happened; `missing` when neither
+/// is known.
+fn timed(at_ms: i64, text: &str, now_ms: i64, missing: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    if at_ms != 0 {
+        lines.push(when(at_ms, now_ms));
+    }
+    if !text.trim().is_empty() {
+        lines.push(text.to_string());
+    }
+    if lines.is_empty() {
+        lines.push(missing.to_string());
+    }
+    lines
+}
+
+/// Unix milliseconds as UTC `YYYY-MM-DD HH:MM:SS UTC`, with "(Ns ago)" when recent.
+pub fn when(ms: i64, now_ms: i64) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let mut text = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .map_or_else(|| format!("{ms} ms"), |t| format!("{t} UTC"));
+    let age = now_ms.saturating_sub(ms);
+    if now_ms > 0 && (0..RECENT_MS).contains(&age) {
+        text.push_str(&format!(" ({}s ago)", age / 1000));
+    }
+    text
+}
+
+/// "origin → seq (epoch 0x…)", origins padded into one column.
+fn watermark_lines(watermarks: &[WatermarkView]) -> Vec<String> {
+    let origins: Vec<String> = watermarks.iter().map(|w| clean(&w.origin)).collect();
+    let width = origins.iter().map(|o| o.chars().count()).max().unwrap_or(0);
+    watermarks
+        .iter()
+        .zip(origins)
+        .map(|(w, origin)| {
+            let pad = " ".repeat(width - origin.chars().count());
+            format!("{origin}{pad} → {} (epoch {:#x})", w.seq, w.epoch)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_760_000_042_000;
+
+    fn linked() -> PeerView {
+        PeerView {
+            district: "br-gaya".into(),
+            address: "https://node.br-gaya.example:7443".into(),
+            connected: true,
+            last_contact_ms: NOW - 12_000,
+            lag_in: 1,
+            lag_out: 3,
+            anti_entropy_at_ms: 1_760_000_000_000,
+            anti_entropy_result: "in sync (2 origins compared)".into(),
+            last_error: String::new(),
+            last_error_at_ms: 0,
+            watermarks: vec![
+                WatermarkView {
+                    origin: "br-gaya".into(),
+                    epoch: 0x1a2b_3c4d_5e6f_7081,
+                    seq: 1042,
+                },
+                WatermarkView {
+                    origin: "jh-ranchi".into(),
+                    epoch: 0xff,
+                    seq: 7,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn a_linked_peer_prints_as_a_card() {
+        let list = PeerListView {
+            district: "jh-dhanbad".into(),
+            peers: vec![linked()],
+        };
+        assert_eq!(
+            peers_report(&list, NOW),
+            "district jh-dhanbad: 1 peer\n\
+             \n\
+             Peer          br-gaya\n\
+             Address       https://node.br-gaya.example:7443\n\
+             Connected     yes\n\
+             Last contact  2025-10-09 08:53:50 UTC (12s ago)\n\
+             Lag in        1 change\n\
+             Lag out       3 changes\n\
+             Anti-entropy  2025-10-09 08:53:20 UTC (42s ago)\n\
+             \x20             in sync (2 origins compared)\n\
+             Last error    none\n\
+             Watermarks    br-gaya   → 1042 (epoch 0x1a2b3c4d5e6f7081)\n\
+             \x20             jh-ranchi → 7 (epoch 0xff)\n"
+        );
+    }
+
+    #[test]
+    fn a_peer_never_reached_says_so() {
+        let never = PeerView {
+            district: "wb-purulia".into(),
+            address: "https://node.wb-purulia.example:7443".into(),
+            last_error: "could not connect: connection refused".into(),
+            last_error_at_ms: 1_700_000_000_000,
+            ..PeerView::default()
+        };
+        let list = PeerListView {
+            district: "jh-dhanbad".into(),
+            peers: vec![linked(), never],
+        };
+        let text = peers_report(&list, NOW);
+        assert!(text.starts_with("district jh-dhanbad: 2 peers\n"), "{text}");
+        assert!(text.contains("Connected     no\n"), "{text}");
+        assert!(text.contains("Last contact  never\n"), "{text}");
+        assert!(text.contains("Lag in        0 changes\n"), "{text}");
+        assert!(text.contains("Anti-entropy  not yet\n"), "{text}");
+        assert!(
+            text.contains(
+                "Last error    2023-11-14 22:13:20 UTC\n\
+                 \x20             could not connect: connection refused\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Watermarks    none\n"), "{text}");
+    }
+
+    #[test]
+    fn no_peers_and_hostile_text() {
+        let empty = PeerListView {
+            district: "jh-dhanbad".into(),
+            peers: vec![],
+        };
+        assert_eq!(peers_report(&empty, NOW), "district jh-dhanbad: no peers\n");
+        let hostile = PeerListView {
+            district: "jh\u{1b}[2J".into(),
+            peers: vec![PeerView {
+                district: "br\u{7}".into(),
+                last_error: "bad\u{1b}]0;title\u{7}".into(),
+                watermarks: vec![WatermarkView {
+                    origin: "x\u{1b}[31m".into(),
+                    epoch: 1,
+                    seq: 1,
+                }],
+                ..linked()
+            }],
+        };
+        let text = peers_report(&hostile, NOW);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("district jh\\u{1b}[2J: 1 peer\n"),
+            "{text}"
+        );
+        assert!(text.contains("bad\\u{1b}]0;title\\u{7}"), "{text}");
+    }
+
+    #[test]
+    fn old_and_future_times_have_no_age() {
+        assert_eq!(when(NOW - RECENT_MS, NOW), "2025-10-09 08:44:02 UTC");
+        assert_eq!(when(NOW + 5_000, NOW), "2025-10-09 08:54:07 UTC");
+        assert_eq!(when(NOW, NOW), "2025-10-09 08:54:02 UTC (0s ago)");
+        assert_eq!(when(i64::MAX, NOW), format!("{} ms", i64::MAX));
+    }
+}

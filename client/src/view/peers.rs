@@ -1,0 +1,131 @@
+//! The JSON view of `setu peers`: the district's federation links as the node reports them.
+
+use serde::{Deserialize, Serialize};
+use setu_proto::v1 as pb;
+
+/// How far this node has applied one origin's changes received from a peer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatermarkView {
+    /// The district whose changes these are.
+    pub origin: String,
+    /// The origin database's epoch (random, fixed when its database was created).
+    pub epoch: u64,
+    /// The highest sequence number of the origin's changes applied.
+    pub seq: u64,
+}
+
+impl From<pb::Watermark> for WatermarkView {
+    fn from(w: pb::Watermark) -> Self {
+        Self {
+            origin: w.origin,
+            epoch: w.epoch,
+            seq: w.seq,
+        }
+    }
+}
+
+/// One federation link. Timestamps are Unix milliseconds; 0 means never.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeerView {
+    /// The peer's district, e.g. "br-gaya".
+    pub district: String,
+    /// The peer's address as configured on the node.
+    pub address: String,
+    /// Whether a sync stream from the peer is open.
+    pub connected: bool,
+    /// When the last message came from the peer.
+    pub last_contact_ms: i64,
+    /// The peer's own changes this node has not applied yet.
+    pub lag_in: u64,
+    /// This node's changes the peer has not applied yet, as it last said.
+    pub lag_out: u64,
+    /// When the last anti-entropy check ran.
+    pub anti_entropy_at_ms: i64,
+    /// What the last anti-entropy check found; empty before the first one.
+    pub anti_entropy_result: String,
+    /// The last error on the link; empty when there has been none.
+    pub last_error: String,
+    /// When the last error happened.
+    pub last_error_at_ms: i64,
+    /// Items received from this peer, per origin.
+    pub watermarks: Vec<WatermarkView>,
+}
+
+impl From<pb::PeerStatus> for PeerView {
+    fn from(p: pb::PeerStatus) -> Self {
+        Self {
+            district: p.district,
+            address: p.address,
+            connected: p.connected,
+            last_contact_ms: p.last_contact_ms,
+            lag_in: p.lag_in,
+            lag_out: p.lag_out,
+            anti_entropy_at_ms: p.anti_entropy_at_ms,
+            anti_entropy_result: p.anti_entropy_result,
+            last_error: p.last_error,
+            last_error_at_ms: p.last_error_at_ms,
+            watermarks: p.watermarks.into_iter().map(WatermarkView::from).collect(),
+        }
+    }
+}
+
+/// What `setu peers` prints: the node's own district and its links.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeerListView {
+    /// The district of the node that answered.
+    pub district: String,
+    /// One entry per configured peer.
+    pub peers: Vec<PeerView>,
+}
+
+impl From<pb::ListPeersResponse> for PeerListView {
+    fn from(r: pb::ListPeersResponse) -> Self {
+        Self {
+            district: r.district,
+            peers: r.peers.into_iter().map(PeerView::from).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_keeps_the_contract_names_and_integers() -> Result<(), serde_json::Error> {
+        let view = PeerListView::from(pb::ListPeersResponse {
+            district: "jh-dhanbad".into(),
+            peers: vec![pb::PeerStatus {
+                district: "br-gaya".into(),
+                address: "https://node.br-gaya.example:7443".into(),
+                connected: true,
+                last_contact_ms: 1_760_000_000_000,
+                lag_in: 2,
+                lag_out: 0,
+                anti_entropy_at_ms: 0,
+                anti_entropy_result: String::new(),
+                last_error: String::new(),
+                last_error_at_ms: 0,
+                watermarks: vec![pb::Watermark {
+                    origin: "br-gaya".into(),
+                    epoch: u64::MAX - 1,
+                    seq: 1042,
+                }],
+            }],
+        });
+        let json = serde_json::to_value(&view)?;
+        assert_eq!(json["district"], "jh-dhanbad");
+        let peer = &json["peers"][0];
+        assert_eq!(peer["connected"], true);
+        assert_eq!(peer["last_contact_ms"], 1_760_000_000_000_i64);
+        assert_eq!(peer["anti_entropy_at_ms"], 0);
+        assert_eq!(peer["lag_in"], 2);
+        assert_eq!(peer["watermarks"][0]["epoch"], u64::MAX - 1);
+        assert_eq!(peer["watermarks"][0]["seq"], 1042);
+        assert_eq!(serde_json::from_value::<PeerListView>(json)?, view);
+        Ok(())
+    }
+}

@@ -1,0 +1,403 @@
+//! Federations of in-process district nodes for the federation tests: state CAs, nodes on
+//! ports picked before any of them starts (each node's config must name its peers'
+//! addresses), peer links in one or both directions, and helpers that wait for a copy of a
+//! record to arrive (or to go) on another node.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use setu_tests::mesh::Mesh;
+//! let mut plan = Mesh::plan()?;
+//! plan.ca("jh", "Test Jharkhand CA")?;
+//! plan.ca("wb", "Test West Bengal CA")?;
+//! plan.node("jh-dhanbad", "jh")?;
+//! plan.node("wb-asansol-durgapur", "wb")?;
+//! plan.peers("jh-dhanbad", "wb-asansol-durgapur");
+//! let mesh = plan.start().await?;
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use setu_node::config::{NodeConfig, PeerConfig, SendHandling};
+use setu_node::identity::Role;
+use setu_proto::v1::peer_service_client::PeerServiceClient;
+use setu_proto::v1::{GetRecordRequest, ListPeersRequest, ListPeersResponse, PersonRecord};
+use tempfile::TempDir;
+use tonic::{Code, Status};
+
+use crate::client::{connect, Officer};
+use crate::node::{test_config, TestNode};
+use crate::pki::{CertPair, TestCa};
+use crate::wait::wait_for;
+
+/// How long a change may take to reach another node in these tests (generous: the live
+/// tail delivers in milliseconds, but a debug build on a loaded 2-core machine is slow and a
+/// link may be in its reconnect backoff).
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A free TCP port on 127.0.0.1 (bound, read and released). A node's peers must know its
+/// address before it starts, so ports are picked up front.
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A peer entry for `district` at `address` whose node certificate chains to `ca`, sending
+/// every handling code and relaying every origin (the defaults of `node.toml`).
+pub fn peer_config(district: &str, address: &str, ca: &Path) -> PeerConfig {
+    PeerConfig {
+        district: district.to_string(),
+        address: address.to_string(),
+        ca: ca.to_path_buf(),
+        send: vec![SendHandling::Peers, SendHandling::Federation],
+        relay_origins: vec!["*".to_string()],
+    }
+}
+
+type Tune = Box<dyn FnOnce(&mut NodeConfig) + Send>;
+
+/// One planned node.
+struct NodePlan {
+    district: String,
+    ca: String,
+    port: u16,
+    cert: CertPair,
+    /// Further CAs (by name) the node trusts, e.g. a non-adjacent origin's.
+    trust: Vec<String>,
+    /// Peers this node lists: district and, when not its own port, the address to dial.
+    peers: Vec<(String, Option<String>)>,
+    tune: Vec<Tune>,
+    /// A stand-in the test serves itself (no node is started).
+    external: bool,
+}
+
+/// A federation being planned: CAs, nodes and links; [`MeshPlan::start`] starts it.
+pub struct MeshPlan {
+    dir: TempDir,
+    cas: BTreeMap<String, TestCa>,
+    plans: Vec<NodePlan>,
+}
+
+impl MeshPlan {
+    /// Creates a state CA called `name` (used as a key by the other calls).
+    pub fn ca(&mut self, name: &str, display_name: &str) -> anyhow::Result<()> {
+        let ca = TestCa::create(&self.dir.path().join(format!("ca-{name}")), display_name)?;
+        self.cas.insert(name.to_string(), ca);
+        Ok(())
+    }
+
+    fn add(&mut self, district: &str, ca: &str, external: bool) -> anyhow::Result<()> {
+        let cert = self
+            .cas
+            .get(ca)
+            .with_context(|| format!("no CA {ca} in the plan"))?
+            .node(district)?;
+        self.plans.push(NodePlan {
+            district: district.to_string(),
+            ca: ca.to_string(),
+            port: free_port()?,
+            cert,
+            trust: Vec::new(),
+            peers: Vec::new(),
+            tune: Vec::new(),
+            external,
+        });
+        Ok(())
+    }
+
+    /// Plans the node of `district`, with a node certificate issued by `ca`.
+    pub fn node(&mut self, district: &str, ca: &str) -> anyhow::Result<()> {
+        self.add(district, ca, false)
+    }
+
+    /// Plans a stand-in for `district` that the test serves itself (a fake peer): it gets a
+    /// port and a node certificate issued by `ca`, but no node is started.
+    pub fn external(&mut self, district: &str, ca: &str) -> anyhow::Result<()> {
+        self.add(district, ca, true)
+    }
+
+    fn plan_mut(&mut self, district: &str) -> &mut NodePlan {
+        self.plans
+            .iter_mut()
+            .find(|p| p.district == district)
+            .unwrap_or_else(|| panic!("no node {district} in the plan"))
+    }
+
+    fn plan(&self, district: &str) -> &NodePlan {
+        self.plans
+            .iter()
+            .find(|p| p.district == district)
+            .unwrap_or_else(|| panic!("no node {district} in the plan"))
+    }
+
+    /// `a` and `b` peer with each other (each lists the other).
+    pub fn peers(&mut self, a: &str, b: &str) {
+        self.dials(a, b);
+        self.dials(b, a);
+    }
+
+    /// `from` lists `to` as a peer: it pulls from `to` and accepts `to`'s sync calls.
+    pub fn dials(&mut self, from: &str, to: &str) {
+        self.plan_mut(from).peers.push((to.to_string(), None));
+    }
+
+    /// Like [`MeshPlan::dials`], but `from` reaches `to` at `address` (a proxy).
+    pub fn dials_via(&mut self, from: &str, to: &str, address: &str) {
+        self.plan_mut(from)
+            .peers
+            .push((to.to_string(), Some(address.to_string())));
+    }
+
+    /// `district` also trusts the CA `ca` (to verify a non-adjacent origin's keys).
+    pub fn trust(&mut self, district: &str, ca: &str) {
+        self.plan_mut(district).trust.push(ca.to_string());
+    }
+
+    /// Changes `district`'s config before it starts (e.g. `anti_entropy_secs`).
+    pub fn tune(&mut self, district: &str, change: impl FnOnce(&mut NodeConfig) + Send + 'static) {
+        self.plan_mut(district).tune.push(Box::new(change));
+    }
+
+    /// The port `district` will listen on.
+    pub fn port(&self, district: &str) -> u16 {
+        self.plan(district).port
+    }
+
+    /// The config `district` would start with.
+    pub fn config(&self, district: &str) -> NodeConfig {
+        self.config_of(self.plan(district))
+    }
+
+    /// The certificate file of the CA called `name`.
+    pub fn ca_cert(&self, name: &str) -> PathBuf {
+        self.cas[name].cert_path()
+    }
+
+    fn ca_path(&self, ca: &str) -> PathBuf {
+        self.ca_cert(ca)
+    }
+
+    fn config_of(&self, plan: &NodePlan) -> NodeConfig {
+        let mut trusted = vec![self.ca_path(&plan.ca)];
+        trusted.extend(plan.trust.iter().map(|ca| self.ca_path(ca)));
+        let mut config = test_config(
+            &plan.district,
+            self.dir.path().join(&plan.district).join("data"),
+            &plan.cert,
+            trusted,
+        );
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], plan.port));
+        config.peers = plan
+            .peers
+            .iter()
+            .map(|(district, address)| {
+                let peer = self.plan(district);
+                let address = address
+                    .clone()
+                    .unwrap_or_else(|| format!("https://127.0.0.1:{}", peer.port));
+                peer_config(district, &address, &self.ca_path(&peer.ca))
+            })
+            .collect();
+        config
+    }
+
+    /// Starts every planned node (not the external stand-ins), in the order planned.
+    pub async fn start(mut self) -> anyhow::Result<Mesh> {
+        let mut nodes = Vec::new();
+        let mut externals = Vec::new();
+        // Configs need every plan (peer ports and CAs), so build them all first.
+        let configs: Vec<NodeConfig> = self.plans.iter().map(|p| self.config_of(p)).collect();
+        let plans = std::mem::take(&mut self.plans);
+        for (plan, mut config) in plans.into_iter().zip(configs) {
+            for change in plan.tune {
+                change(&mut config);
+            }
+            if plan.external {
+                externals.push(External {
+                    district: plan.district,
+                    ca: plan.ca,
+                    port: plan.port,
+                    cert: plan.cert,
+                });
+                continue;
+            }
+            let node = TestNode::start(config)
+                .await
+                .with_context(|| format!("starting {}", plan.district))?;
+            nodes.push(MeshNode {
+                district: plan.district,
+                ca: plan.ca,
+                node,
+            });
+        }
+        Ok(Mesh {
+            nodes,
+            externals,
+            cas: self.cas,
+            dir: self.dir,
+        })
+    }
+}
+
+/// A running node of a mesh.
+pub struct MeshNode {
+    /// Its district id.
+    pub district: String,
+    /// The name of the CA that issued its certificates.
+    pub ca: String,
+    /// The node itself.
+    pub node: TestNode,
+}
+
+/// A planned stand-in for a district that the test serves itself.
+pub struct External {
+    /// Its district id.
+    pub district: String,
+    /// The name of the CA that issued its node certificate.
+    pub ca: String,
+    /// The port its peers dial.
+    pub port: u16,
+    /// Its node certificate (issued by `ca`, naming `district`).
+    pub cert: CertPair,
+}
+
+/// A running federation of in-process nodes.
+pub struct Mesh {
+    // Declared before `dir`, so the nodes let go of their databases first.
+    nodes: Vec<MeshNode>,
+    externals: Vec<External>,
+    cas: BTreeMap<String, TestCa>,
+    dir: TempDir,
+}
+
+impl Mesh {
+    /// An empty plan in a new temporary folder.
+    pub fn plan() -> anyhow::Result<MeshPlan> {
+        crate::init();
+        Ok(MeshPlan {
+            dir: tempfile::tempdir().context("creating the mesh's folder")?,
+            cas: BTreeMap::new(),
+            plans: Vec::new(),
+        })
+    }
+
+    /// The node of `district`.
+    pub fn node(&self, district: &str) -> &TestNode {
+        &self.entry(district).node
+    }
+
+    /// The node of `district`, to stop or restart it.
+    pub fn node_mut(&mut self, district: &str) -> &mut TestNode {
+        &mut self
+            .nodes
+            .iter_mut()
+            .find(|n| n.district == district)
+            .unwrap_or_else(|| panic!("no node {district} in the mesh"))
+            .node
+    }
+
+    fn entry(&self, district: &str) -> &MeshNode {
+        self.nodes
+            .iter()
+            .find(|n| n.district == district)
+            .unwrap_or_else(|| panic!("no node {district} in the mesh"))
+    }
+
+    /// The stand-in planned for `district`.
+    pub fn external(&self, district: &str) -> &External {
+        self.externals
+            .iter()
+            .find(|n| n.district == district)
+            .unwrap_or_else(|| panic!("no stand-in {district} in the mesh"))
+    }
+
+    /// The CA called `name`.
+    pub fn ca(&self, name: &str) -> &TestCa {
+        &self.cas[name]
+    }
+
+    /// The CA that issued `district`'s certificates.
+    pub fn ca_of(&self, district: &str) -> &TestCa {
+        let name = match self.nodes.iter().find(|n| n.district == district) {
+            Some(n) => &n.ca,
+            None => &self.external(district).ca,
+        };
+        &self.cas[name]
+    }
+
+    /// The mesh's temporary folder.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// An officer of `district` (certificate from its CA) connected to its node.
+    pub async fn officer(
+        &self,
+        district: &str,
+        badge: &str,
+        role: Role,
+    ) -> anyhow::Result<Officer> {
+        let ca = self.ca_of(district);
+        let cert = ca.officer(district, badge, role)?;
+        let channel = connect(self.node(district).addr(), &ca.cert_path(), Some(&cert)).await?;
+        Ok(Officer {
+            channel,
+            cert,
+            label: format!("{badge} ({district})"),
+        })
+    }
+}
+
+/// Reads a record through `officer`.
+pub async fn get_record(officer: &Officer, id: &str) -> Result<PersonRecord, Status> {
+    officer
+        .records()
+        .get(GetRecordRequest { id: id.to_string() })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Waits until `officer`'s node holds record `id` in a state `accept` likes, and returns it.
+pub async fn wait_for_record(
+    officer: &Officer,
+    id: &str,
+    what: &str,
+    accept: impl Fn(&PersonRecord) -> bool,
+) -> anyhow::Result<PersonRecord> {
+    let accept = &accept;
+    wait_for(SYNC_TIMEOUT, what, || async move {
+        match get_record(officer, id).await {
+            Ok(record) if accept(&record) => Ok(record),
+            Ok(record) => Err(format!(
+                "version {} is there, not yet the one awaited",
+                record.version
+            )),
+            Err(status) => Err(format!("{:?}: {}", status.code(), status.message())),
+        }
+    })
+    .await
+}
+
+/// Waits until `officer`'s node no longer holds record `id` (Get says NOT_FOUND), and
+/// returns the NOT_FOUND status.
+pub async fn wait_until_gone(officer: &Officer, id: &str, what: &str) -> anyhow::Result<Status> {
+    wait_for(SYNC_TIMEOUT, what, || async move {
+        match get_record(officer, id).await {
+            Err(status) if status.code() == Code::NotFound => Ok(status),
+            Err(status) => Err(format!("{:?}: {}", status.code(), status.message())),
+            Ok(record) => Err(format!("still held at version {}", record.version)),
+        }
+    })
+    .await
+}
+
+/// `PeerService/List` of the node `officer` is connected to.
+pub async fn list_peers(officer: &Officer) -> Result<ListPeersResponse, Status> {
+    PeerServiceClient::new(officer.channel.clone())
+        .list(ListPeersRequest {})
+        .await
+        .map(tonic::Response::into_inner)
+}

@@ -1,0 +1,244 @@
+//! Durability and start-up checks: acknowledged writes survive a graceful restart and a
+//! `kill -9` of the real `setu-node` binary, and a bad config stops the binary at once
+//! with exit code 64 and a message naming the key.
+#![forbid(unsafe_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+
+use setu_node::config::NodeConfig;
+use setu_proto::v1::upload_photo_request::Part;
+use setu_proto::v1::{
+    CreateMoNoteRequest, CreateRecordRequest, GetMoNoteRequest, GetRecordRequest,
+    ListRecordsRequest, MoCategory, PersonRecord, PersonStatus, UpdateRecordRequest,
+    UploadPhotoHeader, UploadPhotoRequest,
+};
+use setu_tests::bins::{self, NodeProcess};
+use setu_tests::fixtures::sample_note;
+use setu_tests::node::test_config;
+use setu_tests::{connect, png_bytes, records, sample_record, District, Role, TestCa};
+
+const DHANBAD: &str = "jh-dhanbad";
+
+#[tokio::test]
+async fn data_survives_a_graceful_restart() -> anyhow::Result<()> {
+    let mut district = District::start(DHANBAD).await?;
+    let (record, note, photo_sha) = {
+        let officer = district.officer("JH-5001", Role::Officer).await?;
+        let created = officer
+            .records()
+            .create(CreateRecordRequest {
+                record: Some(sample_record("Test Durable Example")),
+            })
+            .await?
+            .into_inner();
+        let mut change = created.clone();
+        change.status = PersonStatus::InCustody as i32;
+        officer
+            .records()
+            .update(UpdateRecordRequest {
+                record: Some(change),
+                expected_version: 1,
+            })
+            .await?;
+        let png = png_bytes([10, 20, 30]);
+        let uploaded = officer
+            .photos()
+            .upload(tokio_stream::iter(vec![
+                UploadPhotoRequest {
+                    part: Some(Part::Header(UploadPhotoHeader {
+                        record_id: created.id.clone(),
+                        expected_version: 2,
+                    })),
+                },
+                UploadPhotoRequest {
+                    part: Some(Part::Chunk(png)),
+                },
+            ]))
+            .await?
+            .into_inner();
+        let record = uploaded.record.expect("the upload returns the record");
+        let note = officer
+            .mo()
+            .create(CreateMoNoteRequest {
+                note: Some(sample_note(
+                    MoCategory::ChainSnatching,
+                    "Two riders on a motorcycle",
+                    std::slice::from_ref(&record.id),
+                )),
+            })
+            .await?
+            .into_inner();
+        let sha = record.photos[0].sha256.clone();
+        (record, note, sha)
+        // The officer's channel is dropped here, before the restart.
+    };
+    let old_addr = district.node.addr();
+    district.node.restart().await?;
+    assert_ne!(
+        district.node.addr(),
+        old_addr,
+        "the restarted node listens on a new port"
+    );
+
+    let officer = district.officer("JH-5001", Role::Officer).await?;
+    let stored = officer
+        .records()
+        .get(GetRecordRequest {
+            id: record.id.clone(),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(stored, record);
+    assert_eq!(stored.version, 3);
+    assert_eq!(stored.status, PersonStatus::InCustody as i32);
+    let stored_note = officer
+        .mo()
+        .get(GetMoNoteRequest {
+            id: note.id.clone(),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(stored_note, note);
+    let (_, bytes) = district
+        .node
+        .storage()
+        .photo(&photo_sha)?
+        .expect("the photo survives the restart");
+    assert_eq!(bytes, png_bytes([10, 20, 30]));
+
+    // And the restarted node keeps taking writes.
+    let more = officer
+        .records()
+        .create(CreateRecordRequest {
+            record: Some(sample_record("Test After Restart Example")),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(more.version, 1);
+    district.node.shutdown().await?;
+    Ok(())
+}
+
+/// A CA, a node certificate for `district` and a `node.toml` in `dir`; returns the config
+/// path and the CA.
+fn node_files(
+    dir: &Path,
+    district: &str,
+) -> anyhow::Result<(std::path::PathBuf, TestCa, NodeConfig)> {
+    setu_tests::init();
+    let ca = TestCa::create(&dir.join("ca"), "Test Jharkhand CA")?;
+    let node_cert = ca.node(district)?;
+    let config = test_config(district, dir.join("data"), &node_cert, vec![ca.cert_path()]);
+    let path = dir.join("node.toml");
+    bins::write_node_config(&path, &config)?;
+    Ok((path, ca, config))
+}
+
+#[tokio::test]
+async fn an_acknowledged_create_survives_kill_9() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (config_path, ca, _) = node_files(dir.path(), DHANBAD)?;
+    let officer_cert = ca.officer(DHANBAD, "JH-5101", Role::Officer)?;
+
+    let node = NodeProcess::start(&config_path, &dir.path().join("node-1.log")).await?;
+    let channel = connect(node.addr(), &ca.cert_path(), Some(&officer_cert)).await?;
+    let mut created: Vec<PersonRecord> = Vec::new();
+    for i in 0..3 {
+        let record = records(&channel)
+            .create(CreateRecordRequest {
+                record: Some(sample_record(&format!("Test Crash Witness {i} Example"))),
+            })
+            .await?
+            .into_inner();
+        created.push(record);
+    }
+    // As soon as the last Create is acknowledged: SIGKILL, no flush, no shutdown.
+    let status = node.kill9().await?;
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the node was killed by SIGKILL: {status:?}"
+    );
+    drop(channel);
+
+    let node = NodeProcess::start(&config_path, &dir.path().join("node-2.log")).await?;
+    let channel = connect(node.addr(), &ca.cert_path(), Some(&officer_cert)).await?;
+    for record in &created {
+        let stored = records(&channel)
+            .get(GetRecordRequest {
+                id: record.id.clone(),
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}\nnode log:\n{}", node.log()))?
+            .into_inner();
+        assert_eq!(&stored, record);
+    }
+    let listed = records(&channel)
+        .list(ListRecordsRequest::default())
+        .await?
+        .into_inner();
+    assert_eq!(listed.records.len(), created.len());
+    node.kill9().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_key_readable_by_others_stops_the_binary_with_exit_64() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (config_path, _ca, config) = node_files(dir.path(), DHANBAD)?;
+    std::fs::set_permissions(&config.key, std::fs::Permissions::from_mode(0o644))?;
+
+    let config_arg = config_path.to_string_lossy().into_owned();
+    let finished = bins::run(bins::NODE_BIN, &["serve", "--config", &config_arg]).await?;
+    assert_eq!(finished.status.code(), Some(64), "{finished}");
+    let key = config.key.to_string_lossy().into_owned();
+    assert!(
+        finished.stderr.contains(&key),
+        "stderr should name the key file:\n{finished}"
+    );
+    assert!(
+        finished.stderr.contains("chmod 600"),
+        "stderr should say how to fix it:\n{finished}"
+    );
+    assert!(
+        finished.stderr.contains("`key`"),
+        "stderr should name the config key:\n{finished}"
+    );
+    assert!(!finished.stdout.contains("listening"), "{finished}");
+    assert!(
+        !config.data_dir.exists(),
+        "nothing is created before the config is valid"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_district_id_stops_the_binary_with_exit_64() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (config_path, _ca, mut config) = node_files(dir.path(), DHANBAD)?;
+    config.district = "Jh_Dhanbad".to_string();
+    bins::write_node_config(&config_path, &config)?;
+
+    let config_arg = config_path.to_string_lossy().into_owned();
+    let finished = bins::run(bins::NODE_BIN, &["serve", "--config", &config_arg]).await?;
+    assert_eq!(finished.status.code(), Some(64), "{finished}");
+    assert!(
+        finished.stderr.contains("`district`"),
+        "stderr should name the key:\n{finished}"
+    );
+    assert!(
+        finished.stderr.contains("Jh_Dhanbad"),
+        "stderr should quote the value:\n{finished}"
+    );
+    assert!(!config.data_dir.exists());
+
+    // A missing config file is a usage error too, naming the file.
+    let missing = dir.path().join("missing.toml");
+    let missing_arg = missing.to_string_lossy().into_owned();
+    let finished = bins::run(bins::NODE_BIN, &["serve", "--config", &missing_arg]).await?;
+    assert_eq!(finished.status.code(), Some(64), "{finished}");
+    assert!(finished.stderr.contains(&missing_arg), "{finished}");
+    Ok(())
+}

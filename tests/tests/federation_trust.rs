@@ -1,0 +1,440 @@
+//! Federation, whom to believe: a relay that tampers with an envelope (or relays a PEERS
+//! record it may not pass on) gets it refused while the honest envelopes of the same batch
+//! are kept; a peer whose node certificate names another district, or chains to a CA that
+//! was not configured for it, never gets a link up; and `FederationService` serves only the
+//! node certificates of configured peers (officers and other districts' nodes get
+//! PERMISSION_DENIED). That node certificates may not call officer services is covered in
+//! `identity.rs`.
+//!
+//! The tampering relay is a fake peer served by the test itself: a tonic server with a
+//! genuine node certificate for the relay's district, streaming hand-made sync batches.
+#![forbid(unsafe_code)]
+
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use prost::Message;
+use setu_node::identity::identity_from_der;
+use setu_node::storage::Kind;
+use setu_proto::v1::federation_service_client::FederationServiceClient;
+use setu_proto::v1::federation_service_server::{FederationService, FederationServiceServer};
+use setu_proto::v1::sync_message::Message as SyncPart;
+use setu_proto::v1::{
+    CreateRecordRequest, DigestRequest, DigestResponse, Envelope, EnvelopePayload,
+    FetchPhotoRequest, Handling, KeyStatement, PersonRecord, PhotoChunk, SyncBatch, SyncMessage,
+    SyncRequest,
+};
+use setu_tests::client::describe;
+use setu_tests::mesh::{get_record, wait_for_record, Mesh, SYNC_TIMEOUT};
+use setu_tests::{connect, sample_record, wait_until, Officer, Role};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::Stream;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::{Code, Request, Response, Status};
+
+const DHANBAD: &str = "jh-dhanbad";
+const ASANSOL: &str = "wb-asansol-durgapur";
+const PURULIA: &str = "wb-purulia";
+const BANKURA: &str = "wb-bankura";
+
+async fn create(officer: &Officer, name: &str, handling: Handling) -> anyhow::Result<PersonRecord> {
+    let mut record = sample_record(name);
+    record.handling = handling as i32;
+    Ok(officer
+        .records()
+        .create(CreateRecordRequest {
+            record: Some(record),
+        })
+        .await?
+        .into_inner())
+}
+
+type SyncStream = Pin<Box<dyn Stream<Item = Result<SyncMessage, Status>> + Send>>;
+type PhotoStream = Pin<Box<dyn Stream<Item = Result<PhotoChunk, Status>> + Send>>;
+
+/// A relay under the test's control: its one `Sync` stream carries whatever the test sends.
+struct FakePeer {
+    stream: Mutex<Option<mpsc::Receiver<Result<SyncMessage, Status>>>>,
+    /// Who called `Sync`, as their certificates name them.
+    callers: std::sync::Arc<Mutex<Vec<String>>>,
+}
+
+#[tonic::async_trait]
+impl FederationService for FakePeer {
+    type SyncStream = SyncStream;
+
+    async fn sync(&self, request: Request<SyncRequest>) -> Result<Response<SyncStream>, Status> {
+        let caller = request
+            .peer_certs()
+            .and_then(|certs| certs.first().cloned())
+            .map(|leaf| match identity_from_der(leaf.as_ref()) {
+                Ok(identity) => identity.to_string(),
+                Err(e) => format!("unknown: {e}"),
+            })
+            .unwrap_or_else(|| "no certificate".to_string());
+        self.callers.lock().expect("callers").push(caller);
+        let rx = self
+            .stream
+            .lock()
+            .expect("stream")
+            .take()
+            .ok_or_else(|| Status::unavailable("this fake relay serves one stream"))?;
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn digest(&self, _: Request<DigestRequest>) -> Result<Response<DigestResponse>, Status> {
+        Err(Status::unimplemented("the fake relay has no digests"))
+    }
+
+    type FetchPhotoStream = PhotoStream;
+
+    async fn fetch_photo(
+        &self,
+        _: Request<FetchPhotoRequest>,
+    ) -> Result<Response<PhotoStream>, Status> {
+        Err(Status::not_found("the fake relay holds no photos"))
+    }
+}
+
+/// The envelope with the signed record's name changed, keeping A's key id and signature:
+/// what a dishonest relay would forward.
+fn tamper(genuine: &Envelope, new_name: &str) -> anyhow::Result<Envelope> {
+    let mut payload = EnvelopePayload::decode(genuine.payload.as_slice())?;
+    let mut record = PersonRecord::decode(payload.body.as_slice())?;
+    record.name = new_name.to_string();
+    payload.body = record.encode_to_vec();
+    Ok(Envelope {
+        payload: payload.encode_to_vec(),
+        ..genuine.clone()
+    })
+}
+
+fn batch(origin: &str, epoch: u64, envelopes: Vec<Envelope>, watermark: u64) -> SyncMessage {
+    SyncMessage {
+        message: Some(SyncPart::Batch(SyncBatch {
+            origin: origin.to_string(),
+            epoch,
+            envelopes,
+            watermark,
+            reset: false,
+            caught_up: true,
+            head: watermark,
+        })),
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_relayed_envelope_is_refused_and_nothing_of_it_is_kept() -> anyhow::Result<()> {
+    // A (Jharkhand) makes records; C (West Bengal, trusting the Jharkhand CA for A's key)
+    // pulls from B, a relay played by the test with a genuine West Bengal node certificate.
+    let mut plan = Mesh::plan()?;
+    plan.ca("jh", "Test Jharkhand CA")?;
+    plan.ca("wb", "Test West Bengal CA")?;
+    plan.node(DHANBAD, "jh")?;
+    plan.external(ASANSOL, "wb")?;
+    plan.node(PURULIA, "wb")?;
+    plan.dials(PURULIA, ASANSOL);
+    plan.trust(PURULIA, "jh");
+    let mesh = plan.start().await?;
+    let a = mesh.officer(DHANBAD, "JH-8001", Role::Officer).await?;
+    let c = mesh.officer(PURULIA, "WB-8101", Role::Officer).await?;
+
+    let target = create(&a, "Test Ramesh Example", Handling::Federation).await?;
+    let peers_only = create(&a, "Test Neighbourly Example", Handling::Peers).await?;
+    let honest = create(&a, "Test Honest Relay Example", Handling::Federation).await?;
+
+    // What A would hand to B: its key statement and its signed envelopes.
+    let storage = mesh.node(DHANBAD).storage();
+    let (_, _, statement) = storage
+        .key_statements()?
+        .into_iter()
+        .find(|(origin, _, _)| origin == DHANBAD)
+        .expect("A keeps its own key statement");
+    let statement = KeyStatement::decode(statement.as_slice())?;
+    let log = storage.log_after(DHANBAD, 0, 10)?;
+    let envelope_of = |id: &str| {
+        log.iter()
+            .find(|e| e.id == id)
+            .map(|e| e.envelope.clone())
+            .expect("A's log holds the record")
+    };
+    let last_seq = log.last().map(|e| e.state.seq).unwrap_or_default();
+    let genuine = envelope_of(&target.id);
+    let tampered = tamper(&genuine, "Test Rakesh Example")?;
+    let differing = genuine
+        .payload
+        .iter()
+        .zip(&tampered.payload)
+        .filter(|(x, y)| x != y)
+        .count();
+    assert_eq!(
+        (differing, genuine.payload.len()),
+        (1, tampered.payload.len()),
+        "exactly one byte of the signed payload changed"
+    );
+    assert_eq!(tampered.signature, genuine.signature);
+
+    // The fake relay, serving on B's planned port with B's node certificate.
+    let external = mesh.external(ASANSOL);
+    let (tx, rx) = mpsc::channel(16);
+    let callers = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let fake = FakePeer {
+        stream: Mutex::new(Some(rx)),
+        callers: callers.clone(),
+    };
+    let tls = ServerTlsConfig::new()
+        .identity(Identity::from_pem(
+            std::fs::read(&external.cert.cert)?,
+            std::fs::read(&external.cert.key)?,
+        ))
+        .client_ca_root(Certificate::from_pem(std::fs::read(
+            mesh.ca("wb").cert_path(),
+        )?));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", external.port)).await?;
+    let server = tokio::spawn(
+        Server::builder()
+            .tls_config(tls)?
+            .add_service(FederationServiceServer::new(fake))
+            .serve_with_incoming(TcpIncoming::from(listener)),
+    );
+
+    // One batch: the tampered record, a PEERS record B may not relay, and an honest one.
+    let epoch = storage.epoch();
+    tx.send(Ok(SyncMessage {
+        message: Some(SyncPart::Key(statement)),
+    }))
+    .await?;
+    tx.send(Ok(batch(
+        DHANBAD,
+        epoch,
+        vec![
+            tampered,
+            envelope_of(&peers_only.id),
+            envelope_of(&honest.id),
+        ],
+        last_seq,
+    )))
+    .await?;
+
+    // The link worked: the honest envelope is accepted and verifies against A's key.
+    let at_c = wait_for_record(&c, &honest.id, "C accepts the honest envelope", |_| true).await?;
+    assert_eq!(at_c, honest);
+    // The tampered one left nothing behind: no record, no state, no trace.
+    let c_storage = mesh.node(PURULIA).storage();
+    let err = get_record(&c, &target.id)
+        .await
+        .expect_err("the tampered record is refused");
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    assert!(!err.message().contains("Rakesh"), "{}", err.message());
+    assert_eq!(c_storage.item_state(Kind::Record, &target.id)?, None);
+    // A PEERS record relayed by someone other than its origin is refused too.
+    let err = get_record(&c, &peers_only.id)
+        .await
+        .expect_err("a relayed PEERS record is refused");
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    assert_eq!(c_storage.item_state(Kind::Record, &peers_only.id)?, None);
+    let held: Vec<String> = c_storage
+        .list_records(None, 100, |_| true)?
+        .items
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(
+        held,
+        vec![honest.name.clone()],
+        "C holds only the honest record"
+    );
+
+    // The genuine envelope of the same change still goes through afterwards: the forgery
+    // poisoned nothing (no "same sequence, different body" conflict).
+    tx.send(Ok(batch(DHANBAD, epoch, vec![genuine], last_seq)))
+        .await?;
+    let at_c = wait_for_record(&c, &target.id, "C accepts the genuine envelope", |_| true).await?;
+    assert_eq!(at_c, target);
+    assert_eq!(at_c.name, "Test Ramesh Example");
+
+    assert_eq!(
+        callers.lock().expect("callers").first().map(String::as_str),
+        Some("node wb-purulia"),
+        "C dialled the relay with its node certificate"
+    );
+    server.abort();
+    Ok(())
+}
+
+/// C's link to `peer`, once it has failed at least once: its last error.
+async fn link_error(mesh: &Mesh, node: &str, peer: &str) -> anyhow::Result<String> {
+    let federation = mesh.node(node).federation().clone();
+    wait_until(
+        SYNC_TIMEOUT,
+        &format!("{node}'s link to {peer} reports an error"),
+        || {
+            let federation = federation.clone();
+            async move { !federation.status.get(peer).last_error.is_empty() }
+        },
+    )
+    .await?;
+    let link = federation.status.get(peer);
+    assert!(
+        !link.connected,
+        "the link to {peer} never came up: {link:?}"
+    );
+    Ok(link.last_error)
+}
+
+#[tokio::test]
+async fn a_peer_certificate_naming_another_district_is_refused() -> anyhow::Result<()> {
+    // Purulia is told that Asansol-Durgapur is at an address where Bankura's node (same
+    // state CA, genuine certificate, but for Bankura) listens. Bankura lists Purulia as a
+    // peer, so only the district check stands between them.
+    let mut plan = Mesh::plan()?;
+    plan.ca("wb", "Test West Bengal CA")?;
+    plan.node(BANKURA, "wb")?;
+    plan.external(ASANSOL, "wb")?;
+    plan.node(PURULIA, "wb")?;
+    let bankura_url = format!("https://127.0.0.1:{}", plan.port(BANKURA));
+    plan.dials_via(PURULIA, ASANSOL, &bankura_url);
+    plan.dials(BANKURA, PURULIA);
+    let mesh = plan.start().await?;
+    let bankura = mesh.officer(BANKURA, "WB-8201", Role::Officer).await?;
+    let record = create(&bankura, "Test Misrouted Example", Handling::Federation).await?;
+
+    let error = link_error(&mesh, PURULIA, ASANSOL).await?;
+    println!("Purulia's link error: {error}");
+    assert!(
+        error.contains("certificate") && error.contains("wb-asansol-durgapur.node.setu"),
+        "the error names the certificate and the expected name: {error}"
+    );
+    // Bankura's own attempt to pull from Purulia is refused: it is not Purulia's peer.
+    let refused = link_error(&mesh, BANKURA, PURULIA).await?;
+    assert!(
+        refused.contains("PermissionDenied") && refused.contains("not a configured peer"),
+        "{refused}"
+    );
+    let c_storage = mesh.node(PURULIA).storage();
+    assert!(c_storage.record(&record.id).is_err(), "nothing synced");
+    assert_eq!(
+        c_storage.watermarks(ASANSOL)?,
+        Vec::new(),
+        "no watermark moved"
+    );
+    assert!(
+        c_storage.origins()?.iter().all(|o| o.origin == PURULIA),
+        "Purulia holds nothing of another origin"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_peer_certificate_from_an_untrusted_ca_is_refused() -> anyhow::Result<()> {
+    // Asansol-Durgapur's node certificate names the right district but comes from a rogue
+    // CA; Purulia is configured to expect the West Bengal CA for it.
+    let mut plan = Mesh::plan()?;
+    plan.ca("wb", "Test West Bengal CA")?;
+    plan.ca("rogue", "Test Rogue CA")?;
+    plan.node(ASANSOL, "rogue")?;
+    plan.node(PURULIA, "wb")?;
+    plan.peers(PURULIA, ASANSOL);
+    let wb = plan.ca_cert("wb");
+    plan.tune(PURULIA, move |config| {
+        for peer in &mut config.peers {
+            peer.ca = wb.clone();
+        }
+    });
+    let mesh = plan.start().await?;
+    let asansol = mesh.officer(ASANSOL, "WB-8301", Role::Officer).await?;
+    let record = create(&asansol, "Test Impostor Example", Handling::Federation).await?;
+
+    let error = link_error(&mesh, PURULIA, ASANSOL).await?;
+    println!("Purulia's link error: {error}");
+    assert!(
+        error.contains("certificate") && error.contains("UnknownIssuer"),
+        "the error says the certificate's issuer is unknown: {error}"
+    );
+    // The other way, Purulia's TLS refuses the rogue certificate before any call.
+    let refused = link_error(&mesh, ASANSOL, PURULIA).await?;
+    println!("Asansol-Durgapur's link error: {refused}");
+    assert!(
+        refused.contains("UnknownCA") || refused.contains("unknown CA"),
+        "{refused}"
+    );
+    let c_storage = mesh.node(PURULIA).storage();
+    assert!(c_storage.record(&record.id).is_err(), "nothing synced");
+    assert!(c_storage.origins()?.iter().all(|o| o.origin == PURULIA));
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_configured_peer_nodes_may_call_the_federation_service() -> anyhow::Result<()> {
+    let mut plan = Mesh::plan()?;
+    plan.ca("jh", "Test Jharkhand CA")?;
+    plan.ca("wb", "Test West Bengal CA")?;
+    plan.node(DHANBAD, "jh")?;
+    plan.external(ASANSOL, "wb")?;
+    plan.dials(DHANBAD, ASANSOL);
+    let mesh = plan.start().await?;
+    let node = mesh.node(DHANBAD);
+    let jh_ca = mesh.ca("jh").cert_path();
+    let officer = mesh.officer(DHANBAD, "JH-8401", Role::Admin).await?;
+    create(
+        &officer,
+        "Test Federation Probe Example",
+        Handling::Federation,
+    )
+    .await?;
+
+    // The configured peer's node certificate gets a stream: A's key statement comes first.
+    let peer = connect(node.addr(), &jh_ca, Some(&mesh.external(ASANSOL).cert)).await?;
+    let mut stream = FederationServiceClient::new(peer)
+        .sync(SyncRequest::default())
+        .await?
+        .into_inner();
+    let first = stream
+        .message()
+        .await?
+        .expect("the stream carries messages");
+    assert!(matches!(first.message, Some(SyncPart::Key(_))), "{first:?}");
+    drop(stream);
+
+    // An officer certificate, even an admin's of the node's own district.
+    let mut client = FederationServiceClient::new(officer.channel.clone());
+    let err = client
+        .sync(SyncRequest::default())
+        .await
+        .expect_err("officers may not sync");
+    assert_eq!(err.code(), Code::PermissionDenied, "{}", describe(&err));
+    assert!(
+        err.message().contains("officer certificate"),
+        "{}",
+        err.message()
+    );
+    let err = client
+        .digest(DigestRequest::default())
+        .await
+        .expect_err("officers may not ask for digests");
+    assert_eq!(err.code(), Code::PermissionDenied, "{}", describe(&err));
+    let err = client
+        .fetch_photo(FetchPhotoRequest {
+            sha256: "0".repeat(64),
+        })
+        .await
+        .expect_err("officers may not fetch photos over federation");
+    assert_eq!(err.code(), Code::PermissionDenied, "{}", describe(&err));
+
+    // A genuine node certificate of a district that is not a configured peer.
+    let stranger = mesh.ca("jh").node("jh-bokaro")?;
+    let channel = connect(node.addr(), &jh_ca, Some(&stranger)).await?;
+    let err = FederationServiceClient::new(channel)
+        .sync(SyncRequest::default())
+        .await
+        .expect_err("a node that is not a peer may not sync");
+    assert_eq!(err.code(), Code::PermissionDenied, "{}", describe(&err));
+    assert!(
+        err.message().contains("jh-bokaro") && err.message().contains("not a configured peer"),
+        "{}",
+        err.message()
+    );
+    Ok(())
+}
