@@ -472,6 +472,8 @@ pub struct VerifiedKey {
     pub key_id: String,
     /// The Ed25519 public key.
     pub public_key: [u8; 32],
+    /// The decompressed public key, kept so that each envelope check skips decompression.
+    pub verifying_key: VerifyingKey,
     /// When the statement attesting the key was made (Unix ms).
     pub created_at_ms: i64,
 }
@@ -562,10 +564,11 @@ pub fn verify_statement(
                 body.public_key.len()
             ),
         })?;
-    VerifyingKey::from_bytes(&public_key).map_err(|e| KeyError::BadPublicKey {
-        origin: origin.clone(),
-        reason: e.to_string(),
-    })?;
+    let verifying_key =
+        VerifyingKey::from_bytes(&public_key).map_err(|e| KeyError::BadPublicKey {
+            origin: origin.clone(),
+            reason: e.to_string(),
+        })?;
     let actual = key_id(&public_key);
     if body.key_id != actual {
         return Err(KeyError::KeyIdMismatch {
@@ -578,6 +581,7 @@ pub fn verify_statement(
         origin,
         key_id: actual,
         public_key,
+        verifying_key,
         created_at_ms: body.created_at_ms,
     })
 }
@@ -602,9 +606,8 @@ pub fn verify_envelope(
         origin: key.origin.clone(),
         key_id: key.key_id.clone(),
     };
-    let verifying = VerifyingKey::from_bytes(&key.public_key).map_err(|_| bad_signature())?;
     let signature = Signature::from_slice(&envelope.signature).map_err(|_| bad_signature())?;
-    verifying
+    key.verifying_key
         .verify_strict(&envelope.payload, &signature)
         .map_err(|_| bad_signature())?;
     let payload =

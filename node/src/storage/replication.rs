@@ -61,9 +61,10 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
         Kind::Record => tx.records,
         Kind::MoNote => tx.mo_notes,
     };
-    let old_record: Option<PersonRecord> = match kind {
-        Kind::Record => tx.record(id)?,
-        Kind::MoNote => None,
+    // Only an item held before can have photos to release.
+    let old_record: Option<PersonRecord> = match (kind, &previous) {
+        (Kind::Record, Some(prev)) if prev.has_data => tx.record(id)?,
+        _ => None,
     };
     let (has_data, deleted) = match &change.body {
         RemoteBody::Record(record) => {
@@ -74,12 +75,16 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
                 }
             }
             tree.insert(id.as_bytes(), record.encode_to_vec())?;
-            tx.tombstones.remove(item_key(kind, id))?;
+            if previous.as_ref().is_some_and(|p| p.deleted) {
+                tx.tombstones.remove(item_key(kind, id))?;
+            }
             (true, false)
         }
         RemoteBody::MoNote(note) => {
             tree.insert(id.as_bytes(), note.encode_to_vec())?;
-            tx.tombstones.remove(item_key(kind, id))?;
+            if previous.as_ref().is_some_and(|p| p.deleted) {
+                tx.tombstones.remove(item_key(kind, id))?;
+            }
             (true, false)
         }
         RemoteBody::Tombstone(tombstone) => {
@@ -111,7 +116,6 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
         &state,
         &change.envelope.encode_to_vec(),
     )?;
-    tx.raise_origin_seq(&change.origin, change.epoch, change.seq)?;
     outcome.applied += 1;
     Ok(())
 }
@@ -252,6 +256,14 @@ impl Storage {
                     continue;
                 }
                 apply_one(tx, change, &mut outcome)?;
+            }
+            if let Some(highest) = changes
+                .iter()
+                .filter(|c| c.origin == origin && c.epoch == current_epoch)
+                .map(|c| c.seq)
+                .max()
+            {
+                tx.raise_origin_seq(origin, current_epoch, highest)?;
             }
             if epoch == current_epoch {
                 tx.watermarks.insert(
