@@ -54,25 +54,9 @@ pub fn server_tls(config: &NodeConfig) -> Result<ServerTlsConfig, ConfigError> {
     let key = std::fs::read(&config.key).map_err(|e| {
         ConfigError::new("key", format!("cannot read {}: {e}", config.key.display()))
     })?;
+    // Peer districts' CAs are trusted too, for their nodes' incoming sync calls.
     let mut bundle = Vec::new();
-    for (i, path) in config.trusted_cas.iter().enumerate() {
-        let pem = std::fs::read(path).map_err(|e| {
-            ConfigError::new(
-                format!("trusted_cas[{i}]"),
-                format!("cannot read {}: {e}", path.display()),
-            )
-        })?;
-        bundle.extend_from_slice(&pem);
-        bundle.push(b'\n');
-    }
-    // Peer districts' CAs are trusted for their nodes' incoming sync calls.
-    for (i, peer) in config.peers.iter().enumerate() {
-        let pem = std::fs::read(&peer.ca).map_err(|e| {
-            ConfigError::new(
-                format!("peers[{i}].ca"),
-                format!("cannot read {}: {e}", peer.ca.display()),
-            )
-        })?;
+    for pem in trusted_bundles(config)? {
         bundle.extend_from_slice(&pem);
         bundle.push(b'\n');
     }

@@ -181,7 +181,13 @@ fn remote_changes_apply_once_newest_wins_and_conflicts_are_refused() {
     let v2 = remote_change(&a, "x");
     // Newer first, then older: the older one is ignored (order-independent).
     let out = b
-        .apply_remote("jh-dhanbad", "jh-dhanbad", a.epoch(), std::slice::from_ref(&v2), 2)
+        .apply_remote(
+            "jh-dhanbad",
+            "jh-dhanbad",
+            a.epoch(),
+            std::slice::from_ref(&v2),
+            2,
+        )
         .unwrap();
     assert_eq!(out.applied, 1);
     let out = b
