@@ -37,6 +37,27 @@ pub struct DialIdentity {
     pub identity: Identity,
 }
 
+/// A batch whose signatures are being checked.
+struct VerifyingBatch {
+    origin: String,
+    epoch: u64,
+    watermark: u64,
+    head: u64,
+    reset: bool,
+    caught_up: bool,
+    handle: tokio::task::JoinHandle<Option<Vec<RemoteChange>>>,
+}
+
+/// Resolves when the pending batch's checks are done.
+async fn wait_verified(
+    pending: &mut Option<VerifyingBatch>,
+) -> Result<Option<Vec<RemoteChange>>, tokio::task::JoinError> {
+    match pending.as_mut() {
+        Some(batch) => (&mut batch.handle).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// One peer link, run until `stop` turns true.
 pub struct Puller {
     federation: Arc<Federation>,
@@ -156,8 +177,12 @@ impl Puller {
         tracing::info!(%peer, "sync stream open");
         let mut anti_entropy = tokio::time::interval(self.federation.anti_entropy);
         anti_entropy.tick().await;
+        // Two stages: the signatures of batch N+1 are checked while batch N is applied.
+        let mut pending: Option<VerifyingBatch> = None;
         loop {
             tokio::select! {
+                biased;
+                _ = stop.changed() => return Ok(LinkEnd::Stopped),
                 message = stream.message() => {
                     let message = message.map_err(|s| format!("sync stream broke: {}", status_text(&s)))?;
                     let Some(message) = message else {
@@ -167,26 +192,105 @@ impl Puller {
                     self.federation.status.update(&peer, |s| s.last_contact_ms = crate::clock::now_ms());
                     match message.message {
                         Some(SyncPart::Key(statement)) => {
+                            // Keys must be known before the batches that follow are checked.
+                            if let Some(previous) = pending.take() {
+                                self.apply_verified(&channel, previous).await?;
+                            }
                             if let Err(e) = self.federation.accept_key_statement(&statement) {
                                 tracing::warn!(%peer, error = %e, "refused a key statement");
                             }
                         }
-                        Some(SyncPart::Batch(batch)) => self.apply_batch(&channel, batch).await?,
+                        Some(SyncPart::Batch(batch)) => {
+                            let next = self.start_verifying(batch);
+                            if let Some(previous) = pending.replace(next) {
+                                self.apply_verified(&channel, previous).await?;
+                            }
+                        }
                         None => {}
                     }
                 }
+                verified = wait_verified(&mut pending), if pending.is_some() => {
+                    if let Some(batch) = pending.take() {
+                        self.apply_verified_now(&channel, batch, verified).await?;
+                    }
+                }
                 _ = anti_entropy.tick() => {
+                    if let Some(previous) = pending.take() {
+                        self.apply_verified(&channel, previous).await?;
+                    }
                     if self.anti_entropy(&mut client).await? {
                         return Ok(LinkEnd::Resync);
                     }
                     self.fetch_missing_photos(&channel).await?;
                 }
-                _ = stop.changed() => return Ok(LinkEnd::Stopped),
             }
         }
     }
 
-    async fn apply_batch(&mut self, channel: &Channel, batch: SyncBatch) -> Result<(), String> {
+    /// Starts checking a batch's signatures off the async threads, split over two threads.
+    fn start_verifying(&self, batch: SyncBatch) -> VerifyingBatch {
+        let federation = self.federation.clone();
+        let peer = self.peer.district.clone();
+        let origin = batch.origin.clone();
+        let epoch = batch.epoch;
+        let envelopes = batch.envelopes;
+        let handle = tokio::task::spawn_blocking(move || {
+            let verify = |part: Vec<Envelope>| -> Vec<RemoteChange> {
+                part.into_iter()
+                    .filter_map(|envelope| {
+                        match federation.verify_change(&peer, &origin, epoch, envelope) {
+                            Ok(change) => Some(change),
+                            Err(e) => {
+                                tracing::error!(%peer, %origin, error = %e, "ALARM: refused a change from a peer");
+                                None
+                            }
+                        }
+                    })
+                    .collect()
+            };
+            let mut first = envelopes;
+            let second = first.split_off(first.len() / 2);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| verify(second));
+                let mut changes = verify(first);
+                // A failed half fails the whole batch, so that no change is skipped while
+                // the watermark moves past it.
+                changes.extend(other.join().ok()?);
+                Some(changes)
+            })
+        });
+        VerifyingBatch {
+            origin: batch.origin,
+            epoch,
+            watermark: batch.watermark,
+            head: batch.head,
+            reset: batch.reset,
+            caught_up: batch.caught_up,
+            handle,
+        }
+    }
+
+    /// Waits for a batch's signature checks, then applies it.
+    async fn apply_verified(
+        &mut self,
+        channel: &Channel,
+        mut batch: VerifyingBatch,
+    ) -> Result<(), String> {
+        let verified = (&mut batch.handle).await;
+        self.apply_verified_now(channel, batch, verified).await
+    }
+
+    /// Applies a checked batch with its watermark in one transaction, flushes, fetches the
+    /// photos its records need, and ends a full pass when the batch closes one.
+    async fn apply_verified_now(
+        &mut self,
+        channel: &Channel,
+        batch: VerifyingBatch,
+        verified: Result<Option<Vec<RemoteChange>>, tokio::task::JoinError>,
+    ) -> Result<(), String> {
+        let changes = verified
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "a signature-check thread failed".to_string())?;
         let federation = self.federation.clone();
         let storage = federation.storage.clone();
         let peer = self.peer.district.clone();
@@ -210,60 +314,18 @@ impl Puller {
             }
             self.passes.insert(origin.clone(), HashSet::new());
         }
-        // Verification and application are CPU and disk work: both run off the async
-        // threads, and the batch is applied with its watermark in one transaction.
-        let (epoch, watermark, head, caught_up) =
-            (batch.epoch, batch.watermark, batch.head, batch.caught_up);
-        let envelopes = batch.envelopes;
-        let work_federation = federation.clone();
-        let work_peer = peer.clone();
-        let work_origin = origin.clone();
-        let (outcome, seen) = tokio::task::spawn_blocking(move || {
-            let t0 = std::time::Instant::now();
-            // Signature checks dominate catch-up: split them over two threads.
-            let verify = |part: Vec<Envelope>| -> Vec<RemoteChange> {
-                part.into_iter()
-                    .filter_map(|envelope| {
-                        match work_federation.verify_change(&work_peer, &work_origin, epoch, envelope) {
-                            Ok(change) => Some(change),
-                            Err(e) => {
-                                tracing::error!(peer = %work_peer, origin = %work_origin, error = %e, "ALARM: refused a change from a peer");
-                                None
-                            }
-                        }
-                    })
-                    .collect()
-            };
-            let mut first = envelopes;
-            let second = first.split_off(first.len() / 2);
-            let changes: Option<Vec<RemoteChange>> = std::thread::scope(|scope| {
-                let other = scope.spawn(|| verify(second));
-                let mut changes = verify(first);
-                // A panicked half fails the whole batch, so that no change is skipped
-                // while the watermark moves past it.
-                changes.extend(other.join().ok()?);
-                Some(changes)
-            });
-            let Some(changes) = changes else {
-                return Err(crate::storage::StorageError::Backend(
-                    "a signature-check thread failed".to_string(),
-                ));
-            };
-            let seen: Vec<(Kind, String)> = changes.iter().map(|c| (c.kind, c.id.clone())).collect();
-            let t1 = std::time::Instant::now();
-            let r = work_federation
-                .storage
-                .apply_remote(&work_peer, &work_origin, epoch, &changes, watermark)
-                .map(|outcome| (outcome, seen));
-            tracing::trace!(verify_us = (t1 - t0).as_micros() as u64, apply_us = t1.elapsed().as_micros() as u64, n = changes.len(), "batch timing");
-            r
+        if let Some(pass) = self.passes.get_mut(&origin) {
+            pass.extend(changes.iter().map(|c| (c.kind, c.id.clone())));
+        }
+        let (epoch, watermark) = (batch.epoch, batch.watermark);
+        let (apply_peer, apply_origin) = (peer.clone(), origin.clone());
+        let apply_storage = storage.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            apply_storage.apply_remote(&apply_peer, &apply_origin, epoch, &changes, watermark)
         })
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
-        if let Some(pass) = self.passes.get_mut(&origin) {
-            pass.extend(seen);
-        }
         storage.flush().await.map_err(|e| e.to_string())?;
         for refusal in &outcome.refused {
             tracing::error!(%peer, %origin, "{refusal}");
@@ -272,14 +334,16 @@ impl Puller {
             tracing::debug!(%peer, %origin, applied = outcome.applied, watermark, "applied changes");
         }
         if origin == peer {
-            self.federation.status.update(&peer, |s| s.peer_head = head);
+            self.federation
+                .status
+                .update(&peer, |s| s.peer_head = batch.head);
         }
         for sha in outcome.missing_photos {
             if let Err(e) = self.fetch_photo(channel, &sha).await {
                 tracing::warn!(%peer, %sha, error = %e, "photo not fetched yet; anti-entropy will retry");
             }
         }
-        if caught_up {
+        if batch.caught_up {
             if let Some(seen) = self.passes.remove(&origin) {
                 self.finish_pass(&origin, epoch, &seen).await?;
             }
