@@ -586,6 +586,48 @@ pub fn verify_statement(
     })
 }
 
+/// Checks many envelopes' signatures at once (Ed25519 batch verification, about twice as
+/// fast per signature as one by one). True only when every signature verifies under the
+/// key given beside it; on false the caller checks them one by one to find the bad ones.
+pub fn verify_batch(envelopes: &[&Envelope], keys: &[&VerifiedKey]) -> bool {
+    if envelopes.len() != keys.len() || envelopes.is_empty() {
+        return false;
+    }
+    let mut messages = Vec::with_capacity(envelopes.len());
+    let mut signatures = Vec::with_capacity(envelopes.len());
+    let mut verifying_keys = Vec::with_capacity(envelopes.len());
+    for (envelope, key) in envelopes.iter().zip(keys) {
+        if envelope.key_id != key.key_id {
+            return false;
+        }
+        let Ok(signature) = Signature::from_slice(&envelope.signature) else {
+            return false;
+        };
+        messages.push(envelope.payload.as_slice());
+        signatures.push(signature);
+        verifying_keys.push(key.verifying_key);
+    }
+    ed25519_dalek::verify_batch(&messages, &signatures, &verifying_keys).is_ok()
+}
+
+/// Decodes the payload of an envelope whose signature [`verify_batch`] accepted, and checks
+/// that it names the key's district as its origin.
+pub fn decode_verified(
+    envelope: &Envelope,
+    key: &VerifiedKey,
+) -> Result<EnvelopePayload, KeyError> {
+    let payload =
+        EnvelopePayload::decode(envelope.payload.as_slice()).map_err(KeyError::MalformedPayload)?;
+    if payload.origin != key.origin {
+        return Err(KeyError::PayloadOrigin {
+            claimed: payload.origin,
+            origin: key.origin.clone(),
+            key_id: key.key_id.clone(),
+        });
+    }
+    Ok(payload)
+}
+
 /// Verifies an envelope's signature over its exact payload bytes with `key`, then decodes
 /// the payload and checks that it names the key's district as its origin.
 ///

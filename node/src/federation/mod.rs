@@ -146,6 +146,50 @@ impl Federation {
         Ok(origin)
     }
 
+    fn key_for(&self, origin: &str, key_id: &str) -> Result<VerifiedKey, KeyError> {
+        self.keyring
+            .read()
+            .ok()
+            .and_then(|ring| ring.get(&(origin.to_string(), key_id.to_string())).cloned())
+            .ok_or_else(|| KeyError::UnknownKey {
+                origin: origin.to_string(),
+                key_id: key_id.to_string(),
+            })
+    }
+
+    /// Verifies the envelopes of one batch: all signatures at once when they all verify,
+    /// one by one otherwise so that only the bad ones are refused.
+    pub fn verify_changes(
+        &self,
+        peer: &str,
+        origin: &str,
+        epoch: u64,
+        envelopes: Vec<Envelope>,
+    ) -> Vec<Result<RemoteChange, RefusedChange>> {
+        let keys: Result<Vec<VerifiedKey>, KeyError> = envelopes
+            .iter()
+            .map(|e| self.key_for(origin, &e.key_id))
+            .collect();
+        if let Ok(keys) = keys {
+            let refs: Vec<&Envelope> = envelopes.iter().collect();
+            let key_refs: Vec<&VerifiedKey> = keys.iter().collect();
+            if keys::verify_batch(&refs, &key_refs) {
+                return envelopes
+                    .into_iter()
+                    .zip(keys)
+                    .map(|(envelope, key)| {
+                        let payload = keys::decode_verified(&envelope, &key)?;
+                        self.check_change(peer, origin, epoch, payload, envelope)
+                    })
+                    .collect();
+            }
+        }
+        envelopes
+            .into_iter()
+            .map(|e| self.verify_change(peer, origin, epoch, e))
+            .collect()
+    }
+
     /// Verifies one envelope received from `peer` in a batch of `origin` at `epoch`, and
     /// turns it into a change the storage layer can apply.
     pub fn verify_change(
@@ -155,19 +199,20 @@ impl Federation {
         epoch: u64,
         envelope: Envelope,
     ) -> Result<RemoteChange, RefusedChange> {
-        let key = self
-            .keyring
-            .read()
-            .ok()
-            .and_then(|ring| {
-                ring.get(&(origin.to_string(), envelope.key_id.clone()))
-                    .cloned()
-            })
-            .ok_or_else(|| KeyError::UnknownKey {
-                origin: origin.to_string(),
-                key_id: envelope.key_id.clone(),
-            })?;
+        let key = self.key_for(origin, &envelope.key_id)?;
         let payload: EnvelopePayload = keys::verify_envelope(&envelope, &key)?;
+        self.check_change(peer, origin, epoch, payload, envelope)
+    }
+
+    /// Applies the federation's rules to a change whose signature verified, and decodes it.
+    fn check_change(
+        &self,
+        peer: &str,
+        origin: &str,
+        epoch: u64,
+        payload: EnvelopePayload,
+        envelope: Envelope,
+    ) -> Result<RemoteChange, RefusedChange> {
         if payload.origin != origin || payload.epoch != epoch {
             return Err(RefusedChange::Rule(format!(
                 "envelope of {} epoch {} inside a batch of {origin} epoch {epoch}",

@@ -236,14 +236,14 @@ impl Puller {
         let envelopes = batch.envelopes;
         let handle = tokio::task::spawn_blocking(move || {
             let verify = |part: Vec<Envelope>| -> Vec<RemoteChange> {
-                part.into_iter()
-                    .filter_map(|envelope| {
-                        match federation.verify_change(&peer, &origin, epoch, envelope) {
-                            Ok(change) => Some(change),
-                            Err(e) => {
-                                tracing::error!(%peer, %origin, error = %e, "ALARM: refused a change from a peer");
-                                None
-                            }
+                federation
+                    .verify_changes(&peer, &origin, epoch, part)
+                    .into_iter()
+                    .filter_map(|checked| match checked {
+                        Ok(change) => Some(change),
+                        Err(e) => {
+                            tracing::error!(%peer, %origin, error = %e, "ALARM: refused a change from a peer");
+                            None
                         }
                     })
                     .collect()
