@@ -13,6 +13,7 @@ pub mod identity;
 pub mod limits;
 pub mod pki;
 pub mod sample;
+pub mod search;
 pub mod server;
 pub mod service;
 pub mod storage;

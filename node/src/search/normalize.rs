@@ -19,7 +19,10 @@ pub fn is_indic_punctuation(c: char) -> bool {
 /// Returns true for apostrophes, which are removed inside a word ("D'Souza" becomes
 /// "dsouza") rather than splitting it.
 pub fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '`' | '\u{00B4}' | '\u{02BC}')
+    matches!(
+        c,
+        '\'' | '\u{2018}' | '\u{2019}' | '`' | '\u{00B4}' | '\u{02BC}'
+    )
 }
 
 /// Returns true for zero-width joiners and other invisible format characters, which are
@@ -42,7 +45,7 @@ fn is_invisible(c: char) -> bool {
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
-    let mut push = |out: &mut String, c: char, space: &mut bool| {
+    let push = |out: &mut String, c: char, space: &mut bool| {
         if *space && !out.is_empty() {
             out.push(' ');
         }
