@@ -221,3 +221,108 @@ impl NodeProcess {
         Ok(status)
     }
 }
+
+/// A `setu-node demo --dir DIR --base-port 0` child process whose two nodes are up.
+pub struct DemoProcess {
+    child: Child,
+    stdout: Lines<BufReader<ChildStdout>>,
+    banner: Vec<String>,
+    log: PathBuf,
+}
+
+impl DemoProcess {
+    /// Starts the demo in `dir` on two free ports and reads its output (with a deadline)
+    /// until the line that says how to stop it ("Ctrl-C ..."); its log goes to `log`.
+    pub async fn start(dir: &Path, log: &Path) -> anyhow::Result<DemoProcess> {
+        let log_file = std::fs::File::create(log).context("creating the demo's log file")?;
+        let mut command = command(NODE_BIN)?;
+        command
+            .arg("demo")
+            .arg("--dir")
+            .arg(dir)
+            .args(["--base-port", "0"])
+            .env("SETU_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file));
+        let mut child = command.spawn().context("spawning setu-node demo")?;
+        let stdout = child.stdout.take().context("the demo's stdout is piped")?;
+        let mut stdout = BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
+        let ready = tokio::time::timeout(PROCESS_TIMEOUT, async {
+            while let Some(line) = stdout.next_line().await? {
+                let done = line.contains("Ctrl-C");
+                banner.push(line);
+                if done {
+                    return Ok::<_, std::io::Error>(true);
+                }
+            }
+            Ok(false)
+        })
+        .await;
+        if !matches!(ready, Ok(Ok(true))) {
+            let _ = child.start_kill();
+            let status = child.wait().await.ok();
+            let log_text = std::fs::read_to_string(log).unwrap_or_default();
+            anyhow::bail!(
+                "the demo did not get ready ({ready:?}, exit {status:?}); it printed:\n{}\nits log:\n{log_text}",
+                banner.join("\n")
+            );
+        }
+        Ok(DemoProcess {
+            child,
+            stdout,
+            banner,
+            log: log.to_path_buf(),
+        })
+    }
+
+    /// What the demo printed up to and including the "Ctrl-C" line.
+    pub fn banner(&self) -> &[String] {
+        &self.banner
+    }
+
+    /// What the demo has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kills the demo with SIGKILL and reaps it.
+    pub async fn kill(mut self) -> anyhow::Result<ExitStatus> {
+        self.child.kill().await.context("killing the demo")?;
+        self.child.wait().await.context("reaping the demo")
+    }
+
+    /// Sends SIGTERM (what Ctrl-C and service managers send) and waits up to `timeout` for
+    /// the demo to exit; returns how it ended and what it printed after the banner. When it
+    /// does not exit in time it is killed with SIGKILL and an error says so.
+    pub async fn terminate(mut self, timeout: Duration) -> anyhow::Result<(ExitStatus, String)> {
+        let pid = self
+            .child
+            .id()
+            .context("the demo has already been reaped")?;
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .context("running kill -TERM")?;
+        anyhow::ensure!(sent.success(), "kill -TERM {pid} failed: {sent}");
+        let mut rest = String::new();
+        let ended = tokio::time::timeout(timeout, async {
+            while let Ok(Some(line)) = self.stdout.next_line().await {
+                rest.push_str(&line);
+                rest.push('\n');
+            }
+            self.child.wait().await
+        })
+        .await;
+        match ended {
+            Ok(status) => Ok((status.context("reaping the demo")?, rest)),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                anyhow::bail!(
+                    "the demo did not exit within {timeout:?} of SIGTERM (killed with SIGKILL); it printed after the banner:\n{rest}\nits log:\n{}",
+                    self.log()
+                )
+            }
+        }
+    }
+}

@@ -3,8 +3,10 @@
 //! Every test builds its own world: a certificate authority per state ([`pki`]), real
 //! district nodes on `127.0.0.1:0` over a real sled database in a temporary folder
 //! ([`node`]), officers connecting over mutual TLS ([`client`]), and the real `setu-node`
-//! and `setu` binaries as child processes ([`bins`]). Nothing sleeps to synchronise:
-//! [`wait::wait_until`] polls a condition against a deadline.
+//! and `setu` binaries as child processes ([`bins`]). Federation tests plan several peered
+//! nodes at once ([`mesh`]) and can cut the link between two of them with a TCP proxy
+//! ([`proxy`]). Nothing sleeps to synchronise: [`wait::wait_until`] polls a condition
+//! against a deadline.
 //!
 //! The helpers live in this library rather than in files directly under `tests/`, because
 //! cargo turns every such file into a test binary of its own.

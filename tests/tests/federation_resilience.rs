@@ -3,7 +3,9 @@
 //! proxy inside the test cutting the link both ways) keeps changes on their side until it
 //! heals, then both sides converge; an origin restored from an older backup under a new
 //! epoch is resynced in full by its peer (what was created after the backup disappears
-//! there too); and anti-entropy repairs a difference the watermarks cannot see.
+//! there too); and anti-entropy repairs a difference the watermarks cannot see. A node with
+//! a connected peer should also stop promptly when asked (ignored for now: it does not, see
+//! the test's reason; the restore test works around it by cutting the link first).
 //!
 //! Nodes are in-process (real mutual TLS on 127.0.0.1, real sled) except the killed one,
 //! which is the real binary. Waits have deadlines; the one deliberate pause is marked.
@@ -334,9 +336,18 @@ async fn an_origin_restored_from_a_backup_is_resynced_under_its_new_epoch() -> a
     let mut plan = two_states()?;
     plan.node(DHANBAD, "jh")?;
     plan.node(ASANSOL, "wb")?;
-    plan.peers(DHANBAD, ASANSOL);
+    // B reaches A through a proxy, cut while A is stopped: a node does not stop while a
+    // peer's sync stream is open (see `a_node_with_a_connected_peer_stops_promptly`).
+    let to_a = TcpProxy::start(([127, 0, 0, 1], plan.port(DHANBAD)).into()).await?;
+    plan.dials(DHANBAD, ASANSOL);
+    plan.dials_via(ASANSOL, DHANBAD, &to_a.url());
     let mut mesh = plan.start().await?;
     let b = mesh.officer(ASANSOL, "WB-9501", Role::Officer).await?;
+    let b_federation = mesh.node(ASANSOL).federation().clone();
+    let b_disconnected = || {
+        let b_federation = b_federation.clone();
+        async move { !b_federation.status.get(DHANBAD).connected }
+    };
     let data_dir = mesh.node(DHANBAD).config().data_dir.clone();
     let backup = mesh.dir().join("dhanbad-backup");
 
@@ -358,9 +369,12 @@ async fn an_origin_restored_from_a_backup_is_resynced_under_its_new_epoch() -> a
     let old_epoch = mesh.node(DHANBAD).storage().epoch();
 
     // The backup: A stopped, its data folder copied, A started again.
+    to_a.cut();
+    wait_until(SYNC_TIMEOUT, "B's link to A is down", b_disconnected).await?;
     mesh.node_mut(DHANBAD).stop().await?;
     copy_dir(&data_dir, &backup)?;
     mesh.node_mut(DHANBAD).start_again().await?;
+    to_a.heal();
 
     // Records created after the backup, synced to B as well.
     let mut lost = Vec::new();
@@ -375,12 +389,15 @@ async fn an_origin_restored_from_a_backup_is_resynced_under_its_new_epoch() -> a
     }
 
     // Disaster: A comes back from the backup, under a new epoch.
+    to_a.cut();
+    wait_until(SYNC_TIMEOUT, "B's link to A is down", b_disconnected).await?;
     mesh.node_mut(DHANBAD).stop().await?;
     std::fs::remove_dir_all(&data_dir)?;
     copy_dir(&backup, &data_dir)?;
     let new_epoch = Storage::renew_epoch(&data_dir, DHANBAD)?;
     assert_ne!(new_epoch, old_epoch);
     mesh.node_mut(DHANBAD).start_again().await?;
+    to_a.heal();
     assert_eq!(mesh.node(DHANBAD).storage().epoch(), new_epoch);
 
     // B resyncs A in full: the records created after the backup are gone, the rest stay.
@@ -538,5 +555,37 @@ async fn anti_entropy_repairs_what_the_watermarks_cannot_see() -> anyhow::Result
     for record in &records {
         assert_eq!(&get_record(&b, &record.id).await?, record);
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "node bug: RunningNode::shutdown does not return while a peer holds a Sync stream \
+            open, until that peer's next anti-entropy call fails (up to anti_entropy_secs, 300 s by \
+            default): node/src/server.rs serve_with_incoming_shutdown waits for the endless stream of \
+            federation/service.rs run_sync, and the pullers are stopped only after serve returns"]
+async fn a_node_with_a_connected_peer_stops_promptly() -> anyhow::Result<()> {
+    let mut plan = two_states()?;
+    plan.node(DHANBAD, "jh")?;
+    plan.node(ASANSOL, "wb")?;
+    plan.peers(DHANBAD, ASANSOL);
+    let mut mesh = plan.start().await?;
+    let (fa, fb) = (
+        mesh.node(DHANBAD).federation().clone(),
+        mesh.node(ASANSOL).federation().clone(),
+    );
+    wait_until(SYNC_TIMEOUT, "both links are up", || {
+        let (fa, fb) = (fa.clone(), fb.clone());
+        async move { fa.status.get(ASANSOL).connected && fb.status.get(DHANBAD).connected }
+    })
+    .await?;
+    let started = Instant::now();
+    let stopped =
+        tokio::time::timeout(Duration::from_secs(10), mesh.node_mut(DHANBAD).stop()).await;
+    assert!(
+        stopped.is_ok(),
+        "A did not stop within 10 s while B's sync stream to it was open"
+    );
+    stopped??;
+    println!("A stopped in {:?}", started.elapsed());
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! updates, expunges, photos and MO notes (the copy is read-only at the receiver); in a
 //! chain A – B – C where C does not peer with A, handling codes decide how far a record
 //! goes (FEDERATION is relayed and verifies at C, PEERS stops at B, LOCAL_ONLY never leaves
-//! A), and narrowing a record's handling retracts the copies that may no longer be held.
+//! A), narrowing a record's handling retracts the copies that may no longer be held, and an
+//! expunge travels down the chain as a signed tombstone.
 //!
 //! Every node is a real in-process node over mutual TLS on 127.0.0.1 with its own sled
 //! database; nothing sleeps to synchronise, every wait has a deadline.
@@ -374,5 +375,30 @@ async fn narrowing_handling_retracts_the_copies() -> anyhow::Result<()> {
         assert!(mesh.node(PURULIA).storage().record(id).is_err());
     }
     assert!(mesh.node(ASANSOL).storage().record(&to_local.id).is_err());
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_expunge_is_relayed_down_the_chain() -> anyhow::Result<()> {
+    let mesh = chain().await?;
+    let a = mesh.officer(DHANBAD, "JH-7801", Role::Admin).await?;
+    let c = mesh.officer(PURULIA, "WB-7901", Role::Officer).await?;
+    let record = create(&a, "Test Expunged Example", Handling::Federation).await?;
+    wait_for_record(&c, &record.id, "the record reaches C", |_| true).await?;
+    a.records()
+        .delete(DeleteRecordRequest {
+            id: record.id.clone(),
+            reason: "entered in error (test)".to_string(),
+            expected_version: 0,
+        })
+        .await?;
+    let gone = wait_until_gone(&c, &record.id, "the tombstone reaches C through B").await?;
+    assert!(gone.message().contains("expunged"), "{}", gone.message());
+    let state = mesh
+        .node(PURULIA)
+        .storage()
+        .item_state(Kind::Record, &record.id)?
+        .expect("C keeps the tombstone's state");
+    assert!(state.deleted && !state.has_data, "{state:?}");
     Ok(())
 }

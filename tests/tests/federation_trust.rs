@@ -1,6 +1,8 @@
 //! Federation, whom to believe: a relay that tampers with an envelope (or relays a PEERS
 //! record it may not pass on) gets it refused while the honest envelopes of the same batch
-//! are kept; a peer whose node certificate names another district, or chains to a CA that
+//! are kept; a second, well-signed body for a change already applied is refused; records
+//! signed with a key the origin has since rotated still verify at a peer that joins later;
+//! a peer whose node certificate names another district, or chains to a CA that
 //! was not configured for it, never gets a link up; and `FederationService` serves only the
 //! node certificates of configured peers (officers and other districts' nodes get
 //! PERMISSION_DENIED). That node certificates may not call officer services is covered in
@@ -11,9 +13,10 @@
 #![forbid(unsafe_code)]
 
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use prost::Message;
+use setu_node::federation::keys::{Signer, SIGNING_KEY_FILE};
 use setu_node::identity::identity_from_der;
 use setu_node::storage::Kind;
 use setu_proto::v1::federation_service_client::FederationServiceClient;
@@ -26,7 +29,7 @@ use setu_proto::v1::{
 };
 use setu_tests::client::describe;
 use setu_tests::mesh::{get_record, wait_for_record, Mesh, SYNC_TIMEOUT};
-use setu_tests::{connect, sample_record, wait_until, Officer, Role};
+use setu_tests::{connect, sample_record, wait_until, Officer, Role, TestNode};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
@@ -58,7 +61,7 @@ type PhotoStream = Pin<Box<dyn Stream<Item = Result<PhotoChunk, Status>> + Send>
 struct FakePeer {
     stream: Mutex<Option<mpsc::Receiver<Result<SyncMessage, Status>>>>,
     /// Who called `Sync`, as their certificates name them.
-    callers: std::sync::Arc<Mutex<Vec<String>>>,
+    callers: Arc<Mutex<Vec<String>>>,
 }
 
 #[tonic::async_trait]
@@ -125,19 +128,107 @@ fn batch(origin: &str, epoch: u64, envelopes: Vec<Envelope>, watermark: u64) -> 
     }
 }
 
+/// A fake relay serving on a planned stand-in's port with its genuine node certificate;
+/// whatever the test sends on `tx` goes down the one `Sync` stream it serves.
+struct FakeRelay {
+    tx: mpsc::Sender<Result<SyncMessage, Status>>,
+    callers: Arc<Mutex<Vec<String>>>,
+    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl FakeRelay {
+    /// Serves as `district` (a stand-in of `mesh`), accepting clients of the CA `client_ca`.
+    async fn serve(mesh: &Mesh, district: &str, client_ca: &str) -> anyhow::Result<FakeRelay> {
+        let external = mesh.external(district);
+        let (tx, rx) = mpsc::channel(16);
+        let callers = Arc::new(Mutex::new(Vec::new()));
+        let fake = FakePeer {
+            stream: Mutex::new(Some(rx)),
+            callers: callers.clone(),
+        };
+        let tls = ServerTlsConfig::new()
+            .identity(Identity::from_pem(
+                std::fs::read(&external.cert.cert)?,
+                std::fs::read(&external.cert.key)?,
+            ))
+            .client_ca_root(Certificate::from_pem(std::fs::read(
+                mesh.ca(client_ca).cert_path(),
+            )?));
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", external.port)).await?;
+        let server = tokio::spawn(
+            Server::builder()
+                .tls_config(tls)?
+                .add_service(FederationServiceServer::new(fake))
+                .serve_with_incoming(TcpIncoming::from(listener)),
+        );
+        Ok(FakeRelay {
+            tx,
+            callers,
+            server,
+        })
+    }
+
+    /// Who has called `Sync` so far.
+    fn callers(&self) -> Vec<String> {
+        self.callers.lock().expect("callers").clone()
+    }
+}
+
+impl Drop for FakeRelay {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// What an origin hands to its peers: its current key statement and its signed log.
+struct OriginLog {
+    statement: KeyStatement,
+    epoch: u64,
+    entries: Vec<setu_node::storage::LogEntry>,
+}
+
+impl OriginLog {
+    fn read(mesh: &Mesh, origin: &str) -> anyhow::Result<OriginLog> {
+        let storage = mesh.node(origin).storage();
+        let (_, _, statement) = storage
+            .key_statements()?
+            .into_iter()
+            .find(|(o, key_id, _)| o == origin && key_id == &current_key_id(mesh, origin))
+            .expect("the origin keeps its own key statement");
+        Ok(OriginLog {
+            statement: KeyStatement::decode(statement.as_slice())?,
+            epoch: storage.epoch(),
+            entries: storage.log_after(origin, 0, 100)?,
+        })
+    }
+
+    fn envelope(&self, id: &str) -> Envelope {
+        self.entries
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.envelope.clone())
+            .expect("the origin's log holds the item")
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.entries.last().map(|e| e.state.seq).unwrap_or_default()
+    }
+
+    fn key(&self) -> SyncMessage {
+        SyncMessage {
+            message: Some(SyncPart::Key(self.statement.clone())),
+        }
+    }
+}
+
+/// The key id of the origin node's current signing key.
+fn current_key_id(mesh: &Mesh, origin: &str) -> String {
+    mesh.node(origin).federation().signer.key_id().to_string()
+}
+
 #[tokio::test]
 async fn a_tampered_relayed_envelope_is_refused_and_nothing_of_it_is_kept() -> anyhow::Result<()> {
-    // A (Jharkhand) makes records; C (West Bengal, trusting the Jharkhand CA for A's key)
-    // pulls from B, a relay played by the test with a genuine West Bengal node certificate.
-    let mut plan = Mesh::plan()?;
-    plan.ca("jh", "Test Jharkhand CA")?;
-    plan.ca("wb", "Test West Bengal CA")?;
-    plan.node(DHANBAD, "jh")?;
-    plan.external(ASANSOL, "wb")?;
-    plan.node(PURULIA, "wb")?;
-    plan.dials(PURULIA, ASANSOL);
-    plan.trust(PURULIA, "jh");
-    let mesh = plan.start().await?;
+    let mesh = relayed().await?;
     let a = mesh.officer(DHANBAD, "JH-8001", Role::Officer).await?;
     let c = mesh.officer(PURULIA, "WB-8101", Role::Officer).await?;
 
@@ -146,21 +237,9 @@ async fn a_tampered_relayed_envelope_is_refused_and_nothing_of_it_is_kept() -> a
     let honest = create(&a, "Test Honest Relay Example", Handling::Federation).await?;
 
     // What A would hand to B: its key statement and its signed envelopes.
-    let storage = mesh.node(DHANBAD).storage();
-    let (_, _, statement) = storage
-        .key_statements()?
-        .into_iter()
-        .find(|(origin, _, _)| origin == DHANBAD)
-        .expect("A keeps its own key statement");
-    let statement = KeyStatement::decode(statement.as_slice())?;
-    let log = storage.log_after(DHANBAD, 0, 10)?;
-    let envelope_of = |id: &str| {
-        log.iter()
-            .find(|e| e.id == id)
-            .map(|e| e.envelope.clone())
-            .expect("A's log holds the record")
-    };
-    let last_seq = log.last().map(|e| e.state.seq).unwrap_or_default();
+    let log = OriginLog::read(&mesh, DHANBAD)?;
+    let envelope_of = |id: &str| log.envelope(id);
+    let last_seq = log.last_seq();
     let genuine = envelope_of(&target.id);
     let tampered = tamper(&genuine, "Test Rakesh Example")?;
     let differing = genuine
@@ -176,36 +255,12 @@ async fn a_tampered_relayed_envelope_is_refused_and_nothing_of_it_is_kept() -> a
     );
     assert_eq!(tampered.signature, genuine.signature);
 
-    // The fake relay, serving on B's planned port with B's node certificate.
-    let external = mesh.external(ASANSOL);
-    let (tx, rx) = mpsc::channel(16);
-    let callers = std::sync::Arc::new(Mutex::new(Vec::new()));
-    let fake = FakePeer {
-        stream: Mutex::new(Some(rx)),
-        callers: callers.clone(),
-    };
-    let tls = ServerTlsConfig::new()
-        .identity(Identity::from_pem(
-            std::fs::read(&external.cert.cert)?,
-            std::fs::read(&external.cert.key)?,
-        ))
-        .client_ca_root(Certificate::from_pem(std::fs::read(
-            mesh.ca("wb").cert_path(),
-        )?));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", external.port)).await?;
-    let server = tokio::spawn(
-        Server::builder()
-            .tls_config(tls)?
-            .add_service(FederationServiceServer::new(fake))
-            .serve_with_incoming(TcpIncoming::from(listener)),
-    );
+    let relay = FakeRelay::serve(&mesh, ASANSOL, "wb").await?;
+    let tx = &relay.tx;
 
     // One batch: the tampered record, a PEERS record B may not relay, and an honest one.
-    let epoch = storage.epoch();
-    tx.send(Ok(SyncMessage {
-        message: Some(SyncPart::Key(statement)),
-    }))
-    .await?;
+    let epoch = log.epoch;
+    tx.send(Ok(log.key())).await?;
     tx.send(Ok(batch(
         DHANBAD,
         epoch,
@@ -256,11 +311,10 @@ async fn a_tampered_relayed_envelope_is_refused_and_nothing_of_it_is_kept() -> a
     assert_eq!(at_c.name, "Test Ramesh Example");
 
     assert_eq!(
-        callers.lock().expect("callers").first().map(String::as_str),
+        relay.callers().first().map(String::as_str),
         Some("node wb-purulia"),
         "C dialled the relay with its node certificate"
     );
-    server.abort();
     Ok(())
 }
 
@@ -437,4 +491,161 @@ async fn only_configured_peer_nodes_may_call_the_federation_service() -> anyhow:
         err.message()
     );
     Ok(())
+}
+
+/// A relay-and-consumer mesh: A (Jharkhand) makes records, C (West Bengal, trusting the
+/// Jharkhand CA) pulls from B, a stand-in the test plays with a genuine node certificate.
+async fn relayed() -> anyhow::Result<Mesh> {
+    let mut plan = Mesh::plan()?;
+    plan.ca("jh", "Test Jharkhand CA")?;
+    plan.ca("wb", "Test West Bengal CA")?;
+    plan.node(DHANBAD, "jh")?;
+    plan.external(ASANSOL, "wb")?;
+    plan.node(PURULIA, "wb")?;
+    plan.dials(PURULIA, ASANSOL);
+    plan.trust(PURULIA, "jh");
+    plan.start().await
+}
+
+#[tokio::test]
+async fn a_second_body_for_the_same_change_is_refused_even_when_well_signed() -> anyhow::Result<()>
+{
+    let mesh = relayed().await?;
+    let a = mesh.officer(DHANBAD, "JH-8501", Role::Officer).await?;
+    let c = mesh.officer(PURULIA, "WB-8601", Role::Officer).await?;
+    let record = create(&a, "Test Suresh Example", Handling::Federation).await?;
+    let later = create(&a, "Test Later Example", Handling::Federation).await?;
+    let log = OriginLog::read(&mesh, DHANBAD)?;
+    let genuine = log.envelope(&record.id);
+
+    // A second body for the same (origin, id, seq), signed with A's own key (as a leaked key
+    // or a buggy origin would): the signature verifies, the content conflicts.
+    let config = mesh.node(DHANBAD).config();
+    let seed: [u8; 32] = std::fs::read(config.data_dir.join(SIGNING_KEY_FILE))?
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the signing key file holds 32 bytes"))?;
+    let cert_der = setu_node::tls::parse_pem_certs(&std::fs::read(&config.cert)?)
+        .map_err(anyhow::Error::msg)?
+        .remove(0);
+    let signer = Signer::from_seed(
+        seed,
+        DHANBAD,
+        cert_der.as_ref(),
+        &std::fs::read(&config.key)?,
+    )?;
+    let forged = tamper(&genuine, "Test Sukesh Example")?;
+    let equivocation = signer.sign(&forged.payload);
+    assert_eq!(equivocation.key_id, genuine.key_id);
+    assert_ne!(equivocation.payload, genuine.payload);
+
+    let relay = FakeRelay::serve(&mesh, ASANSOL, "wb").await?;
+    relay.tx.send(Ok(log.key())).await?;
+    let seq_of = |id: &str| {
+        log.entries
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.state.seq)
+            .unwrap_or_default()
+    };
+    relay
+        .tx
+        .send(Ok(batch(
+            DHANBAD,
+            log.epoch,
+            vec![genuine],
+            seq_of(&record.id),
+        )))
+        .await?;
+    let at_c = wait_for_record(&c, &record.id, "C accepts the genuine change", |_| true).await?;
+    assert_eq!(at_c, record);
+
+    // The conflicting body, followed by a later honest change as a marker.
+    relay
+        .tx
+        .send(Ok(batch(
+            DHANBAD,
+            log.epoch,
+            vec![equivocation, log.envelope(&later.id)],
+            log.last_seq(),
+        )))
+        .await?;
+    wait_for_record(&c, &later.id, "C applies the batch", |_| true).await?;
+    let kept = get_record(&c, &record.id).await?;
+    assert_eq!(kept, record, "C keeps the first body it verified");
+    assert_eq!(kept.name, "Test Suresh Example");
+    Ok(())
+}
+
+#[tokio::test]
+async fn records_signed_with_a_rotated_key_still_verify() -> anyhow::Result<()> {
+    // B joins only after A has rotated its signing key: it must verify A's older records
+    // with the old key and the newer ones with the new key.
+    let mut plan = Mesh::plan()?;
+    plan.ca("jh", "Test Jharkhand CA")?;
+    plan.ca("wb", "Test West Bengal CA")?;
+    plan.node(DHANBAD, "jh")?;
+    plan.external(ASANSOL, "wb")?;
+    plan.peers(DHANBAD, ASANSOL);
+    let b_config = plan.config(ASANSOL);
+    let mut mesh = plan.start().await?;
+    let old_key = current_key_id(&mesh, DHANBAD);
+    let before = {
+        let a = mesh.officer(DHANBAD, "JH-8701", Role::Officer).await?;
+        create(&a, "Test Old Key Example", Handling::Federation).await?
+    };
+
+    // Rotate: a new seed in the key file while A is stopped (no peer is connected yet).
+    mesh.node_mut(DHANBAD).stop().await?;
+    let key_file = mesh.node(DHANBAD).config().data_dir.join(SIGNING_KEY_FILE);
+    std::fs::write(&key_file, rand_seed())?;
+    mesh.node_mut(DHANBAD).start_again().await?;
+    let new_key = current_key_id(&mesh, DHANBAD);
+    assert_ne!(new_key, old_key, "A signs with a new key");
+    let a = mesh.officer(DHANBAD, "JH-8702", Role::Officer).await?;
+    let after = create(&a, "Test New Key Example", Handling::Federation).await?;
+    let key_ids: Vec<String> = mesh
+        .node(DHANBAD)
+        .storage()
+        .key_statements()?
+        .into_iter()
+        .filter(|(origin, _, _)| origin == DHANBAD)
+        .map(|(_, key_id, _)| key_id)
+        .collect();
+    assert!(
+        key_ids.contains(&old_key) && key_ids.contains(&new_key),
+        "{key_ids:?}"
+    );
+
+    // B starts and catches up.
+    let b = TestNode::start(b_config).await?;
+    let b_ca = mesh.ca("wb");
+    let b_officer = b_ca.officer(ASANSOL, "WB-8801", Role::Officer)?;
+    let b_officer = Officer {
+        channel: connect(b.addr(), &b_ca.cert_path(), Some(&b_officer)).await?,
+        cert: b_officer,
+        label: "WB-8801 (wb-asansol-durgapur)".to_string(),
+    };
+    let old_copy = wait_for_record(
+        &b_officer,
+        &before.id,
+        "the old-key record reaches B",
+        |_| true,
+    )
+    .await?;
+    assert_eq!(old_copy, before);
+    let new_copy = wait_for_record(
+        &b_officer,
+        &after.id,
+        "the new-key record reaches B",
+        |_| true,
+    )
+    .await?;
+    assert_eq!(new_copy, after);
+    Ok(())
+}
+
+/// 32 bytes that are different on every call (a new Ed25519 seed).
+fn rand_seed() -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(uuid::Uuid::now_v7().as_bytes()).to_vec()
 }
