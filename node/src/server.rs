@@ -188,6 +188,10 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         .build_v1()
         .map_err(|e| ServeError::Task(format!("reflection: {e}")))?;
 
+    // Shutdown starts by ending the sync streams served to peers and the pullers: a peer's
+    // stream never ends on its own, and the server waits for open streams before it stops.
+    let (sync_stop, sync_stop_rx) = tokio::sync::watch::channel(false);
+    let sync_stop = Arc::new(sync_stop);
     let max = config.max_message_bytes;
     let router = Server::builder()
         .tls_config(tls)?
@@ -211,9 +215,12 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
             federation.clone(),
         )))
         .add_service(
-            FederationServiceServer::new(FederationServiceImpl::new(federation.clone()))
-                .max_decoding_message_size(max)
-                .max_encoding_message_size(64 * 1024 * 1024),
+            FederationServiceServer::new(FederationServiceImpl::new(
+                federation.clone(),
+                sync_stop_rx.clone(),
+            ))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(64 * 1024 * 1024),
         );
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -222,7 +229,6 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     let task_storage = storage.clone();
     // Background work: one puller per peer and the tombstone collector, all stopped
     // through `sync_stop` when the server stops.
-    let (sync_stop, sync_stop_rx) = tokio::sync::watch::channel(false);
     let mut background = Vec::new();
     for puller in pullers {
         background.push(tokio::spawn(puller.run(sync_stop_rx.clone())));
@@ -231,10 +237,12 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         federation.clone(),
         sync_stop_rx,
     )));
+    let signal_sync_stop = sync_stop.clone();
     let task = tokio::spawn(async move {
         let served = router
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
+                let _ = signal_sync_stop.send(true);
             })
             .await;
         health_reporter

@@ -87,10 +87,6 @@ async fn a_record_added_in_dhanbad_is_shown_in_asansol() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "node bug: once its nodes are linked the demo does not exit on SIGTERM/Ctrl-C until \
-            a node's next anti-entropy call (30 s in the demo): RunningNode::shutdown waits for the \
-            peer's endless Sync stream (node/src/server.rs; node/src/demo.rs run). See \
-            federation_resilience a_node_with_a_connected_peer_stops_promptly"]
 async fn the_demo_stops_on_sigterm() -> anyhow::Result<()> {
     setu_tests::init();
     let dir = tempfile::tempdir()?;

@@ -559,10 +559,6 @@ async fn anti_entropy_repairs_what_the_watermarks_cannot_see() -> anyhow::Result
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "node bug: RunningNode::shutdown does not return while a peer holds a Sync stream \
-            open, until that peer's next anti-entropy call fails (up to anti_entropy_secs, 300 s by \
-            default): node/src/server.rs serve_with_incoming_shutdown waits for the endless stream of \
-            federation/service.rs run_sync, and the pullers are stopped only after serve returns"]
 async fn a_node_with_a_connected_peer_stops_promptly() -> anyhow::Result<()> {
     let mut plan = two_states()?;
     plan.node(DHANBAD, "jh")?;

@@ -64,15 +64,19 @@ pub fn outgoing(
         }
         return None;
     }
-    // Relaying another district's change.
+    // Relaying another district's change. Its retraction or tombstone travels on only if
+    // this node may have relayed the item before (it held it as FEDERATION), so that the
+    // ids of PEERS-only items do not spread beyond the origin's direct peers.
     if state.deleted || !state.has_data {
         // Tombstones and retractions carry no data: forward them as they came.
-        return Some(entry.envelope.clone());
+        return state.shared.then(|| entry.envelope.clone());
     }
     if state.handling == Handling::Federation as i32 {
         Some(entry.envelope.clone())
-    } else {
+    } else if state.shared {
         entry.envelope.retraction.as_deref().cloned()
+    } else {
+        None
     }
 }
 
@@ -145,6 +149,9 @@ mod tests {
         let relay = |h| kind_of(outgoing("b", "a", &entry("a", h, true, true, false), &c));
         assert_eq!(relay(Handling::Federation), "full");
         assert_eq!(relay(Handling::Peers), "stub");
+        // A PEERS item this node never held as FEDERATION is not even announced onwards.
+        let never_relayed = entry("a", Handling::Peers, false, true, false);
+        assert_eq!(kind_of(outgoing("b", "a", &never_relayed, &c)), "none");
         // Relaying can be limited per peer, and a peer never gets its own items back.
         let c_none = peer("c", all.clone(), &[]);
         assert_eq!(

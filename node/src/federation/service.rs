@@ -31,12 +31,14 @@ const PHOTO_CHUNK: usize = 256 * 1024;
 /// The federation service of one node.
 pub struct FederationServiceImpl {
     federation: Arc<Federation>,
+    /// Turns true when the node shuts down: every sync stream then ends.
+    stop: tokio::sync::watch::Receiver<bool>,
 }
 
 impl FederationServiceImpl {
     /// A service over the node's federation state.
-    pub fn new(federation: Arc<Federation>) -> Self {
-        FederationServiceImpl { federation }
+    pub fn new(federation: Arc<Federation>, stop: tokio::sync::watch::Receiver<bool>) -> Self {
+        FederationServiceImpl { federation, stop }
     }
 
     /// The configured peer behind a request: a node certificate of a configured peer
@@ -78,6 +80,7 @@ async fn run_sync(
     peer: PeerConfig,
     request: SyncRequest,
     tx: mpsc::Sender<Result<SyncMessage, Status>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), StorageError> {
     let storage = &federation.storage;
     let own = federation.district.as_str();
@@ -206,6 +209,7 @@ async fn run_sync(
                 }
             }
             _ = tx.closed() => return Ok(()),
+            _ = stop.wait_for(|stopping| *stopping) => return Ok(()),
         }
     }
 }
@@ -227,9 +231,10 @@ impl FederationService for FederationServiceImpl {
         tracing::info!(peer = %peer.district, origins = request.watermarks.len(), full = ?request.full_resync, "sync stream opened");
         let (tx, rx) = mpsc::channel(4);
         let federation = self.federation.clone();
+        let stop = self.stop.clone();
         tokio::spawn(async move {
             let district = peer.district.clone();
-            if let Err(e) = run_sync(federation, peer, request, tx.clone()).await {
+            if let Err(e) = run_sync(federation, peer, request, tx.clone(), stop).await {
                 tracing::error!(peer = %district, error = %e, "sync stream failed");
                 let _ = tx.send(Err(Status::internal(e.to_string()))).await;
             }

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::storage::Storage;
 use prost::Message;
-use setu_proto::v1::{Envelope, PersonRecord, Watermark};
+use setu_proto::v1::{Envelope, Handling, PersonRecord, Watermark};
 use sha2::{Digest, Sha256};
 
 /// What adopting an origin's epoch did.
@@ -100,12 +100,16 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
             (false, false)
         }
     };
+    // A replicated item counts as shared once this node held it as FEDERATION, i.e. once it
+    // may have been relayed onwards: only then do its retractions and tombstones travel on.
+    let shared = previous.as_ref().is_some_and(|p| p.shared)
+        || (has_data && change.handling == Handling::Federation as i32);
     let state = ItemState {
         origin: change.origin.clone(),
         epoch: change.epoch,
         seq: change.seq,
         handling: change.handling,
-        shared: true,
+        shared,
         has_data,
         deleted,
     };
