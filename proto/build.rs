@@ -9,6 +9,7 @@ const PROTOS: &[&str] = &[
     "setu/v1/mo.proto",
     "setu/v1/photos.proto",
     "setu/v1/federation.proto",
+    "setu/v1/audit.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::parse::{parse_address, parse_case, parse_non_blank, parse_sha256};
+use crate::parse::{parse_address, parse_case, parse_non_blank, parse_sha256, parse_time, TimeArg};
 use crate::view::{AddressView, CaseView};
 use crate::words::{Gender, Handling, MoCategory, Status, Warning};
 
@@ -51,6 +51,35 @@ pub enum Command {
     /// from it have been applied (sequence number and the origin database's epoch in hex).
     /// Times are UTC. With --json, timestamps are Unix milliseconds and 0 means never.
     Peers,
+    /// The node's audit trail (admins only): who did what, when, to which ids, and how it ended.
+    ///
+    /// Prints time (UTC), officer, district, action, ids, results and outcome, oldest
+    /// first. A bare date for --until includes that whole day.
+    Audit(AuditArgs),
+}
+
+/// The filters and paging of `setu audit`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AuditArgs {
+    /// Only entries at or after this time: YYYY-MM-DD (UTC) or RFC 3339.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<TimeArg>,
+    /// Only entries before this time: YYYY-MM-DD (UTC, the whole day included) or RFC 3339.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<TimeArg>,
+    /// Only entries of this officer (badge, e.g. JH-1234).
+    #[arg(long, value_name = "BADGE")]
+    pub officer: Option<String>,
+    /// Only entries that touched this record (or other item) id.
+    #[arg(long = "record", value_name = "ID")]
+    pub record: Option<String>,
+    /// At most this many entries (default 100, at most 100000).
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+    /// The token printed by a previous run, to continue after it.
+    #[arg(long, value_name = "TOKEN")]
+    pub page_token: Option<String>,
 }
 
 /// Commands on person records.

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apply;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connect;
@@ -51,6 +52,7 @@ pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
         cli::Command::Record(command) => records::run(&config, command, cli.json).await,
         cli::Command::Mo(command) => mo::run(&config, command, cli.json).await,
         cli::Command::Peers => peers::run(&config, cli.json).await,
+        cli::Command::Audit(args) => audit::run(&config, args, cli.json).await,
     };
     // A call cut off by the connection may be a refused certificate whose TLS alert was
     // lost; only then is the node probed, so the normal path costs nothing extra.

@@ -121,9 +121,69 @@ pub fn parse_non_blank(text: &str) -> Result<String, String> {
     }
 }
 
+/// A point in time given on the command line: a UTC date or an RFC 3339 timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeArg {
+    /// Unix milliseconds of the instant (midnight UTC for a date).
+    pub ms: i64,
+    /// Whether only a date was given, so that an upper bound can include the whole day.
+    pub date_only: bool,
+}
+
+impl TimeArg {
+    /// The instant as a lower bound.
+    pub fn start_ms(self) -> i64 {
+        self.ms
+    }
+
+    /// The instant as an upper bound: a bare date includes its whole day.
+    pub fn end_ms(self) -> i64 {
+        if self.date_only {
+            self.ms + 24 * 60 * 60 * 1000
+        } else {
+            self.ms
+        }
+    }
+}
+
+/// Parses `YYYY-MM-DD` (midnight UTC) or an RFC 3339 timestamp such as
+/// `2025-10-09T08:53:00+05:30`.
+pub fn parse_time(text: &str) -> Result<TimeArg, String> {
+    let text = text.trim();
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    let (at, date_only) = if let Ok(date) = time::Date::parse(text, &date_format) {
+        (date.midnight().assume_utc(), true)
+    } else {
+        let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                "expected a date as YYYY-MM-DD (UTC) or an RFC 3339 time such as 2025-10-09T08:53:00Z"
+                    .to_string()
+            })?;
+        (at, false)
+    };
+    let ms = i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
+        .map_err(|_| "the time is out of range".to_string())?;
+    if ms < 0 {
+        return Err("the time must be after 1970-01-01".to_string());
+    }
+    Ok(TimeArg { ms, date_only })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_dates_or_rfc3339() -> Result<(), String> {
+        let day = parse_time("2025-10-09")?;
+        assert_eq!(day.start_ms(), 1_759_968_000_000);
+        assert_eq!(day.end_ms(), 1_759_968_000_000 + 86_400_000);
+        let at = parse_time("2025-10-09T05:30:00+05:30")?;
+        assert_eq!((at.start_ms(), at.end_ms()), (day.ms, day.ms));
+        assert!(parse_time("09/10/2025").is_err());
+        assert!(parse_time("1960-01-01").is_err());
+        Ok(())
+    }
 
     #[test]
     fn full_case() -> Result<(), String> {

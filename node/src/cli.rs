@@ -1,10 +1,11 @@
-//! The `setu-node` command line: `serve`, `demo` and the `pki` commands. `main.rs` only
+//! The `setu-node` command line: `serve`, `demo`, the `pki` commands and `audit verify`. `main.rs` only
 //! parses arguments and maps the result to an exit code.
 
 use crate::config::{ConfigError, NodeConfig};
 use crate::identity::Role;
 use crate::pki::{self, PkiError};
 use crate::server::{self, ServeError};
+use crate::storage::{Storage, StorageError};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -46,6 +47,22 @@ pub enum Command {
     Pki {
         #[command(subcommand)]
         command: PkiCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// The `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of a stopped node's audit trail; exits non-zero when it is broken.
+    Verify {
+        /// The node's data folder (`data_dir` in node.toml); the node must not be running.
+        #[arg(long)]
+        data_dir: PathBuf,
     },
 }
 
@@ -109,6 +126,10 @@ pub enum CliError {
     Demo(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Storage(#[from] StorageError),
+    #[error("the audit trail is broken at entry {0}")]
+    AuditBroken(u64),
 }
 
 impl CliError {
@@ -134,6 +155,26 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
         Command::Pki { command } => pki_command(command),
+        Command::Audit {
+            command: AuditCommand::Verify { data_dir },
+        } => verify_audit(&data_dir),
+    }
+}
+
+/// Walks the audit chain in `data_dir` and says whether it is intact or where it breaks.
+fn verify_audit(data_dir: &std::path::Path) -> Result<(), CliError> {
+    match Storage::verify_audit_dir(data_dir)? {
+        Ok(n) => {
+            println!("audit trail intact: {n} entries");
+            Ok(())
+        }
+        Err(broken) => {
+            println!(
+                "audit trail broken at entry {}: {}",
+                broken.seq, broken.reason
+            );
+            Err(CliError::AuditBroken(broken.seq))
+        }
     }
 }
 

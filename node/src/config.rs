@@ -86,6 +86,10 @@ pub struct NodeConfig {
     /// Hours a tombstone is kept after every peer has applied it, before it is collected.
     #[serde(default = "default_tombstone_grace_hours")]
     pub tombstone_grace_hours: u64,
+    /// Days an audit entry is kept before it is pruned (at least 365, default 400). The
+    /// remaining trail stays verifiable after pruning.
+    #[serde(default = "default_audit_retention_days")]
+    pub audit_retention_days: u64,
     /// The peer districts this node syncs with (`[[peers]]` tables).
     #[serde(default)]
     pub peers: Vec<PeerConfig>,
@@ -158,6 +162,15 @@ fn default_tombstone_grace_hours() -> u64 {
     24
 }
 
+/// The shortest audit retention allowed, in days: a year.
+pub const MIN_AUDIT_RETENTION_DAYS: u64 = 365;
+/// The longest audit retention allowed, in days: a hundred years.
+pub const MAX_AUDIT_RETENTION_DAYS: u64 = 36_500;
+
+fn default_audit_retention_days() -> u64 {
+    400
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 7401))
 }
@@ -188,6 +201,7 @@ const ENV_KEYS: &[&str] = &[
     "cache_mib",
     "anti_entropy_secs",
     "tombstone_grace_hours",
+    "audit_retention_days",
 ];
 
 impl NodeConfig {
@@ -243,6 +257,7 @@ impl NodeConfig {
             cache_mib: default_cache_mib(),
             anti_entropy_secs: default_anti_entropy_secs(),
             tombstone_grace_hours: default_tombstone_grace_hours(),
+            audit_retention_days: default_audit_retention_days(),
             peers: Vec::new(),
         }
     }
@@ -354,6 +369,17 @@ impl NodeConfig {
                 format!(
                     "{} is above the limit of 8760 (a year)",
                     self.tombstone_grace_hours
+                ),
+            ));
+        }
+        if !(MIN_AUDIT_RETENTION_DAYS..=MAX_AUDIT_RETENTION_DAYS)
+            .contains(&self.audit_retention_days)
+        {
+            return Err(ConfigError::new(
+                "audit_retention_days",
+                format!(
+                    "{} is outside {MIN_AUDIT_RETENTION_DAYS}..={MAX_AUDIT_RETENTION_DAYS} (at least a year is kept)",
+                    self.audit_retention_days
                 ),
             ));
         }

@@ -7,12 +7,14 @@ use crate::federation::keys::{KeyError, Signer, TrustAnchors};
 use crate::federation::puller::{DialIdentity, Puller};
 use crate::federation::service::FederationServiceImpl;
 use crate::federation::Federation;
+use crate::service::audit::AuditServiceImpl;
 use crate::service::mo::MoServiceImpl;
 use crate::service::peers::PeerServiceImpl;
 use crate::service::photos::PhotoServiceImpl;
 use crate::service::records::RecordServiceImpl;
 use crate::service::NodeState;
 use crate::storage::{Storage, StorageError};
+use setu_proto::v1::audit_service_server::AuditServiceServer;
 use setu_proto::v1::federation_service_server::FederationServiceServer;
 use setu_proto::v1::mo_service_server::MoServiceServer;
 use setu_proto::v1::peer_service_server::PeerServiceServer;
@@ -211,6 +213,9 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
             PhotoServiceServer::new(PhotoServiceImpl::new(state.clone()))
                 .max_decoding_message_size(max),
         )
+        .add_service(AuditServiceServer::new(AuditServiceImpl::new(
+            state.clone(),
+        )))
         .add_service(PeerServiceServer::new(PeerServiceImpl::new(
             federation.clone(),
         )))
@@ -227,7 +232,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let district = config.district.clone();
     let task_storage = storage.clone();
-    // Background work: one puller per peer and the tombstone collector, all stopped
+    // Background work: one puller per peer, the tombstone collector and the audit pruner, all stopped
     // through `sync_stop` when the server stops.
     let mut background = Vec::new();
     for puller in pullers {
@@ -235,6 +240,11 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     }
     background.push(tokio::spawn(collect_tombstones(
         federation.clone(),
+        sync_stop_rx.clone(),
+    )));
+    background.push(tokio::spawn(prune_audit(
+        storage.clone(),
+        config.audit_retention_days,
         sync_stop_rx,
     )));
     let signal_sync_stop = sync_stop.clone();
@@ -286,6 +296,44 @@ async fn collect_tombstones(
             Ok(Ok(n)) => tracing::info!(collected = n, "tombstones collected"),
             Ok(Err(e)) => tracing::error!(error = %e, "tombstone collection failed"),
             Err(e) => tracing::error!(error = %e, "tombstone collection panicked"),
+        }
+    }
+}
+
+/// Removes audit entries older than the retention period, once a day (the first pass an
+/// hour after start, so that a restart loop does not prune over and over).
+async fn prune_audit(
+    storage: Storage,
+    retention_days: u64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+    let mut wait = Duration::from_secs(60 * 60);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+        wait = DAY;
+        let retention_ms = i64::try_from(retention_days)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(24 * 60 * 60 * 1000);
+        let before_ms = crate::clock::now_ms().saturating_sub(retention_ms);
+        let s = storage.clone();
+        match tokio::task::spawn_blocking(move || s.prune_audit(before_ms)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => {
+                if let Err(e) = storage.flush().await {
+                    tracing::error!(error = %e, "flushing after audit pruning failed");
+                }
+                tracing::info!(
+                    removed = n,
+                    retention_days,
+                    "audit entries past retention removed"
+                );
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "audit pruning failed"),
+            Err(e) => tracing::error!(error = %e, "audit pruning panicked"),
         }
     }
 }

@@ -117,7 +117,10 @@ async fn grpc_creates(concurrency: usize, total: usize) -> anyhow::Result<()> {
             let mut sample = setu_node::sample::SampleGen::new(c as u64);
             let mut latencies = Vec::with_capacity(per_client);
             for _ in 0..per_client {
-                let record = sample.person("jh-dhanbad");
+                let mut record = sample.person("jh-dhanbad");
+                // Each client's generator numbers its dossiers from 1: drop them so the
+                // clients do not collide on the unique external reference.
+                record.external_ref.clear();
                 let t = Instant::now();
                 client
                     .create(CreateRecordRequest {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rustls::AlertDescription;
+use setu_proto::v1::audit_service_client::AuditServiceClient;
 use setu_proto::v1::mo_service_client::MoServiceClient;
 use setu_proto::v1::photo_service_client::PhotoServiceClient;
 use setu_proto::v1::record_service_client::RecordServiceClient;
@@ -59,6 +60,11 @@ pub fn photos(channel: &Channel) -> PhotoServiceClient<Channel> {
     PhotoServiceClient::new(channel.clone())
 }
 
+/// An audit service client on `channel`.
+pub fn audit(channel: &Channel) -> AuditServiceClient<Channel> {
+    AuditServiceClient::new(channel.clone())
+}
+
 /// An officer connected to a node.
 #[derive(Clone)]
 pub struct Officer {
@@ -84,6 +90,11 @@ impl Officer {
     /// The photo service.
     pub fn photos(&self) -> PhotoServiceClient<Channel> {
         photos(&self.channel)
+    }
+
+    /// The audit service.
+    pub fn audit(&self) -> AuditServiceClient<Channel> {
+        audit(&self.channel)
     }
 }
 

@@ -3,10 +3,12 @@
 //! Text from the node is shown as received except for control characters, which are escaped
 //! so that a record from any district cannot drive the officer's terminal.
 
+mod audit;
 mod mo;
 mod peers;
 mod record;
 
+pub use audit::audit_table;
 pub use mo::{mo_card, mo_table};
 pub use peers::peers_report;
 pub use record::{record_card, record_table};

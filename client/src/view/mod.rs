@@ -4,11 +4,13 @@
 //! the lower-case words of [`crate::words`] and integer milliseconds for timestamps, and
 //! convert losslessly to and from the protobuf messages for every known enum value.
 
+mod audit;
 mod common;
 mod mo;
 mod peers;
 mod record;
 
+pub use audit::{AuditEntryView, AuditListView};
 pub use common::{AddressView, CaseView, PhotoView, TombstoneView};
 pub use mo::{edited_note, MethodView, MoListView, MoView};
 pub use peers::{PeerListView, PeerView, WatermarkView};

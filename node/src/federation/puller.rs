@@ -310,6 +310,9 @@ impl Puller {
                 EpochChange::Adopted => {
                     tracing::info!(%peer, %origin, epoch = batch.epoch, "new epoch: full resync of this origin");
                 }
+                EpochChange::First => {
+                    tracing::info!(%peer, %origin, "first sync of this origin");
+                }
                 EpochChange::Same => {}
             }
             self.passes.insert(origin.clone(), HashSet::new());

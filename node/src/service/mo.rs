@@ -171,14 +171,22 @@ impl MoService for MoServiceImpl {
         &self,
         request: Request<CreateMoNoteRequest>,
     ) -> Result<Response<MoNote>, Status> {
-        officer_call("MoService/Create", request, |o, r| self.create(o, r)).await
+        officer_call(&self.state.storage, "MoService/Create", request, |o, r| {
+            self.create(o, r)
+        })
+        .await
     }
 
     async fn get(&self, request: Request<GetMoNoteRequest>) -> Result<Response<MoNote>, Status> {
-        officer_call("MoService/Get", request, |_, r| async move {
-            validate::id("id", &r.id)?;
-            Ok(self.state.storage.mo_note(&r.id)?)
-        })
+        officer_call(
+            &self.state.storage,
+            "MoService/Get",
+            request,
+            |_, r| async move {
+                validate::id("id", &r.id)?;
+                Ok(self.state.storage.mo_note(&r.id)?)
+            },
+        )
         .await
     }
 
@@ -186,14 +194,20 @@ impl MoService for MoServiceImpl {
         &self,
         request: Request<UpdateMoNoteRequest>,
     ) -> Result<Response<MoNote>, Status> {
-        officer_call("MoService/Update", request, |o, r| self.update(o, r)).await
+        officer_call(&self.state.storage, "MoService/Update", request, |o, r| {
+            self.update(o, r)
+        })
+        .await
     }
 
     async fn delete(
         &self,
         request: Request<DeleteMoNoteRequest>,
     ) -> Result<Response<DeleteMoNoteResponse>, Status> {
-        officer_call("MoService/Delete", request, |o, r| self.delete(o, r)).await
+        officer_call(&self.state.storage, "MoService/Delete", request, |o, r| {
+            self.delete(o, r)
+        })
+        .await
     }
 
     async fn list(
@@ -201,6 +215,7 @@ impl MoService for MoServiceImpl {
         request: Request<ListMoNotesRequest>,
     ) -> Result<Response<ListMoNotesResponse>, Status> {
         officer_call(
+            &self.state.storage,
             "MoService/List",
             request,
             |_, r| async move { self.list(r) },

@@ -1,19 +1,22 @@
 //! The gRPC services officers call, one file each, and what they share: the node's state
-//! and the wrapper that authenticates, times and logs every call.
+//! and the wrapper that authenticates, audits, times and logs every call.
 //!
 //! Invariant: handlers never touch sled; they go through [`crate::storage::Storage`], and
 //! every write is flushed before it is acknowledged.
 
+pub mod audit;
 pub mod mo;
+pub mod note;
 pub mod peers;
 pub mod photos;
 pub mod records;
 
 use crate::auth;
 use crate::error::NodeResult;
-use crate::identity::Officer;
+use crate::identity::{Identity, Officer};
 use crate::storage::Storage;
-use setu_proto::v1::Handling;
+use note::{AuditNote, AuditRequest, AuditResponse};
+use setu_proto::v1::{AuditEntry, Handling};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,41 +32,99 @@ pub struct NodeState {
     pub default_handling: Handling,
 }
 
+/// The officer named in audit entries of callers without a usable officer identity.
+pub const UNKNOWN_OFFICER: &str = "unknown";
+
 /// Shared node state.
 pub type SharedState = Arc<NodeState>;
 
-/// Runs an officer RPC: finds the officer behind `request`, runs `body`, and logs one line
-/// with the officer, method, status and latency.
+/// Runs an officer RPC: finds the officer behind `request`, runs `body`, appends one entry
+/// to the audit trail (who, what, which ids, how many results, the outcome; refused and
+/// unauthenticated calls included), flushes it, and logs one line with the officer,
+/// method, status and latency. If the audit entry cannot be written durably the call fails
+/// with INTERNAL: nothing is returned that the trail does not show.
 pub(crate) async fn officer_call<Req, Resp, Fut>(
+    storage: &Storage,
     method: &'static str,
     request: Request<Req>,
     body: impl FnOnce(Officer, Req) -> Fut,
 ) -> Result<Response<Resp>, Status>
 where
+    Req: AuditRequest,
+    Resp: AuditResponse,
     Fut: Future<Output = NodeResult<Resp>>,
 {
     let started = Instant::now();
     let identity = auth::caller(&request);
+    let mut note = AuditNote::default();
+    request.get_ref().note(&mut note);
+    let mut entry = AuditEntry {
+        officer: UNKNOWN_OFFICER.to_string(),
+        action: note::action_of(method),
+        method: method.to_string(),
+        ..Default::default()
+    };
     let who = match &identity {
-        Ok(id) => id.to_string(),
+        Ok(id) => {
+            match id {
+                Identity::Officer(o) => {
+                    entry.officer = o.badge.clone();
+                    entry.officer_name = o.name.clone();
+                    entry.district = o.district.clone();
+                    entry.role = o.role.to_string();
+                }
+                Identity::Node { district } => {
+                    entry.district = district.clone();
+                    entry.role = "node".to_string();
+                }
+            }
+            id.to_string()
+        }
         Err(_) => "unauthenticated".to_string(),
     };
     let result = match identity.and_then(auth::officer) {
         Ok(officer) => body(officer, request.into_inner()).await,
         Err(e) => Err(e),
     };
+    let result = result.map_err(Status::from);
+    if let Ok(resp) = &result {
+        resp.note(&mut note);
+    }
+    let code = match &result {
+        Ok(_) => tonic::Code::Ok,
+        Err(status) => status.code(),
+    };
+    entry.outcome = note::code_name(code).to_string();
+    entry.ids = note.ids;
+    entry.query = note.query;
+    entry.results = note.results;
+    entry.at_ms = crate::clock::now_ms();
+    if let Err(e) = record_audit(storage, entry).await {
+        tracing::error!(caller = %who, method, error = %e, "the audit entry could not be written; the call is refused");
+        return Err(Status::internal(
+            "the audit trail could not be written; the call was not completed",
+        ));
+    }
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
         Ok(resp) => {
             tracing::info!(caller = %who, method, status = "OK", latency_ms, "rpc");
             Ok(Response::new(resp))
         }
-        Err(err) => {
-            let status = Status::from(err);
+        Err(status) => {
             tracing::info!(caller = %who, method, status = ?status.code(), latency_ms, "rpc");
             Err(status)
         }
     }
+}
+
+/// Appends `entry` and makes it durable.
+async fn record_audit(
+    storage: &Storage,
+    entry: AuditEntry,
+) -> Result<(), crate::storage::StorageError> {
+    storage.append_audit(entry)?;
+    storage.flush().await
 }
 
 /// Page size to use for a List call: 0 means the default; above the limit is refused.

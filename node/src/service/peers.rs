@@ -69,6 +69,7 @@ impl PeerService for PeerServiceImpl {
         request: Request<ListPeersRequest>,
     ) -> Result<Response<ListPeersResponse>, Status> {
         officer_call(
+            &self.federation.storage,
             "PeerService/List",
             request,
             |_, _| async move { self.list() },

@@ -208,7 +208,13 @@ impl PhotoService for PhotoServiceImpl {
         &self,
         request: Request<Streaming<UploadPhotoRequest>>,
     ) -> Result<Response<UploadPhotoResponse>, Status> {
-        officer_call("PhotoService/Upload", request, |o, s| self.upload(o, s)).await
+        officer_call(
+            &self.state.storage,
+            "PhotoService/Upload",
+            request,
+            |o, s| self.upload(o, s),
+        )
+        .await
     }
 
     type DownloadStream = DownloadStream;
@@ -217,9 +223,12 @@ impl PhotoService for PhotoServiceImpl {
         &self,
         request: Request<DownloadPhotoRequest>,
     ) -> Result<Response<Self::DownloadStream>, Status> {
-        let response = officer_call("PhotoService/Download", request, |_, r| async move {
-            self.download(r)
-        })
+        let response = officer_call(
+            &self.state.storage,
+            "PhotoService/Download",
+            request,
+            |_, r| async move { self.download(r) },
+        )
         .await?;
         let chunks = response.into_inner();
         let stream: DownloadStream = Box::pin(tokio_stream::iter(chunks.into_iter().map(Ok)));

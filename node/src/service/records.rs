@@ -179,17 +179,28 @@ impl RecordService for RecordServiceImpl {
         &self,
         request: Request<CreateRecordRequest>,
     ) -> Result<Response<PersonRecord>, Status> {
-        officer_call("RecordService/Create", request, |o, r| self.create(o, r)).await
+        officer_call(
+            &self.state.storage,
+            "RecordService/Create",
+            request,
+            |o, r| self.create(o, r),
+        )
+        .await
     }
 
     async fn get(
         &self,
         request: Request<GetRecordRequest>,
     ) -> Result<Response<PersonRecord>, Status> {
-        officer_call("RecordService/Get", request, |_, r| async move {
-            validate::id("id", &r.id)?;
-            Ok(self.state.storage.record(&r.id)?)
-        })
+        officer_call(
+            &self.state.storage,
+            "RecordService/Get",
+            request,
+            |_, r| async move {
+                validate::id("id", &r.id)?;
+                Ok(self.state.storage.record(&r.id)?)
+            },
+        )
         .await
     }
 
@@ -197,14 +208,26 @@ impl RecordService for RecordServiceImpl {
         &self,
         request: Request<UpdateRecordRequest>,
     ) -> Result<Response<PersonRecord>, Status> {
-        officer_call("RecordService/Update", request, |o, r| self.update(o, r)).await
+        officer_call(
+            &self.state.storage,
+            "RecordService/Update",
+            request,
+            |o, r| self.update(o, r),
+        )
+        .await
     }
 
     async fn delete(
         &self,
         request: Request<DeleteRecordRequest>,
     ) -> Result<Response<DeleteRecordResponse>, Status> {
-        officer_call("RecordService/Delete", request, |o, r| self.delete(o, r)).await
+        officer_call(
+            &self.state.storage,
+            "RecordService/Delete",
+            request,
+            |o, r| self.delete(o, r),
+        )
+        .await
     }
 
     async fn list(
@@ -212,6 +235,7 @@ impl RecordService for RecordServiceImpl {
         request: Request<ListRecordsRequest>,
     ) -> Result<Response<ListRecordsResponse>, Status> {
         officer_call(
+            &self.state.storage,
             "RecordService/List",
             request,
             |_, r| async move { self.list(r) },

@@ -8,6 +8,7 @@
 //!   per-origin sequence number in that same transaction (the federation's change log);
 //! - [`Storage::flush`] must complete before a write is acknowledged to anyone.
 
+pub mod audit;
 mod codec;
 mod replication;
 mod sled_store;
@@ -17,6 +18,7 @@ mod tests;
 use setu_proto::v1::{Envelope, MoNote, PersonRecord, Tombstone};
 use std::fmt;
 
+pub use audit::AuditBreak;
 pub use replication::EpochChange;
 pub use sled_store::Storage;
 

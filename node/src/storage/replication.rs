@@ -18,7 +18,9 @@ use sha2::{Digest, Sha256};
 pub enum EpochChange {
     /// The epoch was already the current one.
     Same,
-    /// The node switched to the new epoch (or first heard of the origin).
+    /// The node first heard of the origin, under this epoch.
+    First,
+    /// The node switched to the new epoch.
     Adopted,
     /// The epoch was retired earlier; changes under it are stale.
     Retired,
@@ -200,7 +202,7 @@ impl Storage {
             let Some(value) = tx.origins.get(origin.as_bytes())? else {
                 tx.origins
                     .insert(origin.as_bytes(), encode_origin(epoch, 0, &[]))?;
-                return Ok(EpochChange::Adopted);
+                return Ok(EpochChange::First);
             };
             let (current, _, mut retired) = decode_origin(&value)
                 .map_err(sled::transaction::ConflictableTransactionError::Abort)?;

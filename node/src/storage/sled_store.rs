@@ -9,6 +9,7 @@
 //!   (the previous entry of an item is removed when it changes again);
 //! - `index`: `s`+tag+id → [`ItemState`]; `x`+origin+NUL+external ref → record id;
 //!   `p`+sha256 → how many records reference the photo;
+//! - `audit`: the hash-chained audit trail (layout in `audit.rs`), outside the transaction;
 //! - `meta`: this database's `epoch` and `seq` counter;
 //! - `origins`: origin → its epoch, highest sequence held, retired epochs;
 //! - `watermarks`: peer + NUL + origin → (epoch, seq) applied from that peer;
@@ -68,6 +69,7 @@ pub struct Storage {
     pub(super) epoch: u64,
     signer: Arc<dyn ChangeSigner>,
     changed: Arc<watch::Sender<u64>>,
+    flusher: Arc<GroupFlush>,
 }
 
 /// Every tree of the store.
@@ -86,6 +88,41 @@ pub(super) struct Trees {
     pub photo_meta: sled::Tree,
     pub peer_acks: sled::Tree,
     pub keys: sled::Tree,
+    /// The audit trail; never part of the write transaction (see `audit.rs`).
+    pub audit: sled::Tree,
+}
+
+/// Group commit: one `fsync` at a time, each covering every write committed before it
+/// started. Concurrent `flush_async` calls deadlock inside sled 0.34 (seen with 16
+/// concurrent writers), so flushes are serialised here, and a caller whose write an
+/// already finished flush covered returns at once.
+#[derive(Default)]
+struct GroupFlush {
+    /// Flush requests made so far (each after its caller's write committed).
+    requested: std::sync::atomic::AtomicU64,
+    /// Every request up to this number is durable.
+    done: std::sync::atomic::AtomicU64,
+    /// Held while a flush runs.
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl GroupFlush {
+    async fn flush(&self, db: &sled::Db) -> StorageResult<()> {
+        use std::sync::atomic::Ordering;
+        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let _running = self.lock.lock().await;
+        if self.done.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        // Every request numbered up to `covered` was made before this flush starts.
+        let covered = self.requested.load(Ordering::SeqCst);
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StorageError::Backend(format!("flush task failed: {e}")))??;
+        self.done.store(covered, Ordering::SeqCst);
+        Ok(())
+    }
 }
 
 /// The trees one write transaction touches.
@@ -341,6 +378,7 @@ impl Storage {
             photo_meta: db.open_tree("photo_meta")?,
             peer_acks: db.open_tree("peer_acks")?,
             keys: db.open_tree("keys")?,
+            audit: db.open_tree("audit")?,
             meta,
         };
         let storage = Storage {
@@ -350,6 +388,7 @@ impl Storage {
             epoch,
             signer,
             changed: Arc::new(watch::channel(0).0),
+            flusher: Arc::new(GroupFlush::default()),
         };
         // This node is the authority on its own origin's epoch.
         if storage.t.origins.get(origin.as_bytes())?.is_none() {
@@ -457,7 +496,7 @@ impl Storage {
     /// Makes every write so far durable, then tells the sync streams that something changed.
     /// Call before acknowledging a write.
     pub async fn flush(&self) -> StorageResult<()> {
-        self.db.flush_async().await?;
+        self.flusher.flush(&self.db).await?;
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }

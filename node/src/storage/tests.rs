@@ -20,7 +20,7 @@ impl ChangeSigner for NullSigner {
     }
 }
 
-fn store(origin: &str) -> (tempfile::TempDir, Storage) {
+pub(super) fn store(origin: &str) -> (tempfile::TempDir, Storage) {
     let dir = tempfile::tempdir().expect("tempdir");
     let storage =
         Storage::open(dir.path(), 16 * 1024 * 1024, origin, Arc::new(NullSigner)).expect("open");
