@@ -652,16 +652,7 @@ pub fn verify_envelope(
     key.verifying_key
         .verify_strict(&envelope.payload, &signature)
         .map_err(|_| bad_signature())?;
-    let payload =
-        EnvelopePayload::decode(envelope.payload.as_slice()).map_err(KeyError::MalformedPayload)?;
-    if payload.origin != key.origin {
-        return Err(KeyError::PayloadOrigin {
-            claimed: payload.origin,
-            origin: key.origin.clone(),
-            key_id: key.key_id.clone(),
-        });
-    }
-    Ok(payload)
+    decode_verified(envelope, key)
 }
 
 #[cfg(test)]
