@@ -67,6 +67,8 @@ pub struct Puller {
     pending_full: BTreeSet<String>,
     /// Full passes in progress: origin → items seen so far.
     passes: HashMap<String, HashSet<(Kind, String)>>,
+    /// Wakes the acknowledgement task of the current connection.
+    ack: Option<watch::Sender<u64>>,
 }
 
 fn jittered(delay: Duration) -> Duration {
@@ -103,6 +105,7 @@ impl Puller {
             endpoint,
             pending_full: BTreeSet::new(),
             passes: HashMap::new(),
+            ack: None,
         })
     }
 
@@ -170,6 +173,7 @@ impl Puller {
             .map_err(|s| format!("sync refused: {}", status_text(&s)))?
             .into_inner();
         self.passes.clear();
+        self.start_acknowledging(&channel);
         self.federation.status.update(&peer, |s| {
             s.connected = true;
             s.last_contact_ms = crate::clock::now_ms();
@@ -350,8 +354,44 @@ impl Puller {
             if let Some(seen) = self.passes.remove(&origin) {
                 self.finish_pass(&origin, epoch, &seen).await?;
             }
+            self.acknowledge();
         }
         Ok(())
+    }
+
+    /// Asks the acknowledgement task to tell the peer how far this node has applied.
+    fn acknowledge(&mut self) {
+        if let Some(ack) = &self.ack {
+            ack.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// Starts the task that tells the peer how far this node has applied, so that the
+    /// peer's `setu peers` shows a current outgoing lag: at most once a second, and always
+    /// once more after the last change. Best effort: a lost acknowledgement only delays
+    /// that figure. The task ends with the connection (when `self.ack` is replaced).
+    fn start_acknowledging(&mut self, channel: &Channel) {
+        let (tx, mut rx) = watch::channel(0u64);
+        self.ack = Some(tx);
+        let mut client = FederationServiceClient::new(channel.clone());
+        let storage = self.federation.storage.clone();
+        let peer = self.peer.district.clone();
+        tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let Ok(watermarks) = storage.watermarks(&peer) else {
+                    return;
+                };
+                let request = DigestRequest {
+                    origins: Vec::new(),
+                    watermarks,
+                    acknowledge_only: true,
+                };
+                if let Err(status) = client.digest(request).await {
+                    tracing::debug!(%peer, error = %status_text(&status), "acknowledgement not delivered");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
     }
 
     /// At the end of a full pass, drops the items of `origin` the pass did not bring: all of
@@ -441,6 +481,7 @@ impl Puller {
             .digest(DigestRequest {
                 origins: Vec::new(),
                 watermarks,
+                acknowledge_only: false,
             })
             .await
             .map_err(|s| format!("digest refused: {}", status_text(&s)))?

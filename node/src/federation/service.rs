@@ -254,6 +254,9 @@ impl FederationService for FederationServiceImpl {
             .set_peer_acks(&peer.district, &request.watermarks)
             .map_err(|e| Status::from(NodeError::from(e)))?;
         let mut digests = Vec::new();
+        if request.acknowledge_only {
+            return Ok(Response::new(DigestResponse { digests }));
+        }
         for info in storage
             .origins()
             .map_err(|e| Status::from(NodeError::from(e)))?
