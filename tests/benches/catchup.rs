@@ -194,7 +194,7 @@ async fn run(records: usize, live: usize, quick: bool) -> anyhow::Result<()> {
         match channel(&b_addr, &ca, &b_officer.cert_pem, &b_officer.key_pem).await {
             Ok(ch) => break PeerServiceClient::new(ch),
             Err(_) if started.elapsed() < Duration::from_secs(30) => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await; // sleep-ok: poll interval while B starts
             }
             Err(e) => return Err(e),
         }
@@ -216,7 +216,7 @@ async fn run(records: usize, live: usize, quick: bool) -> anyhow::Result<()> {
             started.elapsed() < Duration::from_secs(3600),
             "catch-up did not finish"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await; // sleep-ok: poll interval of the progress check
     }
     let elapsed = started.elapsed();
     println!(

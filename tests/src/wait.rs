@@ -31,7 +31,7 @@ where
         if Instant::now() + POLL >= deadline {
             anyhow::bail!("timed out after {timeout:?} waiting until {what}; last: {last}");
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(POLL).await; // sleep-ok: the poll interval of the deadline wait itself
     }
 }
 
