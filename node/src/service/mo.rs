@@ -65,7 +65,6 @@ impl MoServiceImpl {
         note.created_by = officer_label(&officer);
         note.updated_by = note.created_by.clone();
         state.storage.put_mo_note(&note, Expect::Absent)?;
-        state.storage.flush().await?;
         Ok(note)
     }
 
@@ -99,7 +98,6 @@ impl MoServiceImpl {
         state
             .storage
             .put_mo_note(&note, Expect::Version(req.expected_version))?;
-        state.storage.flush().await?;
         Ok(note)
     }
 
@@ -128,7 +126,6 @@ impl MoServiceImpl {
             &officer_label(&officer),
             now_ms(),
         )?;
-        state.storage.flush().await?;
         Ok(DeleteMoNoteResponse {
             tombstone: Some(tombstone),
         })

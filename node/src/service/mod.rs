@@ -1,8 +1,10 @@
 //! The gRPC services officers call, one file each, and what they share: the node's state
 //! and the wrapper that authenticates, audits, times and logs every call.
 //!
-//! Invariant: handlers never touch sled; they go through [`crate::storage::Storage`], and
-//! every write is flushed before it is acknowledged.
+//! Invariants: handlers never touch sled; they go through [`crate::storage::Storage`].
+//! Handlers do not flush: every call goes through [`officer_call`], which appends the
+//! call's audit entry and then flushes once, so one `fsync` makes both the write and its
+//! audit entry durable before anything is acknowledged.
 
 pub mod audit;
 pub mod mo;
@@ -40,7 +42,8 @@ pub type SharedState = Arc<NodeState>;
 
 /// Runs an officer RPC: finds the officer behind `request`, runs `body`, appends one entry
 /// to the audit trail (who, what, which ids, how many results, the outcome; refused and
-/// unauthenticated calls included), flushes it, and logs one line with the officer,
+/// unauthenticated calls included), flushes it together with whatever the call wrote (the
+/// only flush of an officer call, so it must happen before the response), and logs one line with the officer,
 /// method, status and latency. If the audit entry cannot be written durably the call fails
 /// with INTERNAL: nothing is returned that the trail does not show.
 pub(crate) async fn officer_call<Req, Resp, Fut>(

@@ -170,7 +170,6 @@ impl PhotoServiceImpl {
         state
             .storage
             .put_record(&record, Expect::Version(stored.version), &[new_photo])?;
-        state.storage.flush().await?;
         Ok(UploadPhotoResponse {
             photo: Some(photo),
             record: Some(record),

@@ -69,7 +69,6 @@ impl RecordServiceImpl {
         record.created_by = officer_label(&officer);
         record.updated_by = record.created_by.clone();
         state.storage.put_record(&record, Expect::Absent, &[])?;
-        state.storage.flush().await?;
         Ok(record)
     }
 
@@ -105,7 +104,6 @@ impl RecordServiceImpl {
         state
             .storage
             .put_record(&record, Expect::Version(req.expected_version), &[])?;
-        state.storage.flush().await?;
         Ok(record)
     }
 
@@ -134,7 +132,6 @@ impl RecordServiceImpl {
             &officer_label(&officer),
             now_ms(),
         )?;
-        state.storage.flush().await?;
         tracing::warn!(id = %req.id, by = %officer_label(&officer), reason = %req.reason, "record expunged");
         Ok(DeleteRecordResponse {
             tombstone: Some(tombstone),
