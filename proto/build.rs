@@ -10,6 +10,7 @@ const PROTOS: &[&str] = &[
     "setu/v1/photos.proto",
     "setu/v1/federation.proto",
     "setu/v1/audit.proto",
+    "setu/v1/search.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

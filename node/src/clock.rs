@@ -14,6 +14,13 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The calendar year (UTC) of a Unix-millisecond time; times before 1970 read as 1970.
+pub fn year_of_ms(ms: i64) -> u32 {
+    let at = time::OffsetDateTime::from_unix_timestamp(ms.max(0) / 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    u32::try_from(at.year()).unwrap_or(1970)
+}
+
 /// The current calendar year (UTC).
 pub fn current_year() -> u32 {
     let year = time::OffsetDateTime::now_utc().year();

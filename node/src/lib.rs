@@ -19,3 +19,4 @@ pub mod service;
 pub mod storage;
 pub mod tls;
 pub mod validate;
+pub mod validate_search;

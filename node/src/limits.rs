@@ -41,3 +41,19 @@ pub const MAX_REWARD_INR: u64 = 100_000_000;
 pub const MIN_BIRTH_YEAR: u32 = 1900;
 /// Oldest age accepted.
 pub const MAX_AGE: u32 = 120;
+/// Longest search text or father's name in a search, in characters.
+pub const MAX_SEARCH_NAME_CHARS: usize = 200;
+/// Longest MO text in a search, in characters.
+pub const MAX_SEARCH_MO_CHARS: usize = 500;
+/// Default page size of a search.
+pub const DEFAULT_SEARCH_PAGE_SIZE: u32 = 20;
+/// Largest page size of a search.
+pub const MAX_SEARCH_PAGE_SIZE: u32 = 100;
+/// Deepest offset a search pages to; narrow the query to see beyond it.
+pub const MAX_SEARCH_OFFSET: usize = 10_000;
+/// Default tolerance of a birth-year filter, in years either side.
+pub const DEFAULT_BIRTH_YEAR_TOLERANCE: u32 = 2;
+/// Largest tolerance of a birth-year filter.
+pub const MAX_BIRTH_YEAR_TOLERANCE: u32 = 20;
+/// Most values in each list filter of a search (origins, statuses, warnings, categories).
+pub const MAX_SEARCH_FILTER_VALUES: usize = 20;

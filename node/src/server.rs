@@ -12,6 +12,7 @@ use crate::service::mo::MoServiceImpl;
 use crate::service::peers::PeerServiceImpl;
 use crate::service::photos::PhotoServiceImpl;
 use crate::service::records::RecordServiceImpl;
+use crate::service::search::SearchServiceImpl;
 use crate::service::NodeState;
 use crate::storage::{Storage, StorageError};
 use setu_proto::v1::audit_service_server::AuditServiceServer;
@@ -20,6 +21,7 @@ use setu_proto::v1::mo_service_server::MoServiceServer;
 use setu_proto::v1::peer_service_server::PeerServiceServer;
 use setu_proto::v1::photo_service_server::PhotoServiceServer;
 use setu_proto::v1::record_service_server::RecordServiceServer;
+use setu_proto::v1::search_service_server::SearchServiceServer;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -184,6 +186,9 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     health_reporter
         .set_serving::<PhotoServiceServer<PhotoServiceImpl>>()
         .await;
+    health_reporter
+        .set_serving::<SearchServiceServer<SearchServiceImpl>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(setu_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -211,6 +216,10 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         )
         .add_service(
             PhotoServiceServer::new(PhotoServiceImpl::new(state.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(
+            SearchServiceServer::new(SearchServiceImpl::new(state.clone()))
                 .max_decoding_message_size(max),
         )
         .add_service(AuditServiceServer::new(AuditServiceImpl::new(

@@ -12,6 +12,7 @@ use setu_proto::v1::audit_service_client::AuditServiceClient;
 use setu_proto::v1::mo_service_client::MoServiceClient;
 use setu_proto::v1::photo_service_client::PhotoServiceClient;
 use setu_proto::v1::record_service_client::RecordServiceClient;
+use setu_proto::v1::search_service_client::SearchServiceClient;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::Status;
 
@@ -65,6 +66,11 @@ pub fn audit(channel: &Channel) -> AuditServiceClient<Channel> {
     AuditServiceClient::new(channel.clone())
 }
 
+/// A search service client on `channel`.
+pub fn search(channel: &Channel) -> SearchServiceClient<Channel> {
+    SearchServiceClient::new(channel.clone())
+}
+
 /// An officer connected to a node.
 #[derive(Clone)]
 pub struct Officer {
@@ -95,6 +101,11 @@ impl Officer {
     /// The audit service.
     pub fn audit(&self) -> AuditServiceClient<Channel> {
         audit(&self.channel)
+    }
+
+    /// The search service.
+    pub fn search(&self) -> SearchServiceClient<Channel> {
+        search(&self.channel)
     }
 }
 

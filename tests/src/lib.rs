@@ -21,7 +21,7 @@ pub mod pki;
 pub mod proxy;
 pub mod wait;
 
-pub use client::{connect, describe, mo, photos, records, tls_alert, Officer};
+pub use client::{connect, describe, mo, photos, records, search, tls_alert, Officer};
 pub use fixtures::{png_bytes, sample_note, sample_record};
 pub use node::{District, TestNode};
 pub use pki::{CertPair, TestCa};

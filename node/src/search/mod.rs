@@ -29,8 +29,11 @@
 //! a Latin name and about 8 µs for a Devanagari one. The `match_name_is_cheap` test
 //! prints the figure for the build it runs in.
 
+pub mod document;
+pub mod index;
 pub mod name;
 pub mod normalize;
+pub mod query;
 pub mod score;
 pub mod terms;
 pub mod translit;
@@ -39,8 +42,11 @@ pub mod variants;
 #[cfg(test)]
 mod recall_set;
 
+pub use document::{NoteDoc, RecordDoc};
+pub use index::SearchIndex;
 pub use name::{Name, Token};
 pub use normalize::fold;
+pub use query::{Hit, NoteHit, Reason, SearchQuery, SearchResults};
 pub use score::{match_name, match_text, Match, MatchKind, NameQuery, Relation, TokenMatch};
 pub use terms::{name_terms, query_terms, terms, QueryTokenTerms};
 pub use translit::to_latin;

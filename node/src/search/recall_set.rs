@@ -550,3 +550,44 @@ fn match_name_is_cheap() {
     // A generous bound that holds even for an unoptimised build on a busy machine.
     assert!(per_call < 500.0, "{per_call:.2} µs per call");
 }
+
+#[test]
+fn recall_through_the_index_is_at_least_95_percent() {
+    // The same pairs, but found the way the search service finds them: candidates come
+    // from the inverted index's postings, then are scored and ranked.
+    use crate::search::document::{NameField, NameText, RecordDoc};
+    use crate::search::{SearchIndex, SearchQuery};
+    let names = pool();
+    let mut index = SearchIndex::new();
+    for (i, name) in names.iter().enumerate() {
+        let doc = RecordDoc {
+            names: vec![NameText {
+                field: NameField::Name as i32,
+                text: name.clone(),
+            }],
+            ..Default::default()
+        };
+        index.put_record(&i.to_string(), doc);
+    }
+    let mut found = 0usize;
+    let mut misses = Vec::new();
+    for (class, query, target) in PAIRS {
+        let results = index.search(&SearchQuery {
+            name: Some(NameQuery::parse(query)),
+            limit: 10,
+            ..Default::default()
+        });
+        let hit = results
+            .hits
+            .iter()
+            .any(|h| names[h.id.parse::<usize>().unwrap()] == *target);
+        if hit {
+            found += 1;
+        } else {
+            misses.push(format!("[{class}] {query:?} -> {target:?}"));
+        }
+    }
+    let recall = found as f64 / PAIRS.len() as f64;
+    println!("recall@10 through the index: {recall:.3}");
+    assert!(recall >= 0.95, "recall@10 {recall:.3}; missed: {misses:#?}");
+}

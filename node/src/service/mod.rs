@@ -12,6 +12,7 @@ pub mod note;
 pub mod peers;
 pub mod photos;
 pub mod records;
+pub mod search;
 
 use crate::auth;
 use crate::error::NodeResult;

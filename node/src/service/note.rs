@@ -10,8 +10,8 @@ use setu_proto::v1::{
     DeleteRecordRequest, DeleteRecordResponse, DownloadPhotoChunk, DownloadPhotoRequest,
     GetMoNoteRequest, GetRecordRequest, ListAuditRequest, ListAuditResponse, ListMoNotesRequest,
     ListMoNotesResponse, ListPeersRequest, ListPeersResponse, ListRecordsRequest,
-    ListRecordsResponse, MoNote, PersonRecord, UpdateMoNoteRequest, UpdateRecordRequest,
-    UploadPhotoRequest, UploadPhotoResponse,
+    ListRecordsResponse, MoNote, PersonRecord, SearchRequest, SearchResponse, UpdateMoNoteRequest,
+    UpdateRecordRequest, UploadPhotoRequest, UploadPhotoResponse,
 };
 
 /// The longest query summary kept in an entry, in characters.
@@ -154,6 +154,35 @@ impl AuditRequest for DownloadPhotoRequest {
 
 impl AuditRequest for ListPeersRequest {}
 
+impl AuditRequest for SearchRequest {
+    fn note(&self, note: &mut AuditNote) {
+        note.filter("text", &self.text);
+        note.filter("father", &self.father_name);
+        note.filter("origins", joined(&self.origins));
+        note.filter("statuses", joined(&self.statuses));
+        note.filter("warnings", joined(&self.warnings));
+        note.filter("mo_categories", joined(&self.mo_categories));
+        if self.gender != 0 {
+            note.filter("gender", self.gender.to_string());
+        }
+        if self.birth_year != 0 {
+            note.filter("born", self.birth_year.to_string());
+        }
+        if let Some(tolerance) = self.birth_year_tolerance {
+            note.filter("tolerance", tolerance.to_string());
+        }
+        note.filter("phone", &self.phone);
+        note.filter("vehicle", &self.vehicle);
+        note.filter("fir", &self.fir_number);
+        note.filter("ps", &self.police_station);
+        if self.fir_year != 0 {
+            note.filter("fir_year", self.fir_year.to_string());
+        }
+        note.filter("mo_text", &self.mo_text);
+        note.filter("page_token", &self.page_token);
+    }
+}
+
 impl AuditRequest for ListAuditRequest {
     fn note(&self, note: &mut AuditNote) {
         if self.since_ms != 0 {
@@ -239,6 +268,22 @@ impl AuditResponse for Vec<DownloadPhotoChunk> {
             note.id(&photo.sha256);
         }
         note.results = u32::from(!self.is_empty());
+    }
+}
+
+impl AuditResponse for SearchResponse {
+    fn note(&self, note: &mut AuditNote) {
+        for hit in &self.hits {
+            if let Some(record) = &hit.record {
+                note.id(&record.id);
+            }
+        }
+        for hit in &self.mo_notes {
+            if let Some(mo) = &hit.note {
+                note.id(&mo.id);
+            }
+        }
+        note.results = u32::try_from(self.hits.len()).unwrap_or(u32::MAX);
     }
 }
 

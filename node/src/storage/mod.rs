@@ -11,6 +11,7 @@
 pub mod audit;
 mod codec;
 mod replication;
+mod search;
 mod sled_store;
 #[cfg(test)]
 mod tests;

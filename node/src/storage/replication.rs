@@ -77,6 +77,7 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
                 }
             }
             tree.insert(id.as_bytes(), record.encode_to_vec())?;
+            tx.index_record(id, Some(record))?;
             if previous.as_ref().is_some_and(|p| p.deleted) {
                 tx.tombstones.remove(item_key(kind, id))?;
             }
@@ -84,6 +85,7 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
         }
         RemoteBody::MoNote(note) => {
             tree.insert(id.as_bytes(), note.encode_to_vec())?;
+            tx.index_note(id, Some(note))?;
             if previous.as_ref().is_some_and(|p| p.deleted) {
                 tx.tombstones.remove(item_key(kind, id))?;
             }
@@ -92,6 +94,7 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
         RemoteBody::Tombstone(tombstone) => {
             tx.move_photo_refs(old_record.as_ref(), None)?;
             tree.remove(id.as_bytes())?;
+            tx.search_docs.remove(item_key(kind, id))?;
             tx.tombstones
                 .insert(item_key(kind, id), tombstone.encode_to_vec())?;
             (false, true)
@@ -99,6 +102,7 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
         RemoteBody::Retracted => {
             tx.move_photo_refs(old_record.as_ref(), None)?;
             tree.remove(id.as_bytes())?;
+            tx.search_docs.remove(item_key(kind, id))?;
             (false, false)
         }
     };
@@ -279,6 +283,10 @@ impl Storage {
             }
             Ok(outcome)
         })
+        .and_then(|outcome| {
+            self.reindex(changes.iter().map(|c| (c.kind, c.id.as_str())))?;
+            Ok(outcome)
+        })
     }
 
     /// The watermarks of changes received from `peer`, per origin.
@@ -402,6 +410,7 @@ impl Storage {
                 } else {
                     tx.mo_notes.remove(id.as_bytes())?;
                 }
+                tx.search_docs.remove(item_key(*kind, id))?;
                 tx.tombstones.remove(item_key(*kind, id))?;
                 tx.envelopes.remove(item_key(*kind, id))?;
                 tx.index.remove(state_key(*kind, id))?;
@@ -411,6 +420,10 @@ impl Storage {
                 }
                 dropped += 1;
             }
+            Ok(dropped)
+        })
+        .and_then(|dropped| {
+            self.reindex(items.iter().map(|(kind, id)| (*kind, id.as_str())))?;
             Ok(dropped)
         })
     }

@@ -15,7 +15,8 @@
 //! - `watermarks`: peer + NUL + origin → (epoch, seq) applied from that peer;
 //! - `peer_acks`: peer + NUL + origin → (epoch, seq) the peer says it has applied;
 //! - `keys`: origin + NUL + key id → encoded `KeyStatement`;
-//! - `photos`: sha256 → bytes; `photo_meta`: sha256 → encoded `PhotoRef`.
+//! - `photos`: sha256 → bytes; `photo_meta`: sha256 → encoded `PhotoRef`;
+//! - `search_docs`: tag + id → the item's search document (see `search.rs`).
 
 use super::codec::*;
 use super::{
@@ -70,6 +71,8 @@ pub struct Storage {
     signer: Arc<dyn ChangeSigner>,
     changed: Arc<watch::Sender<u64>>,
     flusher: Arc<GroupFlush>,
+    /// The in-memory search index, derived from `search_docs` (see `search.rs`).
+    pub(super) search: Arc<std::sync::RwLock<crate::search::SearchIndex>>,
 }
 
 /// Every tree of the store.
@@ -88,6 +91,7 @@ pub(super) struct Trees {
     pub photo_meta: sled::Tree,
     pub peer_acks: sled::Tree,
     pub keys: sled::Tree,
+    pub search_docs: sled::Tree,
     /// The audit trail; never part of the write transaction (see `audit.rs`).
     pub audit: sled::Tree,
 }
@@ -138,6 +142,7 @@ pub(super) struct Tx<'a> {
     pub watermarks: &'a TransactionalTree,
     pub photos: &'a TransactionalTree,
     pub photo_meta: &'a TransactionalTree,
+    pub search_docs: &'a TransactionalTree,
 }
 
 pub(super) fn item_kind(kind: Kind) -> ItemKind {
@@ -378,6 +383,7 @@ impl Storage {
             photo_meta: db.open_tree("photo_meta")?,
             peer_acks: db.open_tree("peer_acks")?,
             keys: db.open_tree("keys")?,
+            search_docs: db.open_tree("search_docs")?,
             audit: db.open_tree("audit")?,
             meta,
         };
@@ -389,6 +395,7 @@ impl Storage {
             signer,
             changed: Arc::new(watch::channel(0).0),
             flusher: Arc::new(GroupFlush::default()),
+            search: Arc::default(),
         };
         // This node is the authority on its own origin's epoch.
         if storage.t.origins.get(origin.as_bytes())?.is_none() {
@@ -399,6 +406,7 @@ impl Storage {
                 .insert(origin.as_bytes(), encode_origin(epoch, seq, &[]))?;
         }
         storage.reannounce_stale_epoch()?;
+        storage.load_search_index()?;
         Ok(storage)
     }
 
@@ -521,6 +529,7 @@ impl Storage {
             &t.watermarks,
             &t.photos,
             &t.photo_meta,
+            &t.search_docs,
         );
         let result = sled::Transactional::transaction(
             &trees,
@@ -536,6 +545,7 @@ impl Storage {
                 watermarks,
                 photos,
                 photo_meta,
+                search_docs,
             )| {
                 body(&Tx {
                     records,
@@ -549,6 +559,7 @@ impl Storage {
                     watermarks,
                     photos,
                     photo_meta,
+                    search_docs,
                 })
             },
         );
@@ -662,6 +673,7 @@ impl Storage {
             }
             tx.move_photo_refs(old.as_ref(), Some(record))?;
             tx.records.insert(record.id.as_bytes(), bytes.as_slice())?;
+            tx.index_record(&record.id, Some(record))?;
             self.commit_local(
                 tx,
                 Kind::Record,
@@ -670,6 +682,10 @@ impl Storage {
                 false,
                 bytes.clone(),
             )
+        })
+        .and_then(|entry| {
+            self.reindex([(Kind::Record, record.id.as_str())])?;
+            Ok(entry)
         })
     }
 
@@ -685,6 +701,7 @@ impl Storage {
             };
             check_expectation(Kind::MoNote, &note.id, stored, expect)?;
             tx.mo_notes.insert(note.id.as_bytes(), bytes.as_slice())?;
+            tx.index_note(&note.id, Some(note))?;
             self.commit_local(
                 tx,
                 Kind::MoNote,
@@ -693,6 +710,10 @@ impl Storage {
                 false,
                 bytes.clone(),
             )
+        })
+        .and_then(|entry| {
+            self.reindex([(Kind::MoNote, note.id.as_str())])?;
+            Ok(entry)
         })
     }
 
@@ -745,9 +766,14 @@ impl Storage {
                 deleted_by: deleted_by.to_string(),
             };
             tree.remove(id.as_bytes())?;
+            tx.search_docs.remove(item_key(kind, id))?;
             let body = tombstone.encode_to_vec();
             tx.tombstones.insert(item_key(kind, id), body.as_slice())?;
             self.commit_local(tx, kind, id, handling, true, body)?;
+            Ok(tombstone)
+        })
+        .and_then(|tombstone| {
+            self.reindex([(kind, id)])?;
             Ok(tombstone)
         })
     }

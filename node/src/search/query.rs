@@ -1,0 +1,605 @@
+//! Running a search over the in-memory index: finding candidates through the postings,
+//! filtering them, scoring names with [`match_name`], and ranking and paging the hits with
+//! the reasons each matched.
+//!
+//! Every criterion given must hold (they are ANDed): a name in the text, a father's name,
+//! phone, vehicle, FIR, MO text and MO category narrow the candidates through postings;
+//! origin, status, warnings, gender and birth year filter them. A relative written in the
+//! text ("Ravi s/o Ramesh") only ranks: a record whose father matches ranks higher, one
+//! without a father's name is still found.
+//!
+//! Broad queries ("Kumar" among a million records) can have tens of thousands of
+//! candidates; scoring a name costs microseconds, so at most [`MAX_SCORED`] are scored,
+//! those matched by exact spelling or spelling variant first, newest first.
+
+use std::collections::HashMap;
+
+use super::document::NameField;
+use super::index::{text_words, SearchIndex};
+use super::name::Name;
+use super::score::{match_name, Match, NameQuery};
+use super::terms::query_terms;
+
+/// The most candidates scored in full for one search.
+pub const MAX_SCORED: usize = 2_000;
+/// The most MO notes reported with a search.
+pub const MAX_NOTE_HITS: usize = 20;
+
+/// A validated search, in the index's terms.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    /// The name to look for, with its aliases and a relative (which only ranks).
+    pub name: Option<NameQuery>,
+    /// A father's name that must match.
+    pub father: Option<Name>,
+    /// Only records of these origins (empty: all).
+    pub origins: Vec<String>,
+    /// Only records with these statuses (empty: all).
+    pub statuses: Vec<i32>,
+    /// Bits of the warnings every hit must carry.
+    pub warnings: u32,
+    /// Only people linked to an MO note of one of these categories (empty: no filter).
+    pub mo_categories: Vec<i32>,
+    /// Only this gender (0: any).
+    pub gender: i32,
+    /// Only people who may have been born within these years.
+    pub born: Option<(u32, u32)>,
+    /// A phone key (see [`super::document::phone_key`]).
+    pub phone: Option<String>,
+    /// A vehicle key.
+    pub vehicle: Option<String>,
+    /// An FIR key (see [`super::document::fir_keys`]).
+    pub fir: Option<String>,
+    /// Free text over MO notes.
+    pub mo_text: Option<String>,
+    /// Hits to skip (paging).
+    pub offset: usize,
+    /// Hits to return.
+    pub limit: usize,
+}
+
+/// Why a hit matched, for one criterion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    /// The record field that matched.
+    pub field: String,
+    /// In words.
+    pub detail: String,
+    /// This criterion's score.
+    pub score: f32,
+}
+
+/// One ranked record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The record id.
+    pub id: String,
+    /// The overall score in (0, 1].
+    pub score: f32,
+    /// Why it matched.
+    pub reasons: Vec<Reason>,
+}
+
+/// One matching MO note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteHit {
+    /// The note id.
+    pub id: String,
+    /// The share of the query words found in it.
+    pub score: f32,
+    /// The words found and where ("'atm' in summary").
+    pub matched: Vec<String>,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchResults {
+    /// The hits of the requested page, best first.
+    pub hits: Vec<Hit>,
+    /// Hits in all.
+    pub total: usize,
+    /// True if only part of the candidates were scored (see [`MAX_SCORED`]).
+    pub total_is_estimate: bool,
+    /// The offset of the next page, if there are more hits.
+    pub next_offset: Option<usize>,
+    /// The best matching MO notes, with MO text.
+    pub notes: Vec<NoteHit>,
+}
+
+/// A set of record slots as bits.
+#[derive(Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn empty(len: usize) -> Bits {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+
+    fn set(&mut self, slot: u32) {
+        let slot = slot as usize;
+        if let Some(word) = self.0.get_mut(slot / 64) {
+            *word |= 1 << (slot % 64);
+        }
+    }
+
+    fn contains(&self, slot: u32) -> bool {
+        let slot = slot as usize;
+        self.0
+            .get(slot / 64)
+            .is_some_and(|w| w & (1 << (slot % 64)) != 0)
+    }
+
+    fn and(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+
+    fn or(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    /// The slots in descending order (newest versions first).
+    fn descending(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().rev().flat_map(|(i, &word)| {
+            let mut word = word;
+            std::iter::from_fn(move || {
+                if word == 0 {
+                    return None;
+                }
+                let top = 63 - word.leading_zeros();
+                word &= !(1u64 << top);
+                Some((i * 64) as u32 + top)
+            })
+        })
+    }
+}
+
+/// The candidates of a name query among names indexed under `prefix` ('n' or 'f'): for
+/// some alternative of the query, every non-initial token has a lookup term. With
+/// `strong`, only exact and spelling-variant terms count. None if the query has no
+/// token that can be looked up (initials only).
+fn name_candidates(
+    index: &SearchIndex,
+    prefix: char,
+    query: &NameQuery,
+    strong: bool,
+) -> Option<Bits> {
+    let len = index.records.len();
+    let per_token = query_terms(query);
+    let mut out: Option<Bits> = None;
+    let mut position = 0;
+    for name in &query.names {
+        let tokens = &per_token[position..position + name.tokens.len()];
+        position += name.tokens.len();
+        let mut alternative: Option<Bits> = None;
+        for token in tokens.iter().filter(|t| !t.initial) {
+            let mut bits = Bits::empty(len);
+            for term in &token.terms {
+                if strong && !(term.starts_with("w:") || term.starts_with("k:")) {
+                    continue;
+                }
+                for &slot in index.record_posting(&format!("{prefix}{term}")) {
+                    bits.set(slot);
+                }
+            }
+            match &mut alternative {
+                None => alternative = Some(bits),
+                Some(a) => a.and(&bits),
+            }
+        }
+        if let Some(alternative) = alternative {
+            match &mut out {
+                None => out = Some(alternative),
+                Some(o) => o.or(&alternative),
+            }
+        }
+    }
+    out
+}
+
+fn term_candidates(index: &SearchIndex, term: &str) -> Bits {
+    let mut bits = Bits::empty(index.records.len());
+    for &slot in index.record_posting(term) {
+        bits.set(slot);
+    }
+    bits
+}
+
+/// MO notes matching the text and categories, best first, with the share of query words
+/// each has.
+fn matching_notes(index: &SearchIndex, query: &SearchQuery) -> Vec<(u32, f32, Vec<String>)> {
+    let categories = &query.mo_categories;
+    let in_category = |slot: u32| {
+        categories.is_empty()
+            || index.notes[slot as usize]
+                .as_ref()
+                .is_some_and(|n| categories.contains(&n.doc.category))
+    };
+    let Some(text) = &query.mo_text else {
+        return index
+            .notes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_some())
+            .map(|(slot, _)| slot as u32)
+            .filter(|&slot| in_category(slot))
+            .map(|slot| (slot, 1.0, Vec::new()))
+            .collect();
+    };
+    let words = text_words(text);
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut found: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, (_, key)) in words.iter().enumerate() {
+        for &slot in index.note_posting(key) {
+            found.entry(slot).or_default().push(i);
+        }
+    }
+    // At least half of the query words must be in a note.
+    let needed = words.len().div_ceil(2);
+    let mut notes: Vec<(u32, f32, Vec<String>)> = found
+        .into_iter()
+        .filter(|(slot, hits)| {
+            hits.len() >= needed && index.notes[*slot as usize].is_some() && in_category(*slot)
+        })
+        .map(|(slot, hits)| {
+            let score = hits.len() as f32 / words.len() as f32;
+            (slot, score, where_found(index, slot, &words, &hits))
+        })
+        .collect();
+    notes.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    notes
+}
+
+/// "'atm' in summary" for each query word found in a note.
+fn where_found(
+    index: &SearchIndex,
+    slot: u32,
+    words: &[(String, String)],
+    hits: &[usize],
+) -> Vec<String> {
+    let Some(note) = &index.notes[slot as usize] else {
+        return Vec::new();
+    };
+    hits.iter()
+        .map(|&i| {
+            let (word, key) = &words[i];
+            let field = note
+                .doc
+                .texts
+                .iter()
+                .find(|t| text_words(&t.text).iter().any(|(_, k)| k == key))
+                .map(|t| t.field.as_str())
+                .unwrap_or("note");
+            format!("'{word}' in {field}")
+        })
+        .collect()
+}
+
+/// The best match of `query` among a record's names of the given fields, with the field.
+/// A one-word alias is also tried with the record's surname ("Raju" + "Yadav").
+fn best_name_match(
+    entry: &super::index::RecordEntry,
+    query: &NameQuery,
+    fathers: bool,
+) -> Option<(Match, NameField, String)> {
+    let surname = entry
+        .doc
+        .names
+        .iter()
+        .find(|n| n.field == NameField::Name as i32)
+        .and_then(|n| {
+            let words: Vec<&str> = n.text.split_whitespace().collect();
+            (words.len() > 1).then(|| words[words.len() - 1].to_string())
+        });
+    let mut best: Option<(Match, NameField, String)> = None;
+    for name in &entry.doc.names {
+        let field = NameField::try_from(name.field).unwrap_or(NameField::Name);
+        if (field == NameField::Father) != fathers {
+            continue;
+        }
+        let mut texts = vec![name.text.clone()];
+        if field == NameField::Alias && !name.text.contains(char::is_whitespace) {
+            if let Some(surname) = &surname {
+                texts.push(format!("{} {surname}", name.text));
+            }
+        }
+        for text in texts {
+            if let Some(m) = match_name(query, &Name::parse(&text)) {
+                if best.as_ref().is_none_or(|(b, _, _)| m.score > b.score) {
+                    best = Some((m, field, text));
+                }
+            }
+        }
+    }
+    best
+}
+
+impl SearchIndex {
+    /// Runs `query`: every criterion must hold; hits are ranked by score, then by the most
+    /// recent change, then by id.
+    pub fn search(&self, query: &SearchQuery) -> SearchResults {
+        let mut candidates: Option<Bits> = None;
+        let mut narrow = |bits: Bits| match &mut candidates {
+            None => candidates = Some(bits),
+            Some(c) => c.and(&bits),
+        };
+        if let Some(phone) = &query.phone {
+            narrow(term_candidates(self, &format!("t:{phone}")));
+        }
+        if let Some(vehicle) = &query.vehicle {
+            narrow(term_candidates(self, &format!("v:{vehicle}")));
+        }
+        if let Some(fir) = &query.fir {
+            narrow(term_candidates(self, &format!("c:{fir}")));
+        }
+        // MO notes narrow to the people they are linked to; each person keeps the best
+        // note's score and words.
+        let mut by_note: HashMap<u32, (f32, u32)> = HashMap::new();
+        let mut notes = Vec::new();
+        if query.mo_text.is_some() || !query.mo_categories.is_empty() {
+            notes = matching_notes(self, query);
+            let mut bits = Bits::empty(self.records.len());
+            for (i, (note_slot, score, _)) in notes.iter().enumerate() {
+                let Some(note) = &self.notes[*note_slot as usize] else {
+                    continue;
+                };
+                for record in &note.doc.record_ids {
+                    if let Some(slot) = self.record_slot(record) {
+                        bits.set(slot);
+                        let best = by_note.entry(slot).or_insert((*score, i as u32));
+                        if *score > best.0 {
+                            *best = (*score, i as u32);
+                        }
+                    }
+                }
+            }
+            narrow(bits);
+        }
+        if let Some(father) = &query.father {
+            if let Some(bits) =
+                name_candidates(self, 'f', &NameQuery::from_name(father.clone()), false)
+            {
+                narrow(bits);
+            }
+        }
+        let name = query.name.as_ref().filter(|n| !n.is_empty());
+        if let Some(name) = name {
+            if let Some(bits) = name_candidates(self, 'n', name, false) {
+                narrow(bits);
+            }
+        }
+
+        // Filter, in slot order (newest versions first), and pick what to score.
+        let passes = |slot: u32| -> bool {
+            let Some(entry) = &self.records[slot as usize] else {
+                return false;
+            };
+            let doc = &entry.doc;
+            (query.origins.is_empty() || query.origins.contains(&doc.origin))
+                && (query.statuses.is_empty() || query.statuses.contains(&doc.status))
+                && doc.warnings & query.warnings == query.warnings
+                && (query.gender == 0 || doc.gender == query.gender)
+                && query
+                    .born
+                    .is_none_or(|(from, to)| doc.born_within(from, to))
+        };
+        let mut chosen: Vec<u32> = match &candidates {
+            Some(bits) => bits.descending().filter(|&s| passes(s)).collect(),
+            None => (0..self.records.len() as u32)
+                .rev()
+                .filter(|&s| passes(s))
+                .collect(),
+        };
+        let needs_scoring = name.is_some() || query.father.is_some();
+        if !needs_scoring && query.mo_text.is_none() {
+            return self.unranked_page(query, chosen, &by_note, &notes);
+        }
+        let mut estimate = false;
+        let mut unscored = 0;
+        if needs_scoring && chosen.len() > MAX_SCORED {
+            // Exact and variant spellings first, then the rest, newest first in each.
+            if let Some(strong) = name.and_then(|n| name_candidates(self, 'n', n, true)) {
+                chosen.sort_by_key(|&slot| !strong.contains(slot));
+            }
+            unscored = chosen.len() - MAX_SCORED;
+            chosen.truncate(MAX_SCORED);
+            estimate = true;
+        }
+
+        let mut hits: Vec<(Hit, i64)> = Vec::new();
+        for slot in chosen {
+            let Some(entry) = &self.records[slot as usize] else {
+                continue;
+            };
+            let mut score = 1.0f32;
+            let mut reasons = Vec::new();
+            if let Some(name) = name {
+                let Some((m, field, text)) = best_name_match(entry, name, false) else {
+                    continue;
+                };
+                score = m.score;
+                reasons.push(Reason {
+                    field: field.as_str().to_string(),
+                    detail: format!("{} '{text}': {}", field.as_str(), m.how),
+                    score: m.score,
+                });
+                if let Some(relative) = name.relative_query() {
+                    match best_name_match(entry, &relative, true) {
+                        Some((m, _, text)) => {
+                            score *= 0.6 + 0.4 * m.score;
+                            reasons.push(Reason {
+                                field: "father_name".into(),
+                                detail: format!("father_name '{text}': {}", m.how),
+                                score: m.score,
+                            });
+                        }
+                        None => score *= 0.6,
+                    }
+                }
+            }
+            if let Some(father) = &query.father {
+                let father = NameQuery::from_name(father.clone());
+                let Some((m, _, text)) = best_name_match(entry, &father, true) else {
+                    continue;
+                };
+                score *= m.score;
+                reasons.push(Reason {
+                    field: "father_name".into(),
+                    detail: format!("father_name '{text}': {}", m.how),
+                    score: m.score,
+                });
+            }
+            let (factor, extra) = self.other_reasons(query, slot, &by_note, &notes, name.is_some());
+            score *= factor;
+            reasons.extend(extra);
+            hits.push((
+                Hit {
+                    id: entry.id.to_string(),
+                    score,
+                    reasons,
+                },
+                entry.doc.updated_at_ms,
+            ));
+        }
+        hits.sort_by(|(a, at), (b, bt)| {
+            b.score
+                .total_cmp(&a.score)
+                .then(bt.cmp(at))
+                .then(a.id.cmp(&b.id))
+        });
+        let scored = hits.len();
+        let total = scored + unscored;
+        let end = (query.offset + query.limit).min(hits.len());
+        let page: Vec<Hit> = hits
+            .into_iter()
+            .skip(query.offset)
+            .take(end.saturating_sub(query.offset))
+            .map(|(hit, _)| hit)
+            .collect();
+        let note_hits = if query.offset == 0 && query.mo_text.is_some() {
+            notes
+                .iter()
+                .take(MAX_NOTE_HITS)
+                .filter_map(|(slot, score, matched)| {
+                    Some(NoteHit {
+                        id: self.notes[*slot as usize].as_ref()?.id.to_string(),
+                        score: *score,
+                        matched: matched.clone(),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        SearchResults {
+            hits: page,
+            total,
+            total_is_estimate: estimate,
+            next_offset: (end > query.offset && end < scored).then_some(end),
+            notes: note_hits,
+        }
+    }
+
+    /// The reasons of the identifier and MO criteria for the record in `slot`, and the
+    /// factor its MO note's score contributes.
+    fn other_reasons(
+        &self,
+        query: &SearchQuery,
+        slot: u32,
+        by_note: &HashMap<u32, (f32, u32)>,
+        notes: &[(u32, f32, Vec<String>)],
+        has_name: bool,
+    ) -> (f32, Vec<Reason>) {
+        let mut factor = 1.0;
+        let mut reasons = Vec::new();
+        for (field, key) in [
+            ("phones", &query.phone),
+            ("vehicles", &query.vehicle),
+            ("cases", &query.fir),
+        ] {
+            if let Some(key) = key {
+                let shown = key.replace('|', " ");
+                reasons.push(Reason {
+                    field: field.into(),
+                    detail: format!("{field}: '{shown}' (exact, normalised)"),
+                    score: 1.0,
+                });
+            }
+        }
+        if let Some(&(note_score, i)) = by_note.get(&slot) {
+            let (note_slot, _, words) = &notes[i as usize];
+            let note_id = self.notes[*note_slot as usize]
+                .as_ref()
+                .map(|n| n.id.to_string())
+                .unwrap_or_default();
+            if query.mo_text.is_some() {
+                factor = if has_name {
+                    0.7 + 0.3 * note_score
+                } else {
+                    note_score
+                };
+            }
+            let detail = if words.is_empty() {
+                format!("linked by MO note {note_id} of the requested category")
+            } else {
+                format!("linked by MO note {note_id}: {}", words.join(", "))
+            };
+            reasons.push(Reason {
+                field: "mo_note".into(),
+                detail,
+                score: note_score,
+            });
+        }
+        (factor, reasons)
+    }
+
+    /// The page of a query without names or MO text: every hit scores 1, newest change
+    /// first, and only the page's hits are built.
+    fn unranked_page(
+        &self,
+        query: &SearchQuery,
+        chosen: Vec<u32>,
+        by_note: &HashMap<u32, (f32, u32)>,
+        notes: &[(u32, f32, Vec<String>)],
+    ) -> SearchResults {
+        let updated = |slot: u32| {
+            self.records[slot as usize]
+                .as_ref()
+                .map_or(i64::MIN, |e| e.doc.updated_at_ms)
+        };
+        let mut ordered: Vec<(i64, u32)> = chosen.iter().map(|&s| (updated(s), s)).collect();
+        let total = ordered.len();
+        let wanted = (query.offset + query.limit).min(total);
+        let newest_first = |a: &(i64, u32), b: &(i64, u32)| b.cmp(a);
+        if wanted > 0 && wanted < total {
+            ordered.select_nth_unstable_by(wanted - 1, newest_first);
+            ordered.truncate(wanted);
+        }
+        ordered.sort_unstable_by(newest_first);
+        let hits = ordered
+            .into_iter()
+            .skip(query.offset)
+            .filter_map(|(_, slot)| {
+                let entry = self.records[slot as usize].as_ref()?;
+                let (_, reasons) = self.other_reasons(query, slot, by_note, notes, false);
+                Some(Hit {
+                    id: entry.id.to_string(),
+                    score: 1.0,
+                    reasons,
+                })
+            })
+            .collect();
+        SearchResults {
+            hits,
+            total,
+            total_is_estimate: false,
+            next_offset: (wanted > query.offset && wanted < total).then_some(wanted),
+            notes: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The storage side of search: each record's and MO note's search document is written in
+//! the `search_docs` tree inside the same transaction as the item (local and replicated
+//! changes alike, removed with the data on expunge, retraction or drop), and the
+//! in-memory [`SearchIndex`] is brought up to date from the committed documents before
+//! the write call returns. At start-up the index is rebuilt from `search_docs`, which a
+//! database written before search existed gets filled from its items first.
+
+use std::sync::{PoisonError, RwLockReadGuard};
+
+use prost::Message;
+use setu_proto::v1::{MoNote, PersonRecord};
+
+use super::codec::{item_key, split_item_key};
+use super::sled_store::{Storage, Tx, TxResult};
+use super::{Kind, StorageError, StorageResult};
+use crate::search::{
+    index::record_terms, NoteDoc, RecordDoc, SearchIndex, SearchQuery, SearchResults,
+};
+
+/// Set in `meta` once `search_docs` holds a document for every item.
+const META_SEARCH_DOCS: &[u8] = b"search_docs_v1";
+
+/// The threads that compute index terms during the start-up rebuild.
+const REBUILD_THREADS: usize = 2;
+
+impl Tx<'_> {
+    /// Writes (or, with `None`, removes) the search document of record `id`.
+    pub fn index_record(&self, id: &str, record: Option<&PersonRecord>) -> TxResult<()> {
+        let key = item_key(Kind::Record, id);
+        match record {
+            Some(record) => self
+                .search_docs
+                .insert(key, RecordDoc::of(record).encode_to_vec())?,
+            None => self.search_docs.remove(key)?,
+        };
+        Ok(())
+    }
+
+    /// Writes (or, with `None`, removes) the search document of MO note `id`.
+    pub fn index_note(&self, id: &str, note: Option<&MoNote>) -> TxResult<()> {
+        let key = item_key(Kind::MoNote, id);
+        match note {
+            Some(note) => self
+                .search_docs
+                .insert(key, NoteDoc::of(note).encode_to_vec())?,
+            None => self.search_docs.remove(key)?,
+        };
+        Ok(())
+    }
+}
+
+fn decode<M: Message + Default>(bytes: &[u8], id: &str) -> StorageResult<M> {
+    M::decode(bytes).map_err(|e| StorageError::Corrupt {
+        what: format!("search document of {id}"),
+        detail: e.to_string(),
+    })
+}
+
+impl Storage {
+    /// Fills `search_docs` from the stored items if this database predates it, then builds
+    /// the in-memory index from the documents.
+    pub(super) fn load_search_index(&self) -> StorageResult<()> {
+        if self.t.meta.get(META_SEARCH_DOCS)?.is_none() {
+            let mut batch = sled::Batch::default();
+            for entry in self.t.records.iter() {
+                let (id, bytes) = entry?;
+                let record: PersonRecord = decode(&bytes, &String::from_utf8_lossy(&id))?;
+                batch.insert(
+                    item_key(Kind::Record, &record.id),
+                    RecordDoc::of(&record).encode_to_vec(),
+                );
+            }
+            for entry in self.t.mo_notes.iter() {
+                let (id, bytes) = entry?;
+                let note: MoNote = decode(&bytes, &String::from_utf8_lossy(&id))?;
+                batch.insert(
+                    item_key(Kind::MoNote, &note.id),
+                    NoteDoc::of(&note).encode_to_vec(),
+                );
+            }
+            self.t.search_docs.apply_batch(batch)?;
+            self.t.meta.insert(META_SEARCH_DOCS, &[1])?;
+            self.db.flush()?;
+        }
+        let started = std::time::Instant::now();
+        let mut records: Vec<(String, RecordDoc)> = Vec::new();
+        let mut index = SearchIndex::new();
+        for entry in self.t.search_docs.iter() {
+            let (key, bytes) = entry?;
+            let (kind, id) = split_item_key(&key)?;
+            match kind {
+                Kind::Record => records.push((id.clone(), decode(&bytes, &id)?)),
+                Kind::MoNote => index.put_note(&id, decode(&bytes, &id)?),
+            }
+        }
+        // Computing the terms (transliteration, variant keys, phonetic codes) is the costly
+        // part; it runs on several threads, and the postings are filled in order.
+        let chunk = records.len().div_ceil(REBUILD_THREADS).max(1);
+        let terms: Vec<Vec<Vec<String>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = records
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|(_, doc)| record_terms(doc)).collect())
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        for ((id, doc), terms) in records.into_iter().zip(terms.into_iter().flatten()) {
+            index.put_record_with_terms(&id, doc, terms);
+        }
+        tracing::info!(
+            records = index.record_count(),
+            mo_notes = index.note_count(),
+            ms = started.elapsed().as_millis() as u64,
+            "search index built"
+        );
+        *self.search.write().unwrap_or_else(PoisonError::into_inner) = index;
+        Ok(())
+    }
+
+    /// Brings the in-memory index up to date with the committed search documents of
+    /// `items`. Called after every transaction that changed items, before the write
+    /// returns; the index lock is held while the documents are read, so concurrent
+    /// writers of the same item leave the index at the last committed version.
+    pub(super) fn reindex<'a>(
+        &self,
+        items: impl IntoIterator<Item = (Kind, &'a str)>,
+    ) -> StorageResult<()> {
+        let mut index = self.search.write().unwrap_or_else(PoisonError::into_inner);
+        for (kind, id) in items {
+            let doc = self.t.search_docs.get(item_key(kind, id))?;
+            match (kind, doc) {
+                (Kind::Record, Some(bytes)) => index.put_record(id, decode(&bytes, id)?),
+                (Kind::Record, None) => index.remove_record(id),
+                (Kind::MoNote, Some(bytes)) => index.put_note(id, decode(&bytes, id)?),
+                (Kind::MoNote, None) => index.remove_note(id),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a search over every record and MO note held (own and replicated).
+    pub fn search(&self, query: &SearchQuery) -> SearchResults {
+        self.search_index().search(query)
+    }
+
+    /// Read access to the index, e.g. for its size.
+    pub fn search_index(&self) -> RwLockReadGuard<'_, SearchIndex> {
+        self.search.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
