@@ -147,6 +147,19 @@ impl Storage {
         self.search_index().search(query)
     }
 
+    /// How many search documents are stored, and their bytes (keys and values): the
+    /// durable part of the index.
+    pub fn search_docs_size(&self) -> StorageResult<(usize, u64)> {
+        let mut count = 0;
+        let mut bytes = 0u64;
+        for entry in self.t.search_docs.iter() {
+            let (key, value) = entry?;
+            count += 1;
+            bytes += (key.len() + value.len()) as u64;
+        }
+        Ok((count, bytes))
+    }
+
     /// Read access to the index, e.g. for its size.
     pub fn search_index(&self) -> RwLockReadGuard<'_, SearchIndex> {
         self.search.read().unwrap_or_else(PoisonError::into_inner)

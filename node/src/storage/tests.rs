@@ -223,3 +223,67 @@ fn remote_changes_apply_once_newest_wins_and_conflicts_are_refused() {
         b.digest("jh-dhanbad", held).unwrap()
     );
 }
+
+#[test]
+fn bulk_creates_are_all_or_nothing_and_searchable() {
+    use crate::search::{NameQuery, SearchQuery};
+    let (_dir, s) = store("jh-dhanbad");
+    let mut batch: Vec<PersonRecord> = (0..3)
+        .map(|i| PersonRecord {
+            external_ref: format!("DHN/{i}"),
+            name: format!("Bulk Person{i} Example"),
+            ..record(&format!("b{i}"), 1)
+        })
+        .collect();
+    let entries = s.put_new_records(&batch).unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let found = s.search(&SearchQuery {
+        name: Some(NameQuery::parse("Bulk Person1")),
+        limit: 10,
+        ..Default::default()
+    });
+    assert_eq!(found.hits.first().map(|h| h.id.as_str()), Some("b1"));
+
+    // A second batch with an external reference already used stores nothing at all.
+    batch = vec![
+        PersonRecord {
+            external_ref: "DHN/9".into(),
+            ..record("c1", 1)
+        },
+        PersonRecord {
+            external_ref: "DHN/2".into(),
+            ..record("c2", 1)
+        },
+    ];
+    let err = s.put_new_records(&batch).unwrap_err();
+    assert!(
+        matches!(err, StorageError::ExternalRefTaken { .. }),
+        "{err}"
+    );
+    assert!(s.record("c1").is_err());
+    assert_eq!(s.last_seq().unwrap(), 3);
+    assert_eq!(s.search_index().record_count(), 3);
+}
+
+#[test]
+fn search_documents_follow_expunges_and_remote_changes() {
+    use crate::search::{NameQuery, SearchQuery};
+    let (_dir, s) = store("jh-dhanbad");
+    let query = SearchQuery {
+        name: Some(NameQuery::parse("Test Person")),
+        limit: 10,
+        ..Default::default()
+    };
+    s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
+    assert_eq!(s.search(&query).hits.len(), 1);
+    s.expunge(Kind::Record, "a", None, "duplicate", "JH-1", 1)
+        .unwrap();
+    assert!(s.search(&query).hits.is_empty());
+    assert!(
+        s.t.search_docs.is_empty(),
+        "the document left with the data"
+    );
+}
