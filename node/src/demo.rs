@@ -9,7 +9,7 @@ use crate::pki::{self, Ca, Validity};
 use crate::server::{self, RunningNode};
 use setu_proto::v1::mo_service_client::MoServiceClient;
 use setu_proto::v1::record_service_client::RecordServiceClient;
-use setu_proto::v1::{CreateMoNoteRequest, CreateRecordRequest, ListRecordsRequest};
+use setu_proto::v1::{CreateMoNoteRequest, CreateRecordRequest, ListRecordsRequest, PersonRecord};
 use std::path::{Path, PathBuf};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
@@ -165,7 +165,7 @@ async fn channel(
 async fn load_sample_data(
     channel: Channel,
     district: &DemoDistrict,
-) -> Result<Option<String>, CliError> {
+) -> Result<Option<PersonRecord>, CliError> {
     let mut records = RecordServiceClient::new(channel.clone());
     let existing = records
         .list(ListRecordsRequest {
@@ -177,9 +177,10 @@ async fn load_sample_data(
         .map_err(|e| demo_err("listing records", e.message()))?
         .into_inner();
     if let Some(first) = existing.records.first() {
-        return Ok(Some(first.id.clone()));
+        return Ok(Some(first.clone()));
     }
     let mut ids = Vec::new();
+    let mut first = None;
     for record in crate::sample::demo_records(district.id, SAMPLE_RECORDS, district.seed) {
         let created = records
             .create(CreateRecordRequest {
@@ -188,7 +189,8 @@ async fn load_sample_data(
             .await
             .map_err(|e| demo_err("loading a sample record", e.message()))?
             .into_inner();
-        ids.push(created.id);
+        ids.push(created.id.clone());
+        first.get_or_insert(created);
     }
     let mut notes = MoServiceClient::new(channel);
     for note in crate::sample::demo_mo_notes(district.id, &ids, SAMPLE_NOTES, district.seed) {
@@ -197,7 +199,7 @@ async fn load_sample_data(
             .await
             .map_err(|e| demo_err("loading a sample MO note", e.message()))?;
     }
-    Ok(ids.first().cloned())
+    Ok(first)
 }
 
 /// The two demo ports: `base` and the next one, or two free ports when `base` is 0.
@@ -312,7 +314,7 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
     Ok(())
 }
 
-fn print_instructions(dir: &Path, nodes: &[RunningNode], sample_ids: &[String]) {
+fn print_instructions(dir: &Path, nodes: &[RunningNode], samples: &[PersonRecord]) {
     let d = dir.display();
     let setu = "cargo run -q --release --bin setu --";
     println!("\nSetu demo federation is running (a DEMO: throwaway certificates, fictional data).");
@@ -324,16 +326,32 @@ fn print_instructions(dir: &Path, nodes: &[RunningNode], sample_ids: &[String]) 
     println!("  {d}/asansol-officer.toml  {d}/asansol-liaison.toml  {d}/asansol-admin.toml");
     println!("\nTry, in another terminal:");
     println!("  {setu} --config {d}/dhanbad-officer.toml record list");
-    if let Some(id) = sample_ids.first().filter(|s| !s.is_empty()) {
-        println!("  {setu} --config {d}/dhanbad-officer.toml record show {id}");
+    if let Some(first) = samples.first().filter(|s| !s.id.is_empty()) {
+        println!(
+            "  {setu} --config {d}/dhanbad-officer.toml record show {}",
+            first.id
+        );
+        // The same person searched for from across the border, as the other side might
+        // write the name.
+        let name = if first.name_local.is_empty() {
+            &first.name
+        } else {
+            &first.name_local
+        };
+        println!("  {setu} --config {d}/asansol-officer.toml search \"{name}\"");
     }
+    println!("  {setu} --config {d}/asansol-officer.toml search --status wanted --district jh-dhanbad --born 1990 --tolerance 5");
     println!(
         "  {setu} --config {d}/dhanbad-officer.toml record add --name \"Test Kumar Mahato\" --father-name \"Suresh Mahato\" --status wanted --vehicle \"JH 10 AB 1234\" --warning armed"
     );
+    println!("  {setu} --config {d}/asansol-officer.toml search --vehicle \"jh-10-ab-1234\"");
     println!("  {setu} --config {d}/dhanbad-officer.toml mo list");
     println!("  {setu} --config {d}/asansol-officer.toml record list --status wanted");
-    if let Some(id) = sample_ids.get(1).filter(|s| !s.is_empty()) {
-        println!("  {setu} --config {d}/asansol-admin.toml record delete {id} --reason \"duplicate dossier\"");
+    if let Some(second) = samples.get(1).filter(|s| !s.id.is_empty()) {
+        println!(
+            "  {setu} --config {d}/asansol-admin.toml record delete {} --reason \"duplicate dossier\"",
+            second.id
+        );
     }
     println!("  {setu} --help");
     println!("\nCtrl-C stops both nodes.");
