@@ -56,6 +56,72 @@ pub enum Command {
     /// Prints time (UTC), officer, district, action, ids, results and outcome, oldest
     /// first. A bare date for --until includes that whole day.
     Audit(AuditArgs),
+    /// Search the district's records and those replicated from its peers, best match first.
+    ///
+    /// TEXT is a name in any script, with aliases ("Raju @ Pappu", "Raju urf Pappu") and a
+    /// relative ("Ravi s/o Ramesh"); the flags narrow or add criteria. Prints a table of hits
+    /// with why each matched, the matching MO notes for --mo-text, how many matched, and the
+    /// command for the next page. With --json, each hit is the record as `record show
+    /// --json` prints it, with its score and reasons.
+    Search(SearchArgs),
+}
+
+/// The criteria and paging of `setu search`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SearchArgs {
+    /// A name, alias or relative in any script; quotes are optional ("raju yadav").
+    #[arg(value_name = "TEXT")]
+    pub text: Vec<String>,
+    /// The father's (or husband's) name.
+    #[arg(long, value_name = "NAME")]
+    pub father: Option<String>,
+    /// Only records with this status (repeatable).
+    #[arg(long = "status", value_name = "STATUS")]
+    pub statuses: Vec<Status>,
+    /// Only records owned by this district, e.g. jh-dhanbad (repeatable).
+    #[arg(long = "district", value_name = "DISTRICT")]
+    pub districts: Vec<String>,
+    /// Only records carrying this warning (repeatable; all must be present).
+    #[arg(long = "warning", value_name = "WARNING")]
+    pub warnings: Vec<Warning>,
+    /// Only people linked to an MO note of this category (repeatable).
+    #[arg(long = "mo", value_name = "CATEGORY")]
+    pub mo_categories: Vec<MoCategory>,
+    /// Free text over MO notes (summary, method, places, cases), e.g. "ATM cash van firing".
+    #[arg(long, value_name = "TEXT")]
+    pub mo_text: Option<String>,
+    /// Only this gender.
+    #[arg(long)]
+    pub gender: Option<Gender>,
+    /// Born in this year, give or take --tolerance (records with only an age range match
+    /// when the range overlaps).
+    #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(u32).range(1..))]
+    pub born: Option<u32>,
+    /// Years either side of --born (the node's default is 2).
+    #[arg(long, value_name = "N", requires = "born")]
+    pub tolerance: Option<u32>,
+    /// A phone number in any common form, e.g. "+91 98765-43210".
+    #[arg(long, value_name = "PHONE")]
+    pub phone: Option<String>,
+    /// A vehicle registration in any common form, e.g. "JH 10 AB 1234".
+    #[arg(long, value_name = "REGISTRATION")]
+    pub vehicle: Option<String>,
+    /// An FIR number, "112/2025" or "112"; needs --ps.
+    #[arg(long, value_name = "FIR", requires = "ps")]
+    pub fir: Option<String>,
+    /// The police station of --fir.
+    #[arg(long, value_name = "STATION", requires = "fir")]
+    pub ps: Option<String>,
+    /// The year of --fir, when the FIR number does not carry it.
+    #[arg(long, value_name = "YEAR", requires = "fir",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub fir_year: Option<u32>,
+    /// At most this many hits (the node's default is 20, its maximum 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+    /// The token printed by the previous page; give the same criteria again.
+    #[arg(long, value_name = "TOKEN")]
+    pub page_token: Option<String>,
 }
 
 /// The filters and paging of `setu audit`.
@@ -91,6 +157,11 @@ pub enum RecordCommand {
     Show {
         /// The record id.
         id: String,
+        /// Also download every photo of the record into this folder (created when missing),
+        /// each checked against its SHA-256 and named after it with the extension of its
+        /// type, e.g. "3f9a...e1.jpg". With --json, prints {"record": ..., "saved": ...}.
+        #[arg(long, value_name = "DIR")]
+        save_photos: Option<PathBuf>,
     },
     /// Change a record: the given fields replace the stored ones.
     Update {

@@ -20,6 +20,7 @@ pub mod photos;
 pub mod probe;
 pub mod records;
 pub mod render;
+pub mod search;
 pub mod view;
 pub mod words;
 
@@ -46,6 +47,10 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
 
 /// Runs one command and returns what it would print on standard output.
 pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
+    // A search for nothing is a usage mistake, reported before any file is read.
+    if let cli::Command::Search(args) = &cli.command {
+        search::request(args)?;
+    }
     let path = cli.config.as_deref().ok_or(ClientError::NoConfig)?;
     let config = ClientConfig::load(path)?;
     let result = match &cli.command {
@@ -53,6 +58,7 @@ pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
         cli::Command::Mo(command) => mo::run(&config, command, cli.json).await,
         cli::Command::Peers => peers::run(&config, cli.json).await,
         cli::Command::Audit(args) => audit::run(&config, args, cli.json).await,
+        cli::Command::Search(args) => search::run(&config, path, args, cli.json).await,
     };
     // A call cut off by the connection may be a refused certificate whose TLS alert was
     // lost; only then is the node probed, so the normal path costs nothing extra.

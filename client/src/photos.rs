@@ -1,5 +1,5 @@
-//! `setu record photo add` and `setu record photo get`: photos travel in 256 KiB pieces and
-//! are checked against their SHA-256 on both ends.
+//! `setu record photo add`, `setu record photo get` and `setu record show --save-photos`:
+//! photos travel in 256 KiB pieces and are checked against their SHA-256 on both ends.
 
 use std::path::Path;
 
@@ -16,7 +16,9 @@ use crate::config::ClientConfig;
 use crate::connect::connect;
 use crate::error::ClientError;
 use crate::output::{emit, MAX_MESSAGE_BYTES};
+use crate::parse::parse_sha256;
 use crate::records;
+use crate::render::record_card;
 use crate::view::{PhotoUploadView, PhotoView, RecordView};
 
 /// The size of each uploaded piece.
@@ -30,6 +32,16 @@ pub struct PhotoDownloadView {
     pub photo: PhotoView,
     /// Where the verified bytes were written.
     pub path: String,
+}
+
+/// The result of `record show --save-photos`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SavedPhotosView {
+    /// The record, as `record show --json` prints it.
+    pub record: RecordView,
+    /// Each photo of the record and where it was saved, in the record's order.
+    pub saved: Vec<PhotoDownloadView>,
 }
 
 /// Runs one photo command and returns what it prints on stdout.
@@ -141,7 +153,101 @@ async fn get(
             record_id: id.to_string(),
             sha256: sha256.to_string(),
         })?;
-    let mut stream = client(channel)
+    let (photo, bytes) = download(&mut client(channel), sha256, &listed).await?;
+    write(out, &bytes).await?;
+    let view = PhotoDownloadView {
+        photo,
+        path: out.display().to_string(),
+    };
+    emit(json, &view, |v| {
+        format!(
+            "wrote {} ({} bytes, {})\n",
+            v.path,
+            bytes.len(),
+            v.photo.mime_type
+        )
+    })
+}
+
+/// `record show ID --save-photos DIR`: reads the record, saves every photo it lists into
+/// `dir` (created when missing) as `<sha256>.<ext>`, each verified before it is written,
+/// then prints the record and where each photo went.
+pub async fn show_and_save(
+    config: &ClientConfig,
+    id: &str,
+    dir: &Path,
+    json: bool,
+) -> Result<String, ClientError> {
+    let channel = connect(config).await?;
+    let record = records::get(&mut records::client_on(channel.clone()), id).await?;
+    let mut photos = client(channel);
+    if !record.photos.is_empty() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|source| ClientError::File {
+                action: "create the folder",
+                path: dir.to_path_buf(),
+                source,
+            })?;
+    }
+    let mut saved = Vec::new();
+    for listed in &record.photos {
+        // The digest names the file, so it must be one before it goes near a path.
+        let sha256 = parse_sha256(&listed.sha256).map_err(|_| {
+            ClientError::Protocol(format!(
+                "record {id} lists a photo whose sha256 {:?} is not 64 hex digits",
+                listed.sha256
+            ))
+        })?;
+        let (photo, bytes) = download(&mut photos, &sha256, listed).await?;
+        let path = dir.join(photo_file_name(&sha256, &photo.mime_type));
+        write(&path, &bytes).await?;
+        saved.push(PhotoDownloadView {
+            photo,
+            path: path.display().to_string(),
+        });
+    }
+    let view = SavedPhotosView { record, saved };
+    emit(json, &view, saved_report)
+}
+
+/// The record's card followed by one line per saved photo.
+pub fn saved_report(view: &SavedPhotosView) -> String {
+    let mut out = record_card(&view.record);
+    out.push('\n');
+    if view.saved.is_empty() {
+        out.push_str("no photos to save\n");
+    }
+    for saved in &view.saved {
+        out.push_str(&format!(
+            "saved {} ({} bytes, {})\n",
+            saved.path, saved.photo.size_bytes, saved.photo.mime_type
+        ));
+    }
+    out
+}
+
+/// The file name of a saved photo: its SHA-256 and the usual extension of its media type
+/// ("bin" for a type this client does not know).
+pub fn photo_file_name(sha256: &str, mime_type: &str) -> String {
+    let extension = match mime_type.trim().to_ascii_lowercase().as_str() {
+        "image/jpeg" | "image/jpg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        _ => "bin",
+    };
+    format!("{sha256}.{extension}")
+}
+
+/// Downloads the photo `sha256` that the record lists as `listed` and verifies it: no more
+/// bytes than listed, and exactly the expected SHA-256. Returns the photo as the node
+/// described it (its size being the bytes received) and the bytes.
+async fn download(
+    client: &mut PhotoServiceClient<Channel>,
+    sha256: &str,
+    listed: &PhotoView,
+) -> Result<(PhotoView, Vec<u8>), ClientError> {
+    let mut stream = client
         .download(pb::DownloadPhotoRequest {
             sha256: sha256.to_string(),
         })
@@ -163,31 +269,26 @@ async fn get(
         }
     }
     let actual = sha256_hex(&bytes);
-    if actual != sha256 {
+    if !actual.eq_ignore_ascii_case(sha256) {
         return Err(ClientError::ChecksumMismatch {
             expected: sha256.to_string(),
             actual,
         });
     }
-    tokio::fs::write(out, &bytes)
+    let mut photo = photo.unwrap_or_else(|| listed.clone());
+    photo.size_bytes = bytes.len() as u64;
+    Ok((photo, bytes))
+}
+
+/// Writes verified photo bytes to `path`.
+async fn write(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
+    tokio::fs::write(path, bytes)
         .await
         .map_err(|source| ClientError::File {
             action: "write",
-            path: out.to_path_buf(),
+            path: path.to_path_buf(),
             source,
-        })?;
-    let view = PhotoDownloadView {
-        photo: photo.unwrap_or(listed),
-        path: out.display().to_string(),
-    };
-    emit(json, &view, |v| {
-        format!(
-            "wrote {} ({} bytes, {})\n",
-            v.path,
-            bytes.len(),
-            v.photo.mime_type
-        )
-    })
+        })
 }
 
 #[cfg(test)]
@@ -203,6 +304,46 @@ mod tests {
             matches!(&messages[0].part, Some(Part::Header(h)) if h.record_id == "0190" && h.expected_version == 3)
         );
         assert!(matches!(&messages[3].part, Some(Part::Chunk(c)) if c.len() == 10));
+    }
+
+    #[test]
+    fn saved_photos_are_named_after_their_digest_and_type() {
+        let sha = "ab".repeat(32);
+        assert_eq!(photo_file_name(&sha, "image/jpeg"), format!("{sha}.jpg"));
+        assert_eq!(photo_file_name(&sha, "image/png"), format!("{sha}.png"));
+        assert_eq!(photo_file_name(&sha, "IMAGE/WEBP"), format!("{sha}.webp"));
+        assert_eq!(photo_file_name(&sha, "image/gif"), format!("{sha}.bin"));
+    }
+
+    #[test]
+    fn the_report_shows_the_record_then_each_saved_photo() {
+        let photo = PhotoView {
+            sha256: "ab".repeat(32),
+            mime_type: "image/png".into(),
+            size_bytes: 69,
+        };
+        let view = SavedPhotosView {
+            record: RecordView {
+                name: "Test Raju Example".into(),
+                photos: vec![photo.clone()],
+                ..Default::default()
+            },
+            saved: vec![PhotoDownloadView {
+                photo,
+                path: format!("photos/{}.png", "ab".repeat(32)),
+            }],
+        };
+        let text = saved_report(&view);
+        assert!(text.starts_with(&record_card(&view.record)), "{text}");
+        assert!(
+            text.ends_with(&format!(
+                "\nsaved photos/{}.png (69 bytes, image/png)\n",
+                "ab".repeat(32)
+            )),
+            "{text}"
+        );
+        let none = saved_report(&SavedPhotosView::default());
+        assert!(none.ends_with("\nno photos to save\n"), "{none}");
     }
 
     #[test]

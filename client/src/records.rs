@@ -1,4 +1,5 @@
 //! The `setu record` commands other than photos: add, show, update, delete and list.
+//! (`record show --save-photos` hands over to [`crate::photos`] to fetch the photos.)
 
 use setu_proto::v1 as pb;
 use setu_proto::v1::record_service_client::RecordServiceClient;
@@ -21,10 +22,17 @@ pub async fn run(
 ) -> Result<String, ClientError> {
     match command {
         RecordCommand::Add(fields) => add(config, fields, json).await,
-        RecordCommand::Show { id } => {
+        RecordCommand::Show {
+            id,
+            save_photos: None,
+        } => {
             let record = get(&mut client(config).await?, id).await?;
             emit(json, &record, record_card)
         }
+        RecordCommand::Show {
+            id,
+            save_photos: Some(dir),
+        } => crate::photos::show_and_save(config, id, dir, json).await,
         RecordCommand::Update {
             id,
             fields,

@@ -398,7 +398,7 @@ async fn filters_identifiers_and_mo_text_narrow_the_results() -> anyhow::Result<
             note: Some(sample_note(
                 MoCategory::ChainSnatching,
                 "Two men on a motorcycle snatch chains near the bus stand",
-                &[woman.id.clone()],
+                std::slice::from_ref(&woman.id),
             )),
         })
         .await?

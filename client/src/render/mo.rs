@@ -29,7 +29,7 @@ pub fn mo_card(n: &MoView) -> String {
 }
 
 /// The category word, with the free text when the category is `other`.
-fn category_text(n: &MoView) -> String {
+pub(super) fn category_text(n: &MoView) -> String {
     match (n.category, n.category_other.is_empty()) {
         (Some(c), true) => c.to_string(),
         (Some(c), false) => format!("{c}: {}", n.category_other),

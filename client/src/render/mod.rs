@@ -7,11 +7,13 @@ mod audit;
 mod mo;
 mod peers;
 mod record;
+mod search;
 
 pub use audit::audit_table;
 pub use mo::{mo_card, mo_table};
 pub use peers::peers_report;
 pub use record::{record_card, record_table};
+pub use search::search_report;
 
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -165,6 +167,20 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Quotes a word for a POSIX shell, so that a printed command can be pasted back as is:
+/// plain words stay as they are, anything else goes in single quotes.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// Shortens text to `max` characters for a table cell, marking the cut with "…".
 pub fn shorten(text: &str, max: usize) -> String {
     let text = clean(text);
@@ -191,6 +207,16 @@ mod tests {
     fn control_characters_are_escaped() {
         assert_eq!(clean("Raju\u{1b}[31m"), "Raju\\u{1b}[31m");
         assert_eq!(clean("राजू"), "राजू");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("jh-dhanbad"), "jh-dhanbad");
+        assert_eq!(shell_word("112/2025"), "112/2025");
+        assert_eq!(shell_word("raju yadav"), "'raju yadav'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
     }
 
     #[test]

@@ -9,9 +9,11 @@ mod common;
 mod mo;
 mod peers;
 mod record;
+mod search;
 
 pub use audit::{AuditEntryView, AuditListView};
 pub use common::{AddressView, CaseView, PhotoView, TombstoneView};
 pub use mo::{edited_note, MethodView, MoListView, MoView};
 pub use peers::{PeerListView, PeerView, WatermarkView};
 pub use record::{edited_record, PhotoUploadView, RecordListView, RecordView};
+pub use search::{MatchReasonView, MoNoteHitView, SearchHitView, SearchView};
