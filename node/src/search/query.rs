@@ -9,8 +9,12 @@
 //! without a father's name is still found.
 //!
 //! Broad queries ("Kumar" among a million records) can have tens of thousands of
-//! candidates; scoring a name costs microseconds, so at most [`MAX_SCORED`] are scored,
-//! those matched by exact spelling or spelling variant first, newest first.
+//! candidates, and scoring a name in full costs microseconds (parsing the stored name
+//! dominates). So candidates are first pre-scored from the postings alone — which kind of
+//! term each query token hit: its exact folded form (1.0), its variant key (0.9), or a
+//! looser term such as a phonetic code or a one-edit deletion (0.7), plus half the
+//! relative's pre-score — and only the best [`MAX_SCORED`] (more when paging deep) are
+//! scored in full, newest first among equals.
 
 use std::collections::HashMap;
 
@@ -21,7 +25,7 @@ use super::score::{match_name, Match, NameQuery};
 use super::terms::query_terms;
 
 /// The most candidates scored in full for one search.
-pub const MAX_SCORED: usize = 2_000;
+pub const MAX_SCORED: usize = 400;
 /// The most MO notes reported with a search.
 pub const MAX_NOTE_HITS: usize = 20;
 
@@ -157,39 +161,95 @@ impl Bits {
     }
 }
 
-/// The candidates of a name query among names indexed under `prefix` ('n' or 'f'): for
-/// some alternative of the query, every non-initial token has a lookup term. With
-/// `strong`, only exact and spelling-variant terms count. None if the query has no
-/// token that can be looked up (initials only).
-fn name_candidates(
-    index: &SearchIndex,
-    prefix: char,
-    query: &NameQuery,
-    strong: bool,
-) -> Option<Bits> {
+/// Which records have some lookup term of one query token, by how close the term is:
+/// the token's own folded form, its own variant key, or anything looser (phonetic codes,
+/// one-edit deletions, joined pairs, initials).
+struct TokenTiers {
+    exact: Bits,
+    variant: Bits,
+    loose: Bits,
+}
+
+impl TokenTiers {
+    /// The pre-score weight of this token for `slot` (0 when it does not match).
+    fn weight(&self, slot: u32) -> f32 {
+        if self.exact.contains(slot) {
+            1.0
+        } else if self.variant.contains(slot) {
+            0.9
+        } else if self.loose.contains(slot) {
+            0.7
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The candidates of a name query among names indexed under `prefix` ('n' or 'f'), with
+/// each alternative's tokens' tiers for pre-scoring.
+struct NameCandidates {
+    /// Records where, for some alternative of the query, every non-initial token has a
+    /// lookup term.
+    bits: Bits,
+    /// Per alternative, per non-initial token.
+    alternatives: Vec<Vec<TokenTiers>>,
+}
+
+impl NameCandidates {
+    /// A cheap estimate of how well `slot` matches, from which kind of term each token
+    /// hit: the best alternative's mean token weight.
+    fn pre_score(&self, slot: u32) -> f32 {
+        self.alternatives
+            .iter()
+            .filter(|tokens| !tokens.is_empty())
+            .map(|tokens| tokens.iter().map(|t| t.weight(slot)).sum::<f32>() / tokens.len() as f32)
+            .fold(0.0, f32::max)
+    }
+}
+
+/// Looks up the candidates of a name query. None if the query has no token that can be
+/// looked up (initials only).
+fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Option<NameCandidates> {
     let len = index.records.len();
     let per_token = query_terms(query);
     let mut out: Option<Bits> = None;
+    let mut alternatives = Vec::new();
     let mut position = 0;
     for name in &query.names {
         let tokens = &per_token[position..position + name.tokens.len()];
         position += name.tokens.len();
         let mut alternative: Option<Bits> = None;
-        for token in tokens.iter().filter(|t| !t.initial) {
-            let mut bits = Bits::empty(len);
-            for term in &token.terms {
-                if strong && !(term.starts_with("w:") || term.starts_with("k:")) {
-                    continue;
-                }
+        let mut tiers_of_tokens = Vec::new();
+        for (token, terms) in name.tokens.iter().zip(tokens).filter(|(_, t)| !t.initial) {
+            let own_word = format!("w:{}", token.latin);
+            let own_key = format!("k:{}", token.key);
+            let mut tiers = TokenTiers {
+                exact: Bits::empty(len),
+                variant: Bits::empty(len),
+                loose: Bits::empty(len),
+            };
+            for term in &terms.terms {
+                let tier = if *term == own_word {
+                    &mut tiers.exact
+                } else if *term == own_key {
+                    &mut tiers.variant
+                } else {
+                    &mut tiers.loose
+                };
                 for &slot in index.record_posting(&format!("{prefix}{term}")) {
-                    bits.set(slot);
+                    tier.set(slot);
                 }
             }
+            let mut any = tiers.exact.clone();
+            any.or(&tiers.variant);
+            any.or(&tiers.loose);
             match &mut alternative {
-                None => alternative = Some(bits),
-                Some(a) => a.and(&bits),
+                None => alternative = Some(any),
+                Some(a) => a.and(&any),
             }
+            tiers_of_tokens.push(tiers);
         }
+        alternatives.push(tiers_of_tokens);
         if let Some(alternative) = alternative {
             match &mut out {
                 None => out = Some(alternative),
@@ -197,7 +257,7 @@ fn name_candidates(
             }
         }
     }
-    out
+    out.map(|bits| NameCandidates { bits, alternatives })
 }
 
 fn term_candidates(index: &SearchIndex, term: &str) -> Bits {
@@ -360,18 +420,17 @@ impl SearchIndex {
             }
             narrow(bits);
         }
-        if let Some(father) = &query.father {
-            if let Some(bits) =
-                name_candidates(self, 'f', &NameQuery::from_name(father.clone()), false)
-            {
-                narrow(bits);
-            }
+        let father_candidates = query
+            .father
+            .as_ref()
+            .and_then(|f| name_candidates(self, 'f', &NameQuery::from_name(f.clone())));
+        if let Some(found) = &father_candidates {
+            narrow(found.bits.clone());
         }
         let name = query.name.as_ref().filter(|n| !n.is_empty());
-        if let Some(name) = name {
-            if let Some(bits) = name_candidates(self, 'n', name, false) {
-                narrow(bits);
-            }
+        let name_found = name.and_then(|n| name_candidates(self, 'n', n));
+        if let Some(found) = &name_found {
+            narrow(found.bits.clone());
         }
 
         // Filter, in slot order (newest versions first), and pick what to score.
@@ -401,13 +460,27 @@ impl SearchIndex {
         }
         let mut estimate = false;
         let mut unscored = 0;
-        if needs_scoring && chosen.len() > MAX_SCORED {
-            // Exact and variant spellings first, then the rest, newest first in each.
-            if let Some(strong) = name.and_then(|n| name_candidates(self, 'n', n, true)) {
-                chosen.sort_by_key(|&slot| !strong.contains(slot));
-            }
-            unscored = chosen.len() - MAX_SCORED;
-            chosen.truncate(MAX_SCORED);
+        let to_score = MAX_SCORED.max(query.offset + query.limit + MAX_SCORED / 4);
+        if needs_scoring && chosen.len() > to_score {
+            // Score in full only the most promising candidates: by the kind of term each
+            // query token hit (exact, variant, looser), a relative's name adding to it,
+            // newest first among equals.
+            let relative = name
+                .and_then(NameQuery::relative_query)
+                .and_then(|r| name_candidates(self, 'f', &r));
+            let pre_score = |slot: u32| {
+                let own = name_found
+                    .as_ref()
+                    .or(father_candidates.as_ref())
+                    .map_or(0.0, |c| c.pre_score(slot));
+                own + relative.as_ref().map_or(0.0, |r| 0.5 * r.pre_score(slot))
+            };
+            let mut ranked: Vec<(f32, u32)> = chosen.iter().map(|&s| (pre_score(s), s)).collect();
+            let better = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1));
+            ranked.select_nth_unstable_by(to_score - 1, better);
+            ranked.truncate(to_score);
+            unscored = chosen.len() - to_score;
+            chosen = ranked.into_iter().map(|(_, s)| s).collect();
             estimate = true;
         }
 

@@ -4,7 +4,7 @@
 //! hits; this file fetches the records of the page and shapes the response.
 
 use super::{officer_call, SharedState};
-use crate::error::NodeResult;
+use crate::error::{NodeError, NodeResult};
 use crate::storage::StorageError;
 use crate::validate_search;
 use setu_proto::v1::search_service_server::SearchService;
@@ -22,10 +22,15 @@ impl SearchServiceImpl {
         SearchServiceImpl { state }
     }
 
-    fn search(&self, req: SearchRequest) -> NodeResult<SearchResponse> {
+    async fn search(&self, req: SearchRequest) -> NodeResult<SearchResponse> {
         let query = validate_search::search(&req)?;
         let storage = &self.state.storage;
-        let results = storage.search(&query);
+        // A search is CPU work of up to tens of milliseconds; it runs off the async
+        // workers so that it never stalls other calls and the sync streams.
+        let index_storage = storage.clone();
+        let results = tokio::task::spawn_blocking(move || index_storage.search(&query))
+            .await
+            .map_err(|e| NodeError::Internal(format!("the search task failed: {e}")))?;
         let mut hits = Vec::with_capacity(results.hits.len());
         for hit in results.hits {
             // A record expunged between the index lookup and this read is left out.
@@ -83,7 +88,7 @@ impl SearchService for SearchServiceImpl {
             &self.state.storage,
             "SearchService/Search",
             request,
-            |_, r| async move { self.search(r) },
+            |_, r| self.search(r),
         )
         .await
     }
