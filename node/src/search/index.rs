@@ -210,6 +210,22 @@ impl SearchIndex {
         }
     }
 
+    /// Gives back the spare capacity of every posting list (after a bulk build, when the
+    /// lists have grown by doubling).
+    pub fn shrink(&mut self) {
+        for list in self
+            .record_postings
+            .values_mut()
+            .chain(self.note_postings.values_mut())
+        {
+            list.shrink_to_fit();
+        }
+        self.record_postings.shrink_to_fit();
+        self.note_postings.shrink_to_fit();
+        self.records.shrink_to_fit();
+        self.notes.shrink_to_fit();
+    }
+
     /// The slot of record `id`, if indexed.
     pub fn record_slot(&self, id: &str) -> Option<u32> {
         self.record_slots.get(id).copied()

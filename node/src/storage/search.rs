@@ -111,6 +111,7 @@ impl Storage {
         for ((id, doc), terms) in records.into_iter().zip(terms.into_iter().flatten()) {
             index.put_record_with_terms(&id, doc, terms);
         }
+        index.shrink();
         tracing::info!(
             records = index.record_count(),
             mo_notes = index.note_count(),
