@@ -13,6 +13,7 @@
 //! - the node's RSS after start-up and its peak at the end.
 //!
 //! Run with `cargo build --release --bins && cargo bench -p setu-tests --bench search`.
+//! `SETU_BENCH_SEARCH_CACHE_MIB` sets the node's sled cache (default 256).
 //! `SETU_BENCH_SEARCH` sets the number of records (default 1 000 000; MO notes are a
 //! twentieth of that); `SETU_BENCH_SEARCH_QUERIES` the queries per class (default 300).
 //! The full run at 1 000 000 records takes about 7 minutes here (2 cores) and needs about
@@ -648,7 +649,7 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
         vec![ca_pem],
     );
     config.listen = format!("127.0.0.1:{port}").parse()?;
-    config.cache_mib = CACHE_MIB;
+    config.cache_mib = env_usize("SETU_BENCH_SEARCH_CACHE_MIB", CACHE_MIB as usize) as _;
     std::fs::write(root.join("node").join("node.toml"), config.to_toml()?)?;
     let log_path = root.join("node").join("node.log");
     let started = Instant::now();
