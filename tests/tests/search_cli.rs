@@ -275,7 +275,7 @@ async fn the_right_record_comes_first_and_says_why() -> anyhow::Result<()> {
         assert!(row.contains(cell), "{cell:?} in the first row:\n{table}");
     }
     assert!(
-        out.contains(&format!("\n   record {}\n   - name: ", p.raju)),
+        out.contains(&format!("\n   record {}\n   - name ", p.raju)),
         "the id and the reasons follow the row:\n{table}"
     );
     assert!(

@@ -73,12 +73,15 @@ fn hits_table(hits: &[SearchHitView], this_year: i32) -> String {
         out.push_str(line);
         out.push('\n');
         out.push_str(&format!("{INDENT}record {}\n", clean(&hit.record.id)));
+        // The node's details start with the field ("alias 'Raju': ..."); others get it.
         for reason in &hit.reasons {
-            out.push_str(&format!(
-                "{INDENT}- {}: {}\n",
-                clean(&reason.field),
-                clean(&reason.detail)
-            ));
+            let detail = clean(&reason.detail);
+            let field = clean(&reason.field);
+            if detail.starts_with(&field) {
+                out.push_str(&format!("{INDENT}- {detail}\n"));
+            } else {
+                out.push_str(&format!("{INDENT}- {field}: {detail}\n"));
+            }
         }
     }
     out
@@ -245,10 +248,7 @@ mod tests {
             assert!(lines[1].contains(cell), "{cell:?} in {text}");
         }
         assert_eq!(lines[2], "   record 0190a1b2-0000-7000-8000-000000000001");
-        assert_eq!(
-            lines[3],
-            "   - name: name 'Raju' ~ 'Raaju' (spelling variant)"
-        );
+        assert_eq!(lines[3], "   - name 'Raju' ~ 'Raaju' (spelling variant)");
         assert_eq!(
             lines[4], "   - phones: phone 9000012345 \\u{1b}[31m",
             "text from the node cannot drive the terminal"

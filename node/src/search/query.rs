@@ -618,9 +618,9 @@ impl SearchIndex {
                 };
             }
             let detail = if words.is_empty() {
-                format!("linked by MO note {note_id} of the requested category")
+                format!("mo_note {note_id}: linked, of the requested category")
             } else {
-                format!("linked by MO note {note_id}: {}", words.join(", "))
+                format!("mo_note {note_id}: linked, {}", words.join(", "))
             };
             reasons.push(Reason {
                 field: "mo_note".into(),
