@@ -16,70 +16,14 @@ use setu_node::storage::{Expect, Storage};
 use setu_proto::v1::peer_service_client::PeerServiceClient;
 use setu_proto::v1::record_service_client::RecordServiceClient;
 use setu_proto::v1::{CreateRecordRequest, GetRecordRequest, Handling, ListPeersRequest};
-use std::path::{Path, PathBuf};
+use setu_tests::bench::{channel, env_usize, node_binary, percentile, proc_status_kib};
+use setu_tests::mesh::free_port;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 const A: &str = "jh-dhanbad";
 const B: &str = "wb-asansol-durgapur";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
-}
-
-/// The release (or current profile's) `setu-node` binary.
-fn node_binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("bench executable not in target/<profile>/deps")?;
-    let path = dir.join("setu-node");
-    anyhow::ensure!(
-        path.is_file(),
-        "{} is missing: run `cargo build --release --bins` first",
-        path.display()
-    );
-    Ok(path)
-}
-
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-}
-
-async fn channel(addr: &str, ca: &Ca, cert: &str, key: &str) -> anyhow::Result<Channel> {
-    let tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(ca.cert_pem()))
-        .identity(Identity::from_pem(cert, key))
-        .domain_name("127.0.0.1");
-    Ok(Endpoint::from_shared(format!("https://{addr}"))?
-        .tls_config(tls)?
-        .connect()
-        .await?)
-}
 
 fn main() -> anyhow::Result<()> {
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -223,7 +167,7 @@ async fn run(records: usize, live: usize, quick: bool) -> anyhow::Result<()> {
         "catch-up of {records} records A -> B over mTLS: {:.1} s = {:.0} records/s (from B's process start); B peak RSS {} MiB",
         elapsed.as_secs_f64(),
         records as f64 / elapsed.as_secs_f64(),
-        peak_rss_kib(b_pid).unwrap_or(0) / 1024
+        proc_status_kib(b_pid, "VmHWM:").unwrap_or(0) / 1024
     );
 
     // Live propagation: create on A, poll Get on B until it is there.

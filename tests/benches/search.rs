@@ -35,10 +35,12 @@ use setu_node::pki::{write_issued, Ca, Validity};
 use setu_node::storage::{Expect, Storage};
 use setu_proto::v1::search_service_client::SearchServiceClient;
 use setu_proto::v1::{Handling, PersonRecord, SearchRequest};
-use std::path::{Path, PathBuf};
+use setu_tests::bench::{channel, env_usize, node_binary, percentile, proc_status_kib};
+use setu_tests::mesh::free_port;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::Channel;
 
 const DISTRICT: &str = "jh-dhanbad";
 /// Records per bulk-load transaction.
@@ -52,71 +54,12 @@ const TOP: u32 = 10;
 /// The node's sled cache.
 const CACHE_MIB: u64 = 256;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// The `p` percentile of sorted latencies, in milliseconds.
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
-}
-
-/// The release (or current profile's) `setu-node` binary.
-fn node_binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("bench executable not in target/<profile>/deps")?;
-    let path = dir.join("setu-node");
-    anyhow::ensure!(
-        path.is_file(),
-        "{} is missing: run `cargo build --release --bins` first",
-        path.display()
-    );
-    Ok(path)
-}
-
-/// A field of `/proc/<pid>/status` in KiB, e.g. "VmRSS:" or "VmHWM:".
-fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-}
-
-async fn channel(addr: &str, ca: &Ca, cert: &str, key: &str) -> anyhow::Result<Channel> {
-    let tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(ca.cert_pem()))
-        .identity(Identity::from_pem(cert, key))
-        .domain_name("127.0.0.1");
-    Ok(Endpoint::from_shared(format!("https://{addr}"))?
-        .tls_config(tls)?
-        .connect()
-        .await?)
 }
 
 /// A small seeded generator (SplitMix64), so that the sample and the queries are the same

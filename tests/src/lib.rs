@@ -12,6 +12,7 @@
 //! cargo turns every such file into a test binary of its own.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod bins;
 pub mod client;
 pub mod fixtures;

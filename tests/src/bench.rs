@@ -1,0 +1,64 @@
+//! Helpers shared by the benchmarks (`benches/`): environment knobs, the real `setu-node`
+//! binary, latency percentiles, process memory and an officer's mTLS channel.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use setu_node::pki::Ca;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+/// The value of environment variable `name` as a number, or `default`.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The `p` percentile of sorted latencies, in milliseconds.
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// The release (or current profile's) `setu-node` binary.
+pub fn node_binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("bench executable not in target/<profile>/deps")?;
+    let path = dir.join("setu-node");
+    anyhow::ensure!(
+        path.is_file(),
+        "{} is missing: run `cargo build --release --bins` first",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// A field of `/proc/<pid>/status` in KiB, e.g. "VmRSS:" or "VmHWM:".
+pub fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// An mTLS channel to `addr` with the given certificate, trusting `ca`.
+pub async fn channel(addr: &str, ca: &Ca, cert: &str, key: &str) -> anyhow::Result<Channel> {
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca.cert_pem()))
+        .identity(Identity::from_pem(cert, key))
+        .domain_name("127.0.0.1");
+    Ok(Endpoint::from_shared(format!("https://{addr}"))?
+        .tls_config(tls)?
+        .connect()
+        .await?)
+}
