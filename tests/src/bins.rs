@@ -16,7 +16,10 @@ use setu_node::config::NodeConfig;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
+use crate::node::District;
 use crate::pki::CertPair;
+use serde_json::Value;
+use setu_node::identity::Role;
 
 /// The node binary's name.
 pub const NODE_BIN: &str = "setu-node";
@@ -325,4 +328,32 @@ impl DemoProcess {
             }
         }
     }
+}
+
+/// Writes a client config for a new officer of `district` with `role` (certificate issued
+/// by the district's CA) and returns its path.
+pub fn officer_config(district: &District, badge: &str, role: Role) -> anyhow::Result<PathBuf> {
+    let cert = district.ca.officer(&district.id, badge, role)?;
+    let path = district.dir().join(format!("{badge}.toml"));
+    write_client_config(&path, &district.node.url(), &district.ca.cert_path(), &cert)?;
+    Ok(path)
+}
+
+/// Runs `setu` with `--json` and parses its output, failing with everything it printed
+/// otherwise.
+pub async fn setu_json(config: &Path, args: &[&str]) -> anyhow::Result<Value> {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let finished = setu(config, &all).await?.success()?;
+    serde_json::from_str(&finished.stdout).map_err(|e| {
+        anyhow::anyhow!(
+            "`setu {}` printed no JSON ({e}):\n{finished}",
+            args.join(" ")
+        )
+    })
+}
+
+/// The string at `key` of a JSON object, or "" when absent.
+pub fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or_default()
 }

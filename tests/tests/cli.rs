@@ -3,40 +3,14 @@
 //! message on stderr.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use serde_json::Value;
 use setu_proto::v1::{GetRecordRequest, PersonStatus, Warning};
-use setu_tests::bins::{setu, write_client_config, Finished};
+use setu_tests::bins::{officer_config, setu, setu_json, text, write_client_config, Finished};
 use setu_tests::{png_bytes, District, Role, TestCa};
 use sha2::{Digest, Sha256};
 
 const DHANBAD: &str = "jh-dhanbad";
-
-/// A client config for a new officer of `district` with `role`.
-fn officer_config(district: &District, badge: &str, role: Role) -> anyhow::Result<PathBuf> {
-    let cert = district.ca.officer(&district.id, badge, role)?;
-    let path = district.dir().join(format!("{badge}.toml"));
-    write_client_config(&path, &district.node.url(), &district.ca.cert_path(), &cert)?;
-    Ok(path)
-}
-
-/// Runs `setu` and parses its JSON output, failing with everything it printed otherwise.
-async fn setu_json(config: &Path, args: &[&str]) -> anyhow::Result<Value> {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let finished = setu(config, &all).await?.success()?;
-    serde_json::from_str(&finished.stdout).map_err(|e| {
-        anyhow::anyhow!(
-            "`setu {}` printed no JSON ({e}):\n{finished}",
-            args.join(" ")
-        )
-    })
-}
-
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
 
 fn assert_failed(finished: &Finished, needles: &[&str]) {
     assert!(

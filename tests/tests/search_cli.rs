@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -17,7 +17,7 @@ use setu_proto::v1::{
     CaseRef, CaseRole, CreateMoNoteRequest, CreateRecordRequest, Gender, Handling, MoCategory,
     PersonRecord, PersonStatus, SearchRequest, UploadPhotoHeader, UploadPhotoRequest, Warning,
 };
-use setu_tests::bins::{binary, setu, write_client_config, Finished, CLIENT_BIN};
+use setu_tests::bins::{binary, officer_config, setu, setu_json, text, Finished, CLIENT_BIN};
 use setu_tests::wait::wait_for;
 use setu_tests::{png_bytes, sample_note, District, Officer, Role};
 use sha2::{Digest, Sha256};
@@ -29,31 +29,6 @@ const INDEX_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long a next-page command run through the shell may take.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A client config for a new officer of `district` with `role`.
-fn officer_config(district: &District, badge: &str, role: Role) -> anyhow::Result<PathBuf> {
-    let cert = district.ca.officer(&district.id, badge, role)?;
-    let path = district.dir().join(format!("{badge}.toml"));
-    write_client_config(&path, &district.node.url(), &district.ca.cert_path(), &cert)?;
-    Ok(path)
-}
-
-/// Runs `setu` and parses its JSON output, failing with everything it printed otherwise.
-async fn setu_json(config: &Path, args: &[&str]) -> anyhow::Result<Value> {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let finished = setu(config, &all).await?.success()?;
-    serde_json::from_str(&finished.stdout).map_err(|e| {
-        anyhow::anyhow!(
-            "`setu {}` printed no JSON ({e}):\n{finished}",
-            args.join(" ")
-        )
-    })
-}
-
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
 
 /// The record ids of a search's hits, best first.
 fn hit_ids(found: &Value) -> Vec<String> {
