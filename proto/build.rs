@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "setu/v1/federation.proto",
     "setu/v1/audit.proto",
     "setu/v1/search.proto",
+    "setu/v1/alerts.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

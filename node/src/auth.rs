@@ -2,7 +2,7 @@
 //! certificate that mutual TLS verified, never from request fields.
 
 use crate::error::{NodeError, NodeResult};
-use crate::identity::{identity_from_der, Identity, Officer};
+use crate::identity::{identity_from_der, Identity, Officer, Role};
 use tonic::Request;
 
 /// The verified identity behind a request.
@@ -65,5 +65,61 @@ pub fn require_admin(officer: &Officer, action: &str) -> NodeResult<()> {
             "{action} needs the admin role; this certificate has the {} role",
             officer.role
         )))
+    }
+}
+
+/// Only officers of `district` with at least the role `least` may do `action` on its node
+/// (for example, posting an alert needs a liaison or admin of the node's own district).
+pub fn require_district_role(
+    officer: &Officer,
+    district: &str,
+    least: Role,
+    action: &str,
+) -> NodeResult<()> {
+    if officer.role < least {
+        return Err(NodeError::PermissionDenied(format!(
+            "{action} needs the {least} or a higher role; this certificate has the {} role",
+            officer.role
+        )));
+    }
+    if officer.district != district {
+        return Err(NodeError::PermissionDenied(format!(
+            "{action} on the node of {district} needs an officer of {district}; this certificate is of {}",
+            officer.district
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn officer(district: &str, role: Role) -> Officer {
+        Officer {
+            district: district.into(),
+            badge: "JH-0001".into(),
+            role,
+            name: "Test Officer".into(),
+        }
+    }
+
+    #[test]
+    fn district_roles_need_the_role_and_the_district() {
+        let rule =
+            |o: &Officer| require_district_role(o, "jh-dhanbad", Role::Liaison, "posting an alert");
+        assert!(rule(&officer("jh-dhanbad", Role::Liaison)).is_ok());
+        assert!(rule(&officer("jh-dhanbad", Role::Admin)).is_ok());
+        let err = rule(&officer("jh-dhanbad", Role::Officer))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("liaison") && err.contains("officer role"),
+            "{err}"
+        );
+        let err = rule(&officer("wb-asansol-durgapur", Role::Liaison))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs an officer of jh-dhanbad"), "{err}");
     }
 }

@@ -26,3 +26,25 @@ pub fn current_year() -> u32 {
     let year = time::OffsetDateTime::now_utc().year();
     u32::try_from(year).unwrap_or(0)
 }
+
+/// The node's clock for deadlines and expiry: the system time plus an offset that is
+/// always zero in service. Tests move a node's clock forward (for instance past an alert's
+/// acknowledgement deadline) without waiting; clones share the offset.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    /// The current time in Unix milliseconds, as this clock reads it.
+    pub fn now_ms(&self) -> i64 {
+        now_ms().saturating_add(self.offset_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// Moves the clock forward by `by` (for tests).
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}

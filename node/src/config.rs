@@ -93,6 +93,10 @@ pub struct NodeConfig {
     /// The peer districts this node syncs with (`[[peers]]` tables).
     #[serde(default)]
     pub peers: Vec<PeerConfig>,
+    /// The clock alert deadlines and expiry are judged by: the system clock. Not read from
+    /// the file; tests move it forward through the Rust API.
+    #[serde(skip)]
+    pub clock: crate::clock::Clock,
 }
 
 /// Which items a node sends to one peer.
@@ -259,6 +263,7 @@ impl NodeConfig {
             tombstone_grace_hours: default_tombstone_grace_hours(),
             audit_retention_days: default_audit_retention_days(),
             peers: Vec::new(),
+            clock: crate::clock::Clock::default(),
         }
     }
 

@@ -353,6 +353,14 @@ fn print_instructions(dir: &Path, nodes: &[RunningNode], samples: &[PersonRecord
             second.id
         );
     }
+    println!("\nAlerts across the border (watch in one terminal, post and acknowledge in others):");
+    println!("  {setu} --config {d}/asansol-officer.toml alert watch");
+    println!(
+        "  {setu} --config {d}/dhanbad-liaison.toml alert post --priority flash --category robbery --title \"ATM robbery at Hirapur\" --body \"Two men on a black Pulsar, heading to the border\" --vehicle \"JH 10 AB 1234\" --warning armed --expires-in 2h"
+    );
+    println!("  {setu} --config {d}/asansol-liaison.toml alert list --open");
+    println!("  {setu} --config {d}/asansol-liaison.toml alert ack <ALERT-ID> --note \"nakabandi at Barakar bridge\"");
+    println!("  {setu} --config {d}/dhanbad-liaison.toml alert show <ALERT-ID>");
     println!("  {setu} --help");
     println!("\nCtrl-C stops both nodes.");
 }

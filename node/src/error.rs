@@ -18,6 +18,10 @@ pub enum NodeError {
     /// No usable client certificate reached the handler.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The request is well formed but the item's state does not allow it (for example,
+    /// updating a cancelled alert).
+    #[error("{0}")]
+    FailedPrecondition(String),
     /// A storage failure or refusal.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -41,6 +45,7 @@ impl NodeError {
             NodeError::InvalidArgument { .. } => Code::InvalidArgument,
             NodeError::PermissionDenied(_) => Code::PermissionDenied,
             NodeError::Unauthenticated(_) => Code::Unauthenticated,
+            NodeError::FailedPrecondition(_) => Code::FailedPrecondition,
             NodeError::Internal(_) => Code::Internal,
             NodeError::Storage(e) => match e {
                 StorageError::NotFound { .. } | StorageError::Expunged { .. } => Code::NotFound,

@@ -144,8 +144,8 @@ pub fn validate_officer_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// What an officer is allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What an officer is allowed to do, in order of increasing privilege.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// An ordinary officer: may read and search records.
     Officer,

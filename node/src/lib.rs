@@ -2,6 +2,7 @@
 //! the end-to-end tests start nodes in-process through this crate.
 #![forbid(unsafe_code)]
 
+pub mod alert_view;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -19,4 +20,5 @@ pub mod service;
 pub mod storage;
 pub mod tls;
 pub mod validate;
+pub mod validate_alert;
 pub mod validate_search;

@@ -57,3 +57,17 @@ pub const DEFAULT_BIRTH_YEAR_TOLERANCE: u32 = 2;
 pub const MAX_BIRTH_YEAR_TOLERANCE: u32 = 20;
 /// Most values in each list filter of a search (origins, statuses, warnings, categories).
 pub const MAX_SEARCH_FILTER_VALUES: usize = 20;
+/// Longest alert title, in characters.
+pub const MAX_ALERT_TITLE_CHARS: usize = 200;
+/// Longest alert body, in characters.
+pub const MAX_ALERT_BODY_CHARS: usize = 4_000;
+/// Longest "action requested", acknowledgement note or cancel reason of an alert.
+pub const MAX_ALERT_NOTE_CHARS: usize = 1_000;
+/// Most linked records, vehicles, phones or photos on one alert.
+pub const MAX_ALERT_LIST: usize = 20;
+/// Furthest ahead an alert may expire: 30 days, in milliseconds.
+pub const MAX_ALERT_LIFETIME_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+/// How soon after posting a FLASH alert must be acknowledged: 10 minutes, in milliseconds.
+pub const FLASH_ACK_MS: i64 = 10 * 60 * 1000;
+/// How soon after posting an IMMEDIATE alert must be acknowledged: 1 hour, in milliseconds.
+pub const IMMEDIATE_ACK_MS: i64 = 60 * 60 * 1000;

@@ -7,6 +7,7 @@ use crate::federation::keys::{KeyError, Signer, TrustAnchors};
 use crate::federation::puller::{DialIdentity, Puller};
 use crate::federation::service::FederationServiceImpl;
 use crate::federation::Federation;
+use crate::service::alerts::AlertServiceImpl;
 use crate::service::audit::AuditServiceImpl;
 use crate::service::mo::MoServiceImpl;
 use crate::service::peers::PeerServiceImpl;
@@ -15,6 +16,7 @@ use crate::service::records::RecordServiceImpl;
 use crate::service::search::SearchServiceImpl;
 use crate::service::NodeState;
 use crate::storage::{Storage, StorageError};
+use setu_proto::v1::alert_service_server::AlertServiceServer;
 use setu_proto::v1::audit_service_server::AuditServiceServer;
 use setu_proto::v1::federation_service_server::FederationServiceServer;
 use setu_proto::v1::mo_service_server::MoServiceServer;
@@ -174,6 +176,8 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         district: config.district.clone(),
         storage: storage.clone(),
         default_handling: config.default_handling.handling(),
+        peers: config.peers.iter().map(|p| p.district.clone()).collect(),
+        clock: config.clock.clone(),
     });
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -188,6 +192,9 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         .await;
     health_reporter
         .set_serving::<SearchServiceServer<SearchServiceImpl>>()
+        .await;
+    health_reporter
+        .set_serving::<AlertServiceServer<AlertServiceImpl>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(setu_proto::FILE_DESCRIPTOR_SET)
@@ -220,6 +227,10 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         )
         .add_service(
             SearchServiceServer::new(SearchServiceImpl::new(state.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(
+            AlertServiceServer::new(AlertServiceImpl::new(state.clone(), sync_stop_rx.clone()))
                 .max_decoding_message_size(max),
         )
         .add_service(AuditServiceServer::new(AuditServiceImpl::new(

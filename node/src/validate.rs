@@ -35,7 +35,12 @@ fn shorten(s: &str) -> String {
 }
 
 /// Trims `value` and checks its length and that it holds no control characters.
-fn text(field: &str, value: &mut String, max_chars: usize, required: bool) -> NodeResult<()> {
+pub(crate) fn text(
+    field: &str,
+    value: &mut String,
+    max_chars: usize,
+    required: bool,
+) -> NodeResult<()> {
     let trimmed = value.trim();
     if trimmed.len() != value.len() {
         *value = trimmed.to_string();
@@ -70,7 +75,7 @@ fn text(field: &str, value: &mut String, max_chars: usize, required: bool) -> No
 }
 
 /// Checks the number of entries of a list and each entry's text.
-fn text_list(
+pub(crate) fn text_list(
     field: &str,
     values: &mut [String],
     max_items: usize,
@@ -88,7 +93,7 @@ fn text_list(
     Ok(())
 }
 
-fn count(field: &str, len: usize, max: usize) -> NodeResult<()> {
+pub(crate) fn count(field: &str, len: usize, max: usize) -> NodeResult<()> {
     if len > max {
         return Err(NodeError::invalid(
             field,
@@ -98,14 +103,14 @@ fn count(field: &str, len: usize, max: usize) -> NodeResult<()> {
     Ok(())
 }
 
-fn enum_value<E: TryFrom<i32>>(field: &str, value: i32) -> NodeResult<E> {
+pub(crate) fn enum_value<E: TryFrom<i32>>(field: &str, value: i32) -> NodeResult<E> {
     E::try_from(value)
         .map_err(|_| NodeError::invalid(field, format!("{value} is not a known value")))
 }
 
 /// Checks a phone number: digits with optional +, spaces, dashes, dots and brackets,
 /// 10 to 15 digits.
-fn phone(field: &str, value: &str) -> NodeResult<()> {
+pub(crate) fn phone(field: &str, value: &str) -> NodeResult<()> {
     if !value
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'))
@@ -133,7 +138,7 @@ fn phone(field: &str, value: &str) -> NodeResult<()> {
 
 /// Checks a vehicle registration: letters, digits, spaces and dashes, 4 to 16 letters and
 /// digits ("JH 10 AB 1234").
-fn vehicle(field: &str, value: &str) -> NodeResult<()> {
+pub(crate) fn vehicle(field: &str, value: &str) -> NodeResult<()> {
     if !value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
@@ -422,6 +427,22 @@ pub fn mo_note(n: &mut MoNote, default_handling: Handling) -> NodeResult<()> {
     cases("cases", &mut n.cases)?;
     n.handling = handling("handling", n.handling, default_handling)?;
     Ok(())
+}
+
+/// Checks a photo hash: 64 lower-case hexadecimal characters.
+pub(crate) fn sha256(field: &str, sha: &str) -> NodeResult<()> {
+    if sha.len() == 64
+        && sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(NodeError::invalid(
+            field,
+            "must be 64 lower-case hexadecimal characters",
+        ))
+    }
 }
 
 /// Checks an expunge reason.

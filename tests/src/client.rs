@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rustls::AlertDescription;
+use setu_proto::v1::alert_service_client::AlertServiceClient;
 use setu_proto::v1::audit_service_client::AuditServiceClient;
 use setu_proto::v1::mo_service_client::MoServiceClient;
 use setu_proto::v1::photo_service_client::PhotoServiceClient;
@@ -106,6 +107,11 @@ impl Officer {
     /// The search service.
     pub fn search(&self) -> SearchServiceClient<Channel> {
         search(&self.channel)
+    }
+
+    /// The alert service.
+    pub fn alerts(&self) -> AlertServiceClient<Channel> {
+        AlertServiceClient::new(self.channel.clone())
     }
 }
 

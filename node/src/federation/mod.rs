@@ -23,7 +23,8 @@ use crate::storage::{ChangeSigner, Kind, RemoteBody, RemoteChange, Storage};
 use keys::{KeyError, Signer, TrustAnchors, VerifiedKey};
 use prost::Message;
 use setu_proto::v1::{
-    Envelope, EnvelopePayload, Handling, ItemKind, KeyStatement, MoNote, PersonRecord, Tombstone,
+    Alert, AlertAck, Envelope, EnvelopePayload, Handling, ItemKind, KeyStatement, MoNote,
+    PersonRecord, Tombstone,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -227,6 +228,8 @@ impl Federation {
         let kind = match ItemKind::try_from(payload.kind) {
             Ok(ItemKind::Record) => Kind::Record,
             Ok(ItemKind::MoNote) => Kind::MoNote,
+            Ok(ItemKind::Alert) => Kind::Alert,
+            Ok(ItemKind::AlertAck) => Kind::AlertAck,
             _ => {
                 return Err(RefusedChange::Rule(format!(
                     "unknown item kind {}",
@@ -235,6 +238,12 @@ impl Federation {
             }
         };
         let full = !payload.deleted && !payload.retracted;
+        if kind.is_alert() && (!full || payload.handling != Handling::Peers as i32) {
+            return Err(RefusedChange::Rule(format!(
+                "{kind} {} must travel in full with PEERS handling (alerts are cancelled, never deleted, and never relayed)",
+                payload.id
+            )));
+        }
         if full && payload.handling == Handling::LocalOnly as i32 {
             return Err(RefusedChange::Rule(format!(
                 "{kind} {} is LOCAL_ONLY and may not leave {origin}",
@@ -281,6 +290,25 @@ impl Federation {
                     }
                     RemoteBody::MoNote(n)
                 }
+                Kind::Alert => {
+                    let a = Alert::decode(payload.body.as_slice()).map_err(decode_err("alert"))?;
+                    if a.id != payload.id || a.origin != origin {
+                        return Err(RefusedChange::Rule("alert body names another item".into()));
+                    }
+                    self.check_targeted(kind, &a.id, &a.targets)?;
+                    RemoteBody::Alert(a)
+                }
+                Kind::AlertAck => {
+                    let a = AlertAck::decode(payload.body.as_slice())
+                        .map_err(decode_err("alert acknowledgement"))?;
+                    if a.id != payload.id || a.origin != origin {
+                        return Err(RefusedChange::Rule(
+                            "alert acknowledgement body names another item".into(),
+                        ));
+                    }
+                    self.check_targeted(kind, &a.id, &a.targets)?;
+                    RemoteBody::AlertAck(a)
+                }
             }
         };
         Ok(RemoteChange {
@@ -293,6 +321,24 @@ impl Federation {
             body,
             envelope,
         })
+    }
+
+    /// An alert item is only accepted by a district it targets.
+    fn check_targeted(
+        &self,
+        kind: Kind,
+        id: &str,
+        targets: &[String],
+    ) -> Result<(), RefusedChange> {
+        if targets.contains(&self.district) {
+            Ok(())
+        } else {
+            Err(RefusedChange::Rule(format!(
+                "{kind} {id} is not addressed to {} (targets: {})",
+                self.district,
+                targets.join(", ")
+            )))
+        }
     }
 
     /// Removes tombstones that every peer sent their origin has applied, once the grace

@@ -8,10 +8,34 @@
 //!   retraction instead.
 //! - `FEDERATION` may be relayed by any node to the peers whose `relay_origins` allow it.
 //! - Expunges travel as signed tombstones wherever the item may have gone.
+//! - Alerts and acknowledgements go from their origin to the districts they target, and
+//!   nowhere else: never to other peers, never relayed.
 
 use crate::config::PeerConfig;
-use crate::storage::LogEntry;
-use setu_proto::v1::{Envelope, Handling};
+use crate::storage::{Kind, LogEntry};
+use prost::Message;
+use setu_proto::v1::{Alert, AlertAck, Envelope, EnvelopePayload, Handling};
+
+/// The districts an alert item is addressed to, read from its signed envelope.
+fn alert_targets(entry: &LogEntry) -> Vec<String> {
+    let Ok(payload) = EnvelopePayload::decode(entry.envelope.payload.as_slice()) else {
+        return Vec::new();
+    };
+    match entry.kind {
+        Kind::Alert => Alert::decode(payload.body.as_slice())
+            .map(|a| a.targets)
+            .unwrap_or_default(),
+        Kind::AlertAck => AlertAck::decode(payload.body.as_slice())
+            .map(|a| a.targets)
+            .unwrap_or_default(),
+        Kind::Record | Kind::MoNote => Vec::new(),
+    }
+}
+
+/// Whether an alert item goes to `peer`: only from its origin, only to its targets.
+fn alert_goes_to(own_district: &str, origin: &str, entry: &LogEntry, peer: &PeerConfig) -> bool {
+    origin == own_district && entry.state.has_data && alert_targets(entry).contains(&peer.district)
+}
 
 /// Whether this node sends anything of `origin` to `peer`.
 pub fn sends_origin(own_district: &str, origin: &str, peer: &PeerConfig) -> bool {
@@ -26,17 +50,20 @@ pub fn sends_origin(own_district: &str, origin: &str, peer: &PeerConfig) -> bool
 pub fn sends_in_full(
     own_district: &str,
     origin: &str,
-    entry_handling: i32,
-    has_data: bool,
+    entry: &LogEntry,
     peer: &PeerConfig,
 ) -> bool {
-    if !has_data || !sends_origin(own_district, origin, peer) {
+    if entry.kind.is_alert() {
+        return alert_goes_to(own_district, origin, entry, peer);
+    }
+    let state = &entry.state;
+    if !state.has_data || !sends_origin(own_district, origin, peer) {
         return false;
     }
     if origin == own_district {
-        peer.sends_own(entry_handling)
+        peer.sends_own(state.handling)
     } else {
-        entry_handling == Handling::Federation as i32
+        state.handling == Handling::Federation as i32
     }
 }
 
@@ -47,6 +74,9 @@ pub fn outgoing(
     entry: &LogEntry,
     peer: &PeerConfig,
 ) -> Option<Envelope> {
+    if entry.kind.is_alert() {
+        return alert_goes_to(own_district, origin, entry, peer).then(|| entry.envelope.clone());
+    }
     if !sends_origin(own_district, origin, peer) {
         return None;
     }

@@ -493,7 +493,7 @@ impl Puller {
             }
             let epoch = d.epoch;
             let (count, hash) = storage
-                .digest(&d.origin, |s| s.has_data && s.epoch == epoch)
+                .digest(&d.origin, |e| e.state.has_data && e.state.epoch == epoch)
                 .map_err(|e| e.to_string())?;
             let differs = if d.origin == peer {
                 count != d.count || hash != d.hash

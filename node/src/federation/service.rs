@@ -267,15 +267,9 @@ impl FederationService for FederationServiceImpl {
                 continue;
             }
             let (count, hash) = storage
-                .digest(&info.origin, |s| {
-                    s.epoch == info.epoch
-                        && policy::sends_in_full(
-                            &federation.district,
-                            &info.origin,
-                            s.handling,
-                            s.has_data,
-                            &peer,
-                        )
+                .digest(&info.origin, |entry| {
+                    entry.state.epoch == info.epoch
+                        && policy::sends_in_full(&federation.district, &info.origin, entry, &peer)
                 })
                 .map_err(|e| Status::from(NodeError::from(e)))?;
             digests.push(OriginDigest {

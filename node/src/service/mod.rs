@@ -6,6 +6,7 @@
 //! call's audit entry and then flushes once, so one `fsync` makes both the write and its
 //! audit entry durable before anything is acknowledged.
 
+pub mod alerts;
 pub mod audit;
 pub mod mo;
 pub mod note;
@@ -33,6 +34,10 @@ pub struct NodeState {
     pub storage: Storage,
     /// The handling code given to items created without one.
     pub default_handling: Handling,
+    /// The configured peer districts (where alerts may be sent).
+    pub peers: Vec<String>,
+    /// The clock alert deadlines and expiry are judged by.
+    pub clock: crate::clock::Clock,
 }
 
 /// The officer named in audit entries of callers without a usable officer identity.

@@ -5,13 +5,16 @@
 //! calls are recorded with it); responses report what was returned. Handlers therefore
 //! need no audit code of their own.
 
+use crate::storage::alerts::alert_root;
 use setu_proto::v1::{
-    CreateMoNoteRequest, CreateRecordRequest, DeleteMoNoteRequest, DeleteMoNoteResponse,
-    DeleteRecordRequest, DeleteRecordResponse, DownloadPhotoChunk, DownloadPhotoRequest,
-    GetMoNoteRequest, GetRecordRequest, ListAuditRequest, ListAuditResponse, ListMoNotesRequest,
-    ListMoNotesResponse, ListPeersRequest, ListPeersResponse, ListRecordsRequest,
-    ListRecordsResponse, MoNote, PersonRecord, SearchRequest, SearchResponse, UpdateMoNoteRequest,
-    UpdateRecordRequest, UploadPhotoRequest, UploadPhotoResponse,
+    AcknowledgeAlertRequest, Alert, AlertAck, AlertView, CancelAlertRequest, CreateMoNoteRequest,
+    CreateRecordRequest, DeleteMoNoteRequest, DeleteMoNoteResponse, DeleteRecordRequest,
+    DeleteRecordResponse, DownloadPhotoChunk, DownloadPhotoRequest, GetAlertRequest,
+    GetMoNoteRequest, GetRecordRequest, ListAlertsRequest, ListAlertsResponse, ListAuditRequest,
+    ListAuditResponse, ListMoNotesRequest, ListMoNotesResponse, ListPeersRequest,
+    ListPeersResponse, ListRecordsRequest, ListRecordsResponse, MoNote, PersonRecord,
+    PostAlertRequest, SearchRequest, SearchResponse, UpdateAlertRequest, UpdateMoNoteRequest,
+    UpdateRecordRequest, UploadPhotoRequest, UploadPhotoResponse, WatchAlertsRequest,
 };
 
 /// The longest query summary kept in an entry, in characters.
@@ -308,9 +311,102 @@ pub fn action_of(method: &str) -> String {
         "PhotoService" => "photo",
         "PeerService" => "peers",
         "AuditService" => "audit",
+        "AlertService" => "alert",
         other => other,
     };
     format!("{area}.{}", call.to_lowercase())
+}
+
+impl AuditRequest for PostAlertRequest {
+    fn note(&self, note: &mut AuditNote) {
+        note.filter("title", &self.title);
+        note.filter("targets", joined(&self.targets));
+        for id in &self.record_ids {
+            note.id(id);
+        }
+    }
+}
+
+impl AuditRequest for UpdateAlertRequest {
+    fn note(&self, note: &mut AuditNote) {
+        note.id(&self.alert_id);
+        note.filter("reason", &self.reason);
+    }
+}
+
+impl AuditRequest for CancelAlertRequest {
+    fn note(&self, note: &mut AuditNote) {
+        note.id(&self.alert_id);
+        note.filter("reason", &self.reason);
+    }
+}
+
+impl AuditRequest for AcknowledgeAlertRequest {
+    fn note(&self, note: &mut AuditNote) {
+        note.id(&self.alert_id);
+        note.filter("note", &self.note);
+    }
+}
+
+impl AuditRequest for GetAlertRequest {
+    fn note(&self, note: &mut AuditNote) {
+        note.id(&self.alert_id);
+    }
+}
+
+impl AuditRequest for ListAlertsRequest {
+    fn note(&self, note: &mut AuditNote) {
+        if self.open_only {
+            note.filter("open", "true");
+        }
+        if self.overdue_only {
+            note.filter("overdue", "true");
+        }
+        note.filter("page_token", &self.page_token);
+    }
+}
+
+impl AuditRequest for WatchAlertsRequest {
+    fn note(&self, note: &mut AuditNote) {
+        note.filter("after", &self.after_id);
+        if self.live_only {
+            note.filter("live", "true");
+        }
+    }
+}
+
+impl AuditResponse for Alert {
+    fn note(&self, note: &mut AuditNote) {
+        note.id(&self.id);
+        note.results = 1;
+    }
+}
+
+impl AuditResponse for AlertAck {
+    fn note(&self, note: &mut AuditNote) {
+        note.id(&self.id);
+        note.results = 1;
+    }
+}
+
+impl AuditResponse for AlertView {
+    fn note(&self, note: &mut AuditNote) {
+        if let Some(alert) = &self.alert {
+            note.id(alert_root(alert));
+        }
+        note.results = 1;
+    }
+}
+
+impl AuditResponse for ListAlertsResponse {
+    fn note(&self, note: &mut AuditNote) {
+        for view in &self.alerts {
+            if let Some(alert) = &view.alert {
+                note.id(alert_root(alert));
+            }
+        }
+        note.results = u32::try_from(self.alerts.len()).unwrap_or(u32::MAX);
+    }
 }
 
 /// The canonical name of a gRPC status code, e.g. `PERMISSION_DENIED`.

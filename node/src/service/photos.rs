@@ -48,21 +48,6 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-fn check_sha256(field: &str, sha: &str) -> NodeResult<()> {
-    if sha.len() == 64
-        && sha
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        Ok(())
-    } else {
-        Err(NodeError::invalid(
-            field,
-            "must be 64 lower-case hexadecimal characters",
-        ))
-    }
-}
-
 impl PhotoServiceImpl {
     async fn upload(
         &self,
@@ -177,7 +162,7 @@ impl PhotoServiceImpl {
     }
 
     fn download(&self, req: DownloadPhotoRequest) -> NodeResult<Vec<DownloadPhotoChunk>> {
-        check_sha256("sha256", &req.sha256)?;
+        crate::validate::sha256("sha256", &req.sha256)?;
         let (photo, bytes) = self.state.storage.photo(&req.sha256)?.ok_or_else(|| {
             crate::storage::StorageError::NotFound {
                 kind: crate::storage::Kind::Record,

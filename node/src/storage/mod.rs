@@ -8,6 +8,7 @@
 //!   per-origin sequence number in that same transaction (the federation's change log);
 //! - [`Storage::flush`] must complete before a write is acknowledged to anyone.
 
+pub mod alerts;
 pub mod audit;
 mod codec;
 mod replication;
@@ -16,7 +17,7 @@ mod sled_store;
 #[cfg(test)]
 mod tests;
 
-use setu_proto::v1::{Envelope, MoNote, PersonRecord, Tombstone};
+use setu_proto::v1::{Alert, AlertAck, Envelope, MoNote, PersonRecord, Tombstone};
 use std::fmt;
 
 pub use audit::AuditBreak;
@@ -80,6 +81,10 @@ pub enum RemoteBody {
     Record(PersonRecord),
     /// An MO note's new content.
     MoNote(MoNote),
+    /// An alert message (alert, update or cancel).
+    Alert(Alert),
+    /// A district's acknowledgement of an alert.
+    AlertAck(AlertAck),
     /// An expunge.
     Tombstone(Tombstone),
     /// A retraction: the receiver may no longer hold the item.
@@ -128,6 +133,10 @@ pub enum Kind {
     Record,
     /// A modus-operandi note.
     MoNote,
+    /// An alert message: a new alert, an update or a cancel.
+    Alert,
+    /// A district's acknowledgement of an alert.
+    AlertAck,
 }
 
 impl Kind {
@@ -136,6 +145,8 @@ impl Kind {
         match self {
             Kind::Record => b'r',
             Kind::MoNote => b'm',
+            Kind::Alert => b'a',
+            Kind::AlertAck => b'k',
         }
     }
 
@@ -144,6 +155,8 @@ impl Kind {
         match tag {
             b'r' => Some(Kind::Record),
             b'm' => Some(Kind::MoNote),
+            b'a' => Some(Kind::Alert),
+            b'k' => Some(Kind::AlertAck),
             _ => None,
         }
     }
@@ -153,7 +166,15 @@ impl Kind {
         match self {
             Kind::Record => "record",
             Kind::MoNote => "MO note",
+            Kind::Alert => "alert",
+            Kind::AlertAck => "alert acknowledgement",
         }
+    }
+
+    /// Whether the kind is part of the alert feed (alerts and acknowledgements), which
+    /// travels by target district rather than by handling code.
+    pub fn is_alert(self) -> bool {
+        matches!(self, Kind::Alert | Kind::AlertAck)
     }
 }
 

@@ -2,6 +2,7 @@
 //! verified remote changes applied together with the watermark in one transaction, epochs,
 //! key statements, digests for anti-entropy, photo fetches and tombstone collection.
 
+use super::alerts::alert_root;
 use super::codec::*;
 use super::sled_store::{abort, tx_decode, Tx, TxResult};
 use super::{
@@ -59,10 +60,7 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
             }
         }
     }
-    let tree = match kind {
-        Kind::Record => tx.records,
-        Kind::MoNote => tx.mo_notes,
-    };
+    let tree = tx.data_tree(kind);
     // Only an item held before can have photos to release.
     let old_record: Option<PersonRecord> = match (kind, &previous) {
         (Kind::Record, Some(prev)) if prev.has_data => tx.record(id)?,
@@ -89,6 +87,14 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
             if previous.as_ref().is_some_and(|p| p.deleted) {
                 tx.tombstones.remove(item_key(kind, id))?;
             }
+            (true, false)
+        }
+        RemoteBody::Alert(alert) => {
+            tx.store_alert_item(Kind::Alert, id, &alert.encode_to_vec(), alert_root(alert))?;
+            (true, false)
+        }
+        RemoteBody::AlertAck(ack) => {
+            tx.store_alert_item(Kind::AlertAck, id, &ack.encode_to_vec(), &ack.alert_id)?;
             (true, false)
         }
         RemoteBody::Tombstone(tombstone) => {
@@ -352,7 +358,7 @@ impl Storage {
     pub fn digest(
         &self,
         origin: &str,
-        keep: impl Fn(&ItemState) -> bool,
+        keep: impl Fn(&LogEntry) -> bool,
     ) -> StorageResult<(u64, String)> {
         let mut items = Vec::new();
         let mut after = 0;
@@ -361,7 +367,7 @@ impl Storage {
             let Some(last) = batch.last() else { break };
             after = last.state.seq;
             for entry in batch {
-                if keep(&entry.state) {
+                if keep(&entry) {
                     items.push((entry.id, entry.state.seq));
                 }
             }
@@ -403,12 +409,16 @@ impl Storage {
                         "refusing to drop {kind} {id}: it belongs to this district"
                     )));
                 }
-                if *kind == Kind::Record {
-                    let old = tx.record(id)?;
-                    tx.move_photo_refs(old.as_ref(), None)?;
-                    tx.records.remove(id.as_bytes())?;
-                } else {
-                    tx.mo_notes.remove(id.as_bytes())?;
+                match kind {
+                    Kind::Record => {
+                        let old = tx.record(id)?;
+                        tx.move_photo_refs(old.as_ref(), None)?;
+                        tx.records.remove(id.as_bytes())?;
+                    }
+                    Kind::MoNote => {
+                        tx.mo_notes.remove(id.as_bytes())?;
+                    }
+                    Kind::Alert | Kind::AlertAck => tx.drop_alert_item(*kind, id)?,
                 }
                 tx.search_docs.remove(item_key(*kind, id))?;
                 tx.tombstones.remove(item_key(*kind, id))?;

@@ -91,6 +91,7 @@ impl Storage {
             match kind {
                 Kind::Record => records.push((id.clone(), decode(&bytes, &id)?)),
                 Kind::MoNote => index.put_note(&id, decode(&bytes, &id)?),
+                Kind::Alert | Kind::AlertAck => {}
             }
         }
         // Computing the terms (transliteration, variant keys, phonetic codes) is the costly
@@ -138,6 +139,8 @@ impl Storage {
                 (Kind::Record, None) => index.remove_record(id),
                 (Kind::MoNote, Some(bytes)) => index.put_note(id, decode(&bytes, id)?),
                 (Kind::MoNote, None) => index.remove_note(id),
+                // Alerts are not searched.
+                (Kind::Alert | Kind::AlertAck, _) => {}
             }
         }
         Ok(())

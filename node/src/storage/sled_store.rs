@@ -16,7 +16,9 @@
 //! - `peer_acks`: peer + NUL + origin → (epoch, seq) the peer says it has applied;
 //! - `keys`: origin + NUL + key id → encoded `KeyStatement`;
 //! - `photos`: sha256 → bytes; `photo_meta`: sha256 → encoded `PhotoRef`;
-//! - `search_docs`: tag + id → the item's search document (see `search.rs`).
+//! - `search_docs`: tag + id → the item's search document (see `search.rs`);
+//! - `alerts`: id → encoded `Alert` or `AlertAck` (the item state says which); the alert feed and thread index
+//!   live in `index` (layout in `alerts.rs`).
 
 use super::codec::*;
 use super::{
@@ -92,6 +94,7 @@ pub(super) struct Trees {
     pub peer_acks: sled::Tree,
     pub keys: sled::Tree,
     pub search_docs: sled::Tree,
+    pub alerts: sled::Tree,
     /// The audit trail; never part of the write transaction (see `audit.rs`).
     pub audit: sled::Tree,
 }
@@ -143,12 +146,15 @@ pub(super) struct Tx<'a> {
     pub photos: &'a TransactionalTree,
     pub photo_meta: &'a TransactionalTree,
     pub search_docs: &'a TransactionalTree,
+    pub alerts: &'a TransactionalTree,
 }
 
 pub(super) fn item_kind(kind: Kind) -> ItemKind {
     match kind {
         Kind::Record => ItemKind::Record,
         Kind::MoNote => ItemKind::MoNote,
+        Kind::Alert => ItemKind::Alert,
+        Kind::AlertAck => ItemKind::AlertAck,
     }
 }
 
@@ -182,6 +188,15 @@ fn check_expectation(kind: Kind, id: &str, stored: Option<u64>, expect: Expect) 
 }
 
 impl Tx<'_> {
+    /// The tree holding the data of items of `kind`.
+    pub fn data_tree(&self, kind: Kind) -> &TransactionalTree {
+        match kind {
+            Kind::Record => self.records,
+            Kind::MoNote => self.mo_notes,
+            Kind::Alert | Kind::AlertAck => self.alerts,
+        }
+    }
+
     /// The stored state of an item.
     pub fn state(&self, kind: Kind, id: &str) -> TxResult<Option<ItemState>> {
         match self.index.get(state_key(kind, id))? {
@@ -384,6 +399,7 @@ impl Storage {
             peer_acks: db.open_tree("peer_acks")?,
             keys: db.open_tree("keys")?,
             search_docs: db.open_tree("search_docs")?,
+            alerts: db.open_tree("alerts")?,
             audit: db.open_tree("audit")?,
             meta,
         };
@@ -530,6 +546,7 @@ impl Storage {
             &t.photos,
             &t.photo_meta,
             &t.search_docs,
+            &t.alerts,
         );
         let result = sled::Transactional::transaction(
             &trees,
@@ -546,6 +563,7 @@ impl Storage {
                 photos,
                 photo_meta,
                 search_docs,
+                alerts,
             )| {
                 body(&Tx {
                     records,
@@ -560,6 +578,7 @@ impl Storage {
                     photos,
                     photo_meta,
                     search_docs,
+                    alerts,
                 })
             },
         );
@@ -568,7 +587,7 @@ impl Storage {
 
     /// Takes the next sequence number of this origin, signs the change (with its signed
     /// retraction attached) and records it. Runs inside the caller's transaction.
-    fn commit_local(
+    pub(super) fn commit_local(
         &self,
         tx: &Tx<'_>,
         kind: Kind,
@@ -775,10 +794,12 @@ impl Storage {
     ) -> StorageResult<Tombstone> {
         self.transact(|tx| {
             tx.refuse_if_expunged(kind, id)?;
-            let tree = match kind {
-                Kind::Record => tx.records,
-                Kind::MoNote => tx.mo_notes,
-            };
+            if kind.is_alert() {
+                return abort(StorageError::Backend(format!(
+                    "{kind}s are cancelled, not expunged ({id})"
+                )));
+            }
+            let tree = tx.data_tree(kind);
             let Some(bytes) = tree.get(id.as_bytes())? else {
                 return abort(StorageError::NotFound {
                     kind,
@@ -795,6 +816,11 @@ impl Storage {
                 Kind::MoNote => {
                     let old: MoNote = tx_decode(&bytes)?;
                     (old.version, old.origin, old.handling)
+                }
+                Kind::Alert | Kind::AlertAck => {
+                    return abort(StorageError::Backend(format!(
+                        "{kind}s are cancelled, not expunged ({id})"
+                    )))
                 }
             };
             if let Some(expected) = expected_version {

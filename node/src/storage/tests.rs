@@ -217,7 +217,7 @@ fn remote_changes_apply_once_newest_wins_and_conflicts_are_refused() {
         StorageError::Expunged { .. }
     ));
     // The digests of the two nodes agree on what each holds.
-    let held = |s: &ItemState| s.has_data;
+    let held = |e: &LogEntry| e.state.has_data;
     assert_eq!(
         a.digest("jh-dhanbad", held).unwrap(),
         b.digest("jh-dhanbad", held).unwrap()
