@@ -4,12 +4,15 @@
 //! that names the flag and lists the allowed values.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::parse::{parse_address, parse_case, parse_non_blank, parse_sha256, parse_time, TimeArg};
+use crate::parse::{
+    parse_address, parse_case, parse_duration, parse_non_blank, parse_sha256, parse_time, TimeArg,
+};
 use crate::view::{AddressView, CaseView};
-use crate::words::{Gender, Handling, MoCategory, Status, Warning};
+use crate::words::{AlertCategory, AlertPriority, Gender, Handling, MoCategory, Status, Warning};
 
 /// The help text of `--case`, kept out of doc comments because of its brackets.
 const CASE_HELP: &str = "A linked FIR as \"FIR/YEAR@POLICE STATION[:SECTION;SECTION...][:ROLE]\", \
@@ -64,6 +67,181 @@ pub enum Command {
     /// command for the next page. With --json, each hit is the record as `record show
     /// --json` prints it, with its score and reasons.
     Search(SearchArgs),
+    /// Cross-border alerts: post, update, cancel, acknowledge, show, list and watch.
+    ///
+    /// Liaison and admin officers post an alert to the peer districts (all of them unless
+    /// --target names some); officers of those districts see it live with `alert watch`, and a
+    /// liaison or admin of each targeted district acknowledges it on their own node within the
+    /// deadline its priority sets: 10 minutes for flash, 1 hour for immediate, none for
+    /// routine. Times are UTC; with --json they are Unix milliseconds.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+}
+
+/// Commands on cross-border alerts.
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Post a new alert to peer districts and print its id.
+    ///
+    /// Liaison and admin officers only. With --json, prints the alert as posted.
+    Post(AlertPost),
+    /// Change an alert's content and print the id of the update; the targets cannot change.
+    ///
+    /// Only the given flags change; a list flag given replaces the whole list. Liaison and
+    /// admin officers of the posting district only. With --json, prints the update.
+    Update(AlertUpdate),
+    /// Withdraw an alert: it stops streaming and lists as cancelled everywhere.
+    Cancel {
+        /// The alert id.
+        id: String,
+        /// Why the alert is withdrawn (mandatory), e.g. "suspects arrested at Test Nagar".
+        #[arg(long, value_parser = parse_non_blank)]
+        reason: String,
+    },
+    /// Acknowledge an alert for your district, on your district's node.
+    ///
+    /// Liaison and admin officers of a targeted district only. A second acknowledgement
+    /// replaces the first. The acknowledgement travels back to the alert's district.
+    Ack {
+        /// The alert id.
+        id: String,
+        /// What was done, e.g. "nakabandi at the river bridge".
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Show one alert: its content, state, history, and per target district its
+    /// acknowledgement or how late it is.
+    ///
+    /// On the posting district's node every target's acknowledgement is known; a receiving
+    /// node knows only its own district's.
+    Show {
+        /// The alert id.
+        id: String,
+    },
+    /// List alerts, newest first, one page at a time.
+    List(AlertList),
+    /// Print alerts and acknowledgements as they happen, until Ctrl-C.
+    ///
+    /// First the events of the open alerts (or those after --after), then new ones live.
+    /// Each alert, update and cancellation prints as a card, each acknowledgement as one
+    /// line; on a terminal the priority is coloured and a flash alert rings the bell. If the
+    /// node goes away, the watch reconnects (waiting 1 s, doubling up to 30 s) and resumes
+    /// after the last event printed. With --json, prints one JSON object per event and line,
+    /// with its position in the node's feed.
+    Watch(AlertWatch),
+}
+
+/// The flags of `alert post`.
+#[derive(Debug, Clone, Args)]
+pub struct AlertPost {
+    /// How urgent: flash (acknowledge within 10 minutes), immediate (within 1 hour) or
+    /// routine (no deadline).
+    #[arg(long)]
+    pub priority: AlertPriority,
+    /// What the alert is about.
+    #[arg(long)]
+    pub category: AlertCategory,
+    /// One line saying what happened, e.g. "Cash van robbed at Test Nagar".
+    #[arg(long, value_parser = parse_non_blank)]
+    pub title: String,
+    /// The details.
+    #[arg(long, value_parser = parse_non_blank)]
+    pub body: String,
+    /// How long the alert stays live, e.g. 30m, 2h, 1d or 1h30m (the node allows at most
+    /// 30 days).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expires_in: Duration,
+    /// A peer district to alert, e.g. wb-asansol-durgapur (repeatable; default: every peer).
+    #[arg(long = "target", value_name = "DISTRICT")]
+    pub targets: Vec<String>,
+    /// What else the alert carries.
+    #[command(flatten)]
+    pub details: AlertDetails,
+}
+
+/// The flags of `alert update`: every one optional.
+#[derive(Debug, Clone, Args)]
+pub struct AlertUpdate {
+    /// The alert id.
+    pub id: String,
+    /// A new priority; its acknowledgement deadline follows.
+    #[arg(long)]
+    pub priority: Option<AlertPriority>,
+    /// A new category.
+    #[arg(long)]
+    pub category: Option<AlertCategory>,
+    /// A new title.
+    #[arg(long, value_parser = parse_non_blank)]
+    pub title: Option<String>,
+    /// A new body.
+    #[arg(long, value_parser = parse_non_blank)]
+    pub body: Option<String>,
+    /// A new expiry, counted from now, e.g. 30m, 2h, 1d or 1h30m.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expires_in: Option<Duration>,
+    /// What changed, e.g. "two suspects identified".
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// New lists and texts; each replaces the stored one.
+    #[command(flatten)]
+    pub details: AlertDetails,
+}
+
+/// The optional content of an alert, shared by `alert post` and `alert update`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AlertDetails {
+    /// When the incident happened: YYYY-MM-DD (UTC) or RFC 3339, e.g. 2025-10-09T08:30:00+05:30.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub incident_at: Option<TimeArg>,
+    /// Where the incident happened, e.g. "Test Nagar, near the bank".
+    #[arg(long, value_name = "PLACE")]
+    pub place: Option<String>,
+    /// The id of a person record the alert concerns (repeatable).
+    #[arg(long = "record", value_name = "ID")]
+    pub records: Vec<String>,
+    /// A vehicle registration to look out for (repeatable).
+    #[arg(long = "vehicle", value_name = "REGISTRATION")]
+    pub vehicles: Vec<String>,
+    /// A phone number concerned (repeatable).
+    #[arg(long = "phone", value_name = "PHONE")]
+    pub phones: Vec<String>,
+    /// The SHA-256 of a photo held by this node, e.g. of a linked record (repeatable).
+    #[arg(long = "photo", value_name = "SHA256", value_parser = parse_sha256)]
+    pub photos: Vec<String>,
+    /// A caution for officers (repeatable).
+    #[arg(long = "warning", value_name = "WARNING")]
+    pub warnings: Vec<Warning>,
+    /// What the receiving districts are asked to do, e.g. "stop and detain".
+    #[arg(long, value_name = "TEXT")]
+    pub action: Option<String>,
+}
+
+/// The filters and paging of `alert list`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AlertList {
+    /// Only alerts that are neither cancelled nor expired.
+    #[arg(long)]
+    pub open: bool,
+    /// Only open alerts that a target district has not acknowledged in time.
+    #[arg(long)]
+    pub overdue: bool,
+    /// At most this many alerts (the node decides the default and the maximum).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+    /// The token printed by the previous page; give the same filters again.
+    #[arg(long, value_name = "TOKEN")]
+    pub page_token: Option<String>,
+}
+
+/// Where `alert watch` starts.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AlertWatch {
+    /// Start after this event: the id of an alert message or acknowledgement printed before.
+    #[arg(long, value_name = "ID", conflicts_with = "live")]
+    pub after: Option<String>,
+    /// Only what happens from now on.
+    #[arg(long)]
+    pub live: bool,
 }
 
 /// The criteria and paging of `setu search`.

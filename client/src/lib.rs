@@ -4,6 +4,7 @@
 //! The binary `setu` is a thin wrapper around [`run`].
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod apply;
 pub mod audit;
 pub mod cli;
@@ -24,7 +25,7 @@ pub mod search;
 pub mod view;
 pub mod words;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 pub use cli::Cli;
 pub use config::ClientConfig;
@@ -32,7 +33,17 @@ pub use connect::{connect, explain_status};
 pub use error::ClientError;
 
 /// Runs one command and prints its result on standard output.
+///
+/// `alert watch` is the exception to "run, then print": it streams, so it writes and flushes
+/// each event to standard output itself as it arrives, until Ctrl-C.
 pub async fn run(cli: Cli) -> Result<(), ClientError> {
+    if let cli::Command::Alert(cli::AlertCommand::Watch(args)) = &cli.command {
+        let path = cli.config.as_deref().ok_or(ClientError::NoConfig)?;
+        let config = ClientConfig::load(path)?;
+        let mut stdout = std::io::stdout();
+        let terminal = stdout.is_terminal();
+        return alerts::watch(&config, args, cli.json, terminal, &mut stdout).await;
+    }
     let text = execute(&cli).await?;
     let mut stdout = std::io::stdout().lock();
     stdout
@@ -46,6 +57,8 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
 }
 
 /// Runs one command and returns what it would print on standard output.
+///
+/// `alert watch`, which never finishes by itself, is refused here; [`run`] streams it.
 pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
     // A search for nothing is a usage mistake, reported before any file is read.
     if let cli::Command::Search(args) = &cli.command {
@@ -59,6 +72,7 @@ pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
         cli::Command::Peers => peers::run(&config, cli.json).await,
         cli::Command::Audit(args) => audit::run(&config, args, cli.json).await,
         cli::Command::Search(args) => search::run(&config, path, args, cli.json).await,
+        cli::Command::Alert(command) => alerts::run(&config, path, command, cli.json).await,
     };
     // A call cut off by the connection may be a refused certificate whose TLS alert was
     // lost; only then is the node probed, so the normal path costs nothing extra.

@@ -1,5 +1,6 @@
-//! Parsers for the structured command-line values: `--case`, `--address`, photo digests and
-//! mandatory reasons. They only split the text into fields; the node judges the content.
+//! Parsers for the structured command-line values: `--case`, `--address`, photo digests,
+//! mandatory reasons, times and durations. They only split the text into fields; the node
+//! judges the content.
 
 use crate::view::{AddressView, CaseView};
 use crate::words::CaseRole;
@@ -169,6 +170,40 @@ pub fn parse_time(text: &str) -> Result<TimeArg, String> {
     Ok(TimeArg { ms, date_only })
 }
 
+/// The duration format of `--expires-in`, as shown in help and error messages.
+pub const DURATION_FORMAT: &str =
+    "a number and a unit (m minutes, h hours, d days), e.g. 30m, 2h, 1d or 1h30m";
+
+/// Parses a duration such as `30m`, `2h`, `1d` or `1h30m` (also `2 hours`, `90min`).
+///
+/// Only a duration of at least one second is accepted. How long is too long is the node's
+/// decision (it names the limit); here only sizes beyond any date are refused.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let bad = |why: String| format!("{why}; expected {DURATION_FORMAT}");
+    if text.chars().all(|c| c.is_ascii_digit()) && !text.is_empty() {
+        return Err(bad(format!("{text:?} has no unit")));
+    }
+    let duration = humantime::parse_duration(text).map_err(|e| {
+        bad(match e {
+            humantime::DurationError::UnknownUnit { unit, .. } if !unit.is_empty() => {
+                format!("unknown unit {unit:?}")
+            }
+            humantime::DurationError::UnknownUnit { value, .. } => format!("{value} has no unit"),
+            humantime::DurationError::NumberOverflow => "the duration is too long".to_string(),
+            humantime::DurationError::Empty => "the duration is empty".to_string(),
+            _ => "not a duration".to_string(),
+        })
+    })?;
+    if duration.as_secs() == 0 {
+        return Err(bad("the duration must be at least one second".to_string()));
+    }
+    if i64::try_from(duration.as_millis()).is_err() {
+        return Err(bad("the duration is too long".to_string()));
+    }
+    Ok(duration)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +266,46 @@ mod tests {
         assert!(parse_address("a, b, c, d, e").is_err());
         assert!(parse_address(" , ").is_err());
         Ok(())
+    }
+
+    #[test]
+    fn durations_take_units() -> Result<(), String> {
+        let minutes = |m: u64| std::time::Duration::from_secs(m * 60);
+        assert_eq!(parse_duration("30m")?, minutes(30));
+        assert_eq!(parse_duration("2h")?, minutes(120));
+        assert_eq!(parse_duration("1d")?, minutes(24 * 60));
+        assert_eq!(parse_duration("1h30m")?, minutes(90));
+        assert_eq!(parse_duration(" 1h 30m ")?, minutes(90));
+        assert_eq!(parse_duration("2 hours")?, minutes(120));
+        assert_eq!(parse_duration("40d")?, minutes(40 * 24 * 60));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_durations_show_the_format() {
+        for bad in [
+            "xyz",
+            "",
+            "2",
+            "0",
+            "0m",
+            "2x",
+            "-1h",
+            "1h-",
+            "999999999999y",
+        ] {
+            let result = parse_duration(bad);
+            assert!(
+                matches!(&result, Err(e) if e.contains("e.g. 30m, 2h, 1d or 1h30m")),
+                "{bad:?}: {result:?}"
+            );
+        }
+        let no_unit = parse_duration("2").err().unwrap_or_default();
+        assert!(no_unit.contains("no unit"), "{no_unit}");
+        let unit = parse_duration("2x").err().unwrap_or_default();
+        assert!(unit.starts_with("unknown unit \"x\";"), "{unit}");
+        let word = parse_duration("xyz").err().unwrap_or_default();
+        assert!(word.starts_with("not a duration;"), "{word}");
     }
 
     #[test]

@@ -134,6 +134,49 @@ word_enum! {
     }
 }
 
+word_enum! {
+    /// How urgent an alert is, which sets the targets' acknowledgement deadline.
+    AlertPriority => AlertPriority {
+        /// Acknowledge within 10 minutes.
+        Flash = Flash: "flash",
+        /// Acknowledge within 1 hour.
+        Immediate = Immediate: "immediate",
+        /// No acknowledgement deadline.
+        Routine = Routine: "routine",
+    }
+}
+
+word_enum! {
+    /// What an alert is about.
+    AlertCategory => AlertCategory {
+        Robbery = Robbery: "robbery",
+        WantedPerson = WantedPerson: "wanted-person",
+        VehicleLookout = VehicleLookout: "vehicle-lookout",
+        MissingPerson = MissingPerson: "missing-person",
+        EscapedPrisoner = EscapedPrisoner: "escaped-prisoner",
+        RumourOrCommunal = RumourOrCommunal: "rumour-or-communal",
+        Other = Other: "other",
+    }
+}
+
+word_enum! {
+    /// Which kind of alert message: a new alert, an update or a cancellation.
+    AlertKind => AlertKind {
+        Alert = Alert: "alert",
+        Update = Update: "update",
+        Cancel = Cancel: "cancel",
+    }
+}
+
+word_enum! {
+    /// Where an alert stands.
+    AlertState => AlertState {
+        Open = Open: "open",
+        Cancelled = Cancelled: "cancelled",
+        Expired = Expired: "expired",
+    }
+}
+
 /// The word for an optional enum value, or "-" when unspecified.
 pub fn word_or_dash<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_string(), |v| v.to_string())
@@ -152,6 +195,25 @@ mod tests {
         for category in MoCategory::ALL {
             assert_eq!(MoCategory::from_proto(category.to_proto()), Some(*category));
         }
+        for priority in AlertPriority::ALL {
+            assert_eq!(
+                AlertPriority::from_proto(priority.to_proto()),
+                Some(*priority)
+            );
+        }
+        for category in AlertCategory::ALL {
+            assert_eq!(
+                AlertCategory::from_proto(category.to_proto()),
+                Some(*category)
+            );
+        }
+        for kind in AlertKind::ALL {
+            assert_eq!(AlertKind::from_proto(kind.to_proto()), Some(*kind));
+        }
+        for state in AlertState::ALL {
+            assert_eq!(AlertState::from_proto(state.to_proto()), Some(*state));
+        }
+        assert_eq!(AlertPriority::from_proto(0), None);
         assert_eq!(Status::from_proto(0), None);
         assert_eq!(Status::from_proto(99), None);
     }
@@ -165,6 +227,32 @@ mod tests {
         assert_eq!(Warning::SelfHarmRisk.word(), "self-harm-risk");
         assert_eq!(Status::from_str("on-bail", false), Ok(Status::OnBail));
         assert!(Status::from_str("fugitive", false).is_err());
+        assert_eq!(
+            AlertCategory::RumourOrCommunal.to_proto(),
+            pb::AlertCategory::RumourOrCommunal as i32
+        );
+        assert_eq!(
+            AlertCategory::from_str("wanted-person", false),
+            Ok(AlertCategory::WantedPerson)
+        );
+        assert_eq!(
+            AlertPriority::from_str("flash", false),
+            Ok(AlertPriority::Flash)
+        );
+        assert!(AlertPriority::from_str("urgent", false).is_err());
+        let words: Vec<&str> = AlertCategory::ALL.iter().map(|c| c.word()).collect();
+        assert_eq!(
+            words,
+            [
+                "robbery",
+                "wanted-person",
+                "vehicle-lookout",
+                "missing-person",
+                "escaped-prisoner",
+                "rumour-or-communal",
+                "other"
+            ]
+        );
     }
 
     #[test]

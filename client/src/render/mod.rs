@@ -1,14 +1,17 @@
-//! Human-readable output: cards for single records, notes and peer links, tables for lists.
+//! Human-readable output: cards for single records, notes, alerts and peer links, tables for
+//! lists.
 //!
 //! Text from the node is shown as received except for control characters, which are escaped
 //! so that a record from any district cannot drive the officer's terminal.
 
+mod alert;
 mod audit;
 mod mo;
 mod peers;
 mod record;
 mod search;
 
+pub use alert::{ack_line, alert_card, alert_table, message_card, span};
 pub use audit::audit_table;
 pub use mo::{mo_card, mo_table};
 pub use peers::peers_report;

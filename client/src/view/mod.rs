@@ -4,6 +4,7 @@
 //! the lower-case words of [`crate::words`] and integer milliseconds for timestamps, and
 //! convert losslessly to and from the protobuf messages for every known enum value.
 
+mod alert;
 mod audit;
 mod common;
 mod mo;
@@ -11,6 +12,9 @@ mod peers;
 mod record;
 mod search;
 
+pub use alert::{
+    AlertAckView, AlertEventView, AlertListView, AlertMessageView, AlertTargetView, AlertView,
+};
 pub use audit::{AuditEntryView, AuditListView};
 pub use common::{AddressView, CaseView, PhotoView, TombstoneView};
 pub use mo::{edited_note, MethodView, MoListView, MoView};
