@@ -307,6 +307,9 @@ pub async fn watch(
 struct Progress {
     /// The id of the last event printed (or `--after` until one is).
     after_id: Option<String>,
+    /// The node's feed position of the last event printed: resuming from it is exact even
+    /// when that event was replaced since (a district acknowledging twice).
+    after_position: u64,
     /// `--live`: only what happens from now on, until an event has been printed.
     live_only: bool,
     /// The titles of the alerts seen, by alert id, to name them in acknowledgement lines.
@@ -320,12 +323,14 @@ impl Progress {
             Some(id) => pb::WatchAlertsRequest {
                 after_id: id.clone(),
                 live_only: false,
+                after_position: self.after_position,
             },
             // With --live and nothing printed yet, events during a break are not replayed:
             // there is no event to resume after, and the officer asked for "from now on".
             None => pb::WatchAlertsRequest {
                 after_id: String::new(),
                 live_only: self.live_only,
+                after_position: 0,
             },
         }
     }
@@ -338,6 +343,7 @@ impl Progress {
         terminal: bool,
         out: &mut (dyn Write + Send),
     ) -> std::io::Result<()> {
+        let position = event.position;
         let event = AlertEventView::from(event);
         let text = if json {
             let mut line = serde_json::to_string(&event).map_err(std::io::Error::other)?;
@@ -350,6 +356,7 @@ impl Progress {
         out.flush()?;
         if let Some(id) = event.id() {
             self.after_id = Some(id.to_string());
+            self.after_position = position;
         }
         Ok(())
     }
@@ -407,6 +414,7 @@ async fn follow(
 ) -> Result<(), ClientError> {
     let mut progress = Progress {
         after_id: args.after.clone(),
+        after_position: 0,
         live_only: args.live,
         titles: HashMap::new(),
     };
@@ -756,6 +764,7 @@ mod tests {
     fn watch_prints_each_event_and_remembers_where_it_got_to() -> std::io::Result<()> {
         let mut progress = Progress {
             after_id: None,
+            after_position: 0,
             live_only: true,
             titles: HashMap::new(),
         };

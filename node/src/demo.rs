@@ -202,6 +202,47 @@ async fn load_sample_data(
     Ok(first)
 }
 
+/// Posts a fictional open alert from the first demo district to its peer, unless an open
+/// one is already there, so that `alert list` and `alert watch` have something to show.
+async fn post_sample_alert(channel: Channel, record_id: &str) -> Result<(), CliError> {
+    use setu_proto::v1::alert_service_client::AlertServiceClient;
+    use setu_proto::v1::{AlertCategory, AlertPriority, ListAlertsRequest, PostAlertRequest};
+    let mut alerts = AlertServiceClient::new(channel);
+    let open = alerts
+        .list(ListAlertsRequest {
+            open_only: true,
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| demo_err("listing alerts", e.message()))?
+        .into_inner();
+    if !open.alerts.is_empty() {
+        return Ok(());
+    }
+    let now = crate::clock::now_ms();
+    alerts
+        .post(PostAlertRequest {
+            priority: AlertPriority::Immediate as i32,
+            category: AlertCategory::Robbery as i32,
+            title: "ATM cash robbery at Hirapur (demo)".to_string(),
+            body: "Two men on a black motorcycle took the cash cassette at 21:40 and rode towards the state border."
+                .to_string(),
+            incident_at_ms: now - 30 * 60 * 1000,
+            incident_place: "Hirapur, near the bank ATM".to_string(),
+            record_ids: vec![record_id.to_string()],
+            vehicles: vec!["JH 10 AB 1234".to_string()],
+            warnings: vec![setu_proto::v1::Warning::Armed as i32],
+            action_requested: "Nakabandi at the border crossings; inform Hirapur police station"
+                .to_string(),
+            expires_at_ms: now + 24 * 60 * 60 * 1000,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| demo_err("posting the sample alert", e.message()))?;
+    Ok(())
+}
+
 /// The two demo ports: `base` and the next one, or two free ports when `base` is 0.
 fn demo_ports(base: u16) -> Result<[u16; 2], CliError> {
     if base != 0 {
@@ -301,7 +342,11 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
             &officers.join("admin.key"),
         )
         .await?;
-        sample_ids.push(load_sample_data(ch, d).await?.unwrap_or_default());
+        let first = load_sample_data(ch.clone(), d).await?.unwrap_or_default();
+        if d.id == DISTRICTS[0].id && !first.id.is_empty() {
+            post_sample_alert(ch, &first.id).await?;
+        }
+        sample_ids.push(first);
     }
 
     print_instructions(dir, &nodes, &sample_ids);
@@ -358,7 +403,7 @@ fn print_instructions(dir: &Path, nodes: &[RunningNode], samples: &[PersonRecord
     println!(
         "  {setu} --config {d}/dhanbad-liaison.toml alert post --priority flash --category robbery --title \"ATM robbery at Hirapur\" --body \"Two men on a black Pulsar, heading to the border\" --vehicle \"JH 10 AB 1234\" --warning armed --expires-in 2h"
     );
-    println!("  {setu} --config {d}/asansol-liaison.toml alert list --open");
+    println!("  {setu} --config {d}/asansol-liaison.toml alert list --open   (a sample alert from Dhanbad is there)");
     println!("  {setu} --config {d}/asansol-liaison.toml alert ack <ALERT-ID> --note \"nakabandi at Barakar bridge\"");
     println!("  {setu} --config {d}/dhanbad-liaison.toml alert show <ALERT-ID>");
     println!("  {setu} --help");

@@ -72,6 +72,7 @@ async fn watch(
         .watch(WatchAlertsRequest {
             after_id: after_id.to_string(),
             live_only,
+            after_position: 0,
         })
         .await?
         .into_inner())
@@ -202,6 +203,47 @@ async fn a_posted_alert_reaches_the_watcher_across_the_border_and_its_ack_flows_
     assert_eq!(seen.note, "nakabandi at Test bridge");
     assert!(!target.overdue);
 
+    // A watcher on A that saw the ack disconnects; meanwhile A posts another alert and B
+    // acknowledges again (which replaces its ack). Resuming from the feed position it saw
+    // delivers both, in order; nothing is skipped because the ack it saw was replaced.
+    let seen_position = event.position;
+    drop(watcher_a);
+    let meanwhile = post(
+        &liaison_a,
+        robbery("Meanwhile at Test Mandi", AlertPriority::Routine, &[]),
+    )
+    .await?;
+    let again = liaison_b
+        .alerts()
+        .acknowledge(AcknowledgeAlertRequest {
+            alert_id: posted.id.clone(),
+            note: "suspects' motorcycle found abandoned".to_string(),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(again.id, ack.id, "one ack per district and alert");
+    wait_for(SYNC_TIMEOUT, "the second ack reaches A", || async {
+        let view = get(&liaison_a, &posted.id).await?;
+        match view.targets[0].ack.as_ref() {
+            Some(a) if a.note == again.note => Ok(()),
+            _ => Err(Status::unavailable("not yet")),
+        }
+    })
+    .await?;
+    let mut resumed = liaison_a
+        .alerts()
+        .watch(WatchAlertsRequest {
+            after_id: ack.id.clone(),
+            live_only: false,
+            after_position: seen_position,
+        })
+        .await?
+        .into_inner();
+    assert_eq!(
+        ids_until(&mut resumed, &again.id).await?,
+        vec![meanwhile.id.clone(), again.id.clone()]
+    );
+
     // An IMMEDIATE alert nobody acknowledges: overdue once A's clock passes the hour.
     let slow = post(
         &liaison_a,
@@ -252,7 +294,7 @@ async fn a_posted_alert_reaches_the_watcher_across_the_border_and_its_ack_flows_
         })
         .await?
         .into_inner();
-    assert_eq!(open.alerts.len(), 2, "both alerts are still open");
+    assert_eq!(open.alerts.len(), 3, "every alert is still open");
     mesh.node_mut(ASANSOL).stop().await?;
     Ok(())
 }
@@ -328,6 +370,7 @@ async fn a_node_that_was_down_gets_the_alert_once_and_a_reconnecting_watcher_mis
         .watch(WatchAlertsRequest {
             after_id: uuid::Uuid::now_v7().to_string(),
             live_only: false,
+            after_position: 0,
         })
         .await
         .expect_err("an unknown after_id is refused");

@@ -380,6 +380,21 @@ impl AlertServiceImpl {
                 replay_until: 0,
             });
         }
+        if req.after_position != 0 {
+            if req.after_position > head {
+                return Err(NodeError::invalid(
+                    "after_position",
+                    format!(
+                        "{} is beyond this node's alert feed, which ends at {head}; watch without it to get every open alert",
+                        req.after_position
+                    ),
+                ));
+            }
+            return Ok(WatchStart {
+                after: req.after_position,
+                replay_until: 0,
+            });
+        }
         if req.after_id.is_empty() {
             return Ok(WatchStart {
                 after: 0,

@@ -369,6 +369,9 @@ impl AuditRequest for ListAlertsRequest {
 impl AuditRequest for WatchAlertsRequest {
     fn note(&self, note: &mut AuditNote) {
         note.filter("after", &self.after_id);
+        if self.after_position != 0 {
+            note.filter("after_position", self.after_position.to_string());
+        }
         if self.live_only {
             note.filter("live", "true");
         }
