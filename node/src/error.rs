@@ -53,7 +53,9 @@ impl NodeError {
                 StorageError::AlreadyExists { .. } | StorageError::ExternalRefTaken { .. } => {
                     Code::AlreadyExists
                 }
-                StorageError::Backend(_) | StorageError::Corrupt { .. } => Code::Internal,
+                StorageError::Backend(_)
+                | StorageError::Corrupt { .. }
+                | StorageError::InUse { .. } => Code::Internal,
             },
         }
     }

@@ -242,3 +242,45 @@ async fn a_bad_district_id_stops_the_binary_with_exit_64() -> anyhow::Result<()>
     assert!(finished.stderr.contains(&missing_arg), "{finished}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_second_node_on_a_data_dir_in_use_is_refused_with_a_clear_message() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let (config_path, ca, config) = node_files(dir.path(), DHANBAD)?;
+    let officer_cert = ca.officer(DHANBAD, "JH-5201", Role::Officer)?;
+    let node = NodeProcess::start(&config_path, &dir.path().join("node-1.log")).await?;
+    let channel = connect(node.addr(), &ca.cert_path(), Some(&officer_cert)).await?;
+    let created = records(&channel)
+        .create(CreateRecordRequest {
+            record: Some(sample_record("Test Lock Holder Example")),
+        })
+        .await?
+        .into_inner();
+
+    // The same config (port 0, the same data_dir) started again while the first runs.
+    let config_arg = config_path.to_string_lossy().into_owned();
+    let finished = bins::run(bins::NODE_BIN, &["serve", "--config", &config_arg]).await?;
+    assert!(!finished.status.success(), "{finished}");
+    let data_dir = config.data_dir.display().to_string();
+    assert!(
+        finished.stderr.contains(&format!("data_dir {data_dir} is in use by setu-node process")),
+        "stderr should name the folder and the holder:\n{finished}"
+    );
+    assert!(
+        finished.stderr.contains("stop that node first"),
+        "stderr should say what to do:\n{finished}"
+    );
+    assert!(!finished.stdout.contains("listening"), "{finished}");
+
+    // The first node was not disturbed.
+    let stored = records(&channel)
+        .get(GetRecordRequest {
+            id: created.id.clone(),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(stored, created);
+    node.kill9().await?;
+    Ok(())
+}

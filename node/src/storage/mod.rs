@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod audit;
 mod codec;
+pub mod lock;
 mod replication;
 mod search;
 mod sled_store;
@@ -257,6 +258,9 @@ pub enum StorageError {
     /// Something is already stored under the id.
     #[error("{kind} {id} already exists")]
     AlreadyExists { kind: Kind, id: String },
+    /// Another node holds the data folder.
+    #[error("data_dir {dir} is in use by {holder}; stop that node first, or give this one another data_dir")]
+    InUse { dir: String, holder: String },
     /// Another record of the same origin already uses the external reference.
     #[error("external_ref: '{external_ref}' is already used by record {id}")]
     ExternalRefTaken { external_ref: String, id: String },

@@ -75,6 +75,8 @@ pub struct Storage {
     flusher: Arc<GroupFlush>,
     /// The in-memory search index, derived from `search_docs` (see `search.rs`).
     pub(super) search: Arc<std::sync::RwLock<crate::search::SearchIndex>>,
+    /// This process's lock on the data folder, held while any clone is alive.
+    _lock: Arc<super::lock::DataDirLock>,
 }
 
 /// Every tree of the store.
@@ -368,6 +370,9 @@ impl Storage {
         origin: &str,
         signer: Arc<dyn ChangeSigner>,
     ) -> StorageResult<Storage> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StorageError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        let lock = super::lock::DataDirLock::acquire(dir)?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
@@ -412,6 +417,7 @@ impl Storage {
             changed: Arc::new(watch::channel(0).0),
             flusher: Arc::new(GroupFlush::default()),
             search: Arc::default(),
+            _lock: Arc::new(lock),
         };
         // This node is the authority on its own origin's epoch.
         if storage.t.origins.get(origin.as_bytes())?.is_none() {
@@ -471,6 +477,7 @@ impl Storage {
     /// one. A database restored from a backup must start a new epoch, so that peers resync
     /// it instead of trusting watermarks that point past what it holds. Returns the epoch.
     pub fn renew_epoch(dir: &Path, origin: &str) -> StorageResult<u64> {
+        let _lock = super::lock::DataDirLock::acquire(dir)?;
         let db = sled::Config::new()
             .path(dir)
             .open()
