@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "setu/v1/audit.proto",
     "setu/v1/search.proto",
     "setu/v1/alerts.proto",
+    "setu/v1/import.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

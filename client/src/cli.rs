@@ -365,6 +365,18 @@ pub enum RecordCommand {
     },
     /// List records, one page at a time.
     List(ListRecords),
+    /// Confirm a record of this district after its review (admins): its review date moves a
+    /// year on, or to --until. A record no longer needed is expunged with `record delete`.
+    Review {
+        /// The record id.
+        id: String,
+        /// The next review date: YYYY-MM-DD (UTC) or RFC 3339; at most five years ahead.
+        #[arg(long, value_name = "DATE", value_parser = parse_time)]
+        until: Option<TimeArg>,
+        /// Refuse unless the stored version is this one.
+        #[arg(long, value_name = "N")]
+        expected_version: Option<u64>,
+    },
     /// Photos of a record.
     #[command(subcommand)]
     Photo(PhotoCommand),
@@ -379,6 +391,9 @@ pub struct ListRecords {
     /// Only records owned by this district, e.g. jh-dhanbad (repeatable).
     #[arg(long = "origin", value_name = "DISTRICT")]
     pub origins: Vec<String>,
+    /// Only this district's own records whose review date has passed.
+    #[arg(long)]
+    pub due_review: bool,
     /// At most this many records (the node's default is 50, its maximum 500).
     #[arg(long, value_name = "N")]
     pub limit: Option<u32>,

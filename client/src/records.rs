@@ -44,6 +44,11 @@ pub async fn run(
             expected_version,
         } => delete(config, id, reason, *expected_version, json).await,
         RecordCommand::List(filters) => list(config, filters, json).await,
+        RecordCommand::Review {
+            id,
+            until,
+            expected_version,
+        } => review(config, id, until.map(|t| t.ms), *expected_version, json).await,
         RecordCommand::Photo(command) => crate::photos::run(config, command, json).await,
     }
 }
@@ -174,6 +179,34 @@ async fn delete(
     emit(json, &tombstone, |t| format!("deleted record {}\n", t.id))
 }
 
+/// `record review`: confirms the record and prints its new review date.
+async fn review(
+    config: &ClientConfig,
+    id: &str,
+    until_ms: Option<i64>,
+    expected_version: Option<u64>,
+    json: bool,
+) -> Result<String, ClientError> {
+    let record = client(config)
+        .await?
+        .review(pb::ReviewRecordRequest {
+            id: id.to_string(),
+            expected_version: expected_version.unwrap_or(0),
+            review_by_ms: until_ms.unwrap_or(0),
+        })
+        .await?
+        .into_inner();
+    let view = RecordView::from(record);
+    emit(json, &view, |r| {
+        format!(
+            "record {} reviewed; next review by {} (version {})\n",
+            r.id,
+            crate::render::format_ms(r.review_by_ms),
+            r.version
+        )
+    })
+}
+
 /// `record list`: one page of records.
 async fn list(
     config: &ClientConfig,
@@ -185,6 +218,7 @@ async fn list(
         .list(pb::ListRecordsRequest {
             statuses: filters.statuses.iter().map(|s| s.to_proto()).collect(),
             origins: filters.origins.clone(),
+            due_review: filters.due_review,
             page_size: filters.limit.unwrap_or(0),
             page_token: filters.page_token.clone().unwrap_or_default(),
         })

@@ -243,6 +243,11 @@ pub async fn shutdown_signal() {
 async fn serve_until_signal(config: NodeConfig) -> Result<(), CliError> {
     let node = server::start(config).await?;
     println!("setu-node {} listening on {}", node.district(), node.addr());
+    println!(
+        "setu-node {} metrics at http://{}/metrics",
+        node.district(),
+        node.admin_addr()
+    );
     shutdown_signal().await;
     tracing::info!("shutting down: finishing calls in flight and flushing");
     node.shutdown().await?;

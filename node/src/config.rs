@@ -62,6 +62,11 @@ pub struct NodeConfig {
     /// The address the gRPC server listens on, e.g. `0.0.0.0:7401` (port 0 picks a free port).
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// The address of the admin listener: plain HTTP with `GET /metrics` (Prometheus) and
+    /// `GET /health`. It carries counts only, no personal data; keep it on loopback (the
+    /// default, `127.0.0.1:7490`) or a management network. Port 0 picks a free port.
+    #[serde(default = "default_admin_listen")]
+    pub admin_listen: SocketAddr,
     /// Where the node keeps its database.
     pub data_dir: PathBuf,
     /// This node's certificate (PEM), issued by `setu-node pki node`.
@@ -179,6 +184,10 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 7401))
 }
 
+fn default_admin_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 7490))
+}
+
 fn default_max_message_bytes() -> usize {
     crate::limits::DEFAULT_MAX_MESSAGE_BYTES
 }
@@ -196,6 +205,7 @@ const ENV_PREFIX: &str = "SETU_";
 const ENV_KEYS: &[&str] = &[
     "district",
     "listen",
+    "admin_listen",
     "data_dir",
     "cert",
     "key",
@@ -241,7 +251,9 @@ impl NodeConfig {
         toml::to_string_pretty(self).map_err(|e| ConfigError::new("(all)", e.to_string()))
     }
 
-    /// A config with every optional key at its default (used by the demo and tests).
+    /// A config with every optional key at its default (used by the demo and tests), except
+    /// that the admin listener takes a free loopback port, so that several nodes on one
+    /// machine do not clash.
     pub fn new(
         district: &str,
         data_dir: PathBuf,
@@ -252,6 +264,7 @@ impl NodeConfig {
         NodeConfig {
             district: district.to_string(),
             listen: default_listen(),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
             cert,
             key,
@@ -386,6 +399,15 @@ impl NodeConfig {
                     "{} is outside {MIN_AUDIT_RETENTION_DAYS}..={MAX_AUDIT_RETENTION_DAYS} (at least a year is kept)",
                     self.audit_retention_days
                 ),
+            ));
+        }
+        let (admin, grpc) = (self.admin_listen, self.listen);
+        let same_ip =
+            admin.ip() == grpc.ip() || admin.ip().is_unspecified() || grpc.ip().is_unspecified();
+        if admin.port() != 0 && admin.port() == grpc.port() && same_ip {
+            return Err(ConfigError::new(
+                "admin_listen",
+                format!("{admin} takes the port of `listen` ({grpc}); give the admin listener its own port"),
             ));
         }
         self.validate_peers()?;

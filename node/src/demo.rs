@@ -364,7 +364,12 @@ fn print_instructions(dir: &Path, nodes: &[RunningNode], samples: &[PersonRecord
     let setu = "cargo run -q --release --bin setu --";
     println!("\nSetu demo federation is running (a DEMO: throwaway certificates, fictional data).");
     for node in nodes {
-        println!("  {:<22} https://{}", node.district(), node.addr());
+        println!(
+            "  {:<22} https://{}   metrics http://{}/metrics",
+            node.district(),
+            node.addr(),
+            node.admin_addr()
+        );
     }
     println!("\nFiles: {d}/ holds both state CAs, node configs and a client config per officer:");
     println!("  {d}/dhanbad-officer.toml  {d}/dhanbad-liaison.toml  {d}/dhanbad-admin.toml");

@@ -2,6 +2,7 @@
 //! the end-to-end tests start nodes in-process through this crate.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod alert_view;
 pub mod auth;
 pub mod cli;
@@ -10,9 +11,12 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod federation;
+pub mod health;
 pub mod identity;
 pub mod limits;
+pub mod metrics;
 pub mod pki;
+pub mod review;
 pub mod sample;
 pub mod search;
 pub mod server;

@@ -7,8 +7,11 @@ use crate::federation::keys::{KeyError, Signer, TrustAnchors};
 use crate::federation::puller::{DialIdentity, Puller};
 use crate::federation::service::FederationServiceImpl;
 use crate::federation::Federation;
+use crate::health::Health;
+use crate::metrics::{self, Metrics};
 use crate::service::alerts::AlertServiceImpl;
 use crate::service::audit::AuditServiceImpl;
+use crate::service::import::ImportServiceImpl;
 use crate::service::mo::MoServiceImpl;
 use crate::service::peers::PeerServiceImpl;
 use crate::service::photos::PhotoServiceImpl;
@@ -19,6 +22,7 @@ use crate::storage::{Storage, StorageError};
 use setu_proto::v1::alert_service_server::AlertServiceServer;
 use setu_proto::v1::audit_service_server::AuditServiceServer;
 use setu_proto::v1::federation_service_server::FederationServiceServer;
+use setu_proto::v1::import_service_server::ImportServiceServer;
 use setu_proto::v1::mo_service_server::MoServiceServer;
 use setu_proto::v1::peer_service_server::PeerServiceServer;
 use setu_proto::v1::photo_service_server::PhotoServiceServer;
@@ -29,6 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tonic::server::NamedService;
+use tonic::service::InterceptorLayer;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 
@@ -44,6 +50,12 @@ pub enum ServeError {
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// The admin listener's address could not be bound.
+    #[error("config key `admin_listen`: cannot listen on {addr}: {source}")]
+    AdminBind {
         addr: SocketAddr,
         source: std::io::Error,
     },
@@ -65,6 +77,7 @@ pub enum ServeError {
 /// task running until the runtime ends.
 pub struct RunningNode {
     addr: SocketAddr,
+    admin_addr: SocketAddr,
     district: String,
     storage: Storage,
     federation: Arc<Federation>,
@@ -76,6 +89,12 @@ impl RunningNode {
     /// The address the node listens on (with the real port when the config said 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the admin listener (`/metrics`, `/health`), with the real port when
+    /// the config said 0.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
     }
 
     /// The node's district id.
@@ -172,6 +191,18 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         addr: config.listen,
         source,
     })?;
+    let admin_listener = tokio::net::TcpListener::bind(config.admin_listen)
+        .await
+        .map_err(|source| ServeError::AdminBind {
+            addr: config.admin_listen,
+            source,
+        })?;
+    let admin_addr = admin_listener
+        .local_addr()
+        .map_err(|source| ServeError::AdminBind {
+            addr: config.admin_listen,
+            source,
+        })?;
     let state = Arc::new(NodeState {
         district: config.district.clone(),
         storage: storage.clone(),
@@ -181,21 +212,14 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     });
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<RecordServiceServer<RecordServiceImpl>>()
-        .await;
-    health_reporter
-        .set_serving::<MoServiceServer<MoServiceImpl>>()
-        .await;
-    health_reporter
-        .set_serving::<PhotoServiceServer<PhotoServiceImpl>>()
-        .await;
-    health_reporter
-        .set_serving::<SearchServiceServer<SearchServiceImpl>>()
-        .await;
-    health_reporter
-        .set_serving::<AlertServiceServer<AlertServiceImpl>>()
-        .await;
+    let health = Arc::new(Health::new(health_reporter, served_service_names()).await);
+    let metrics = Arc::new(Metrics::new(metrics::Sources {
+        district: config.district.clone(),
+        storage: storage.clone(),
+        federation: federation.clone(),
+        clock: config.clock.clone(),
+        health: health.clone(),
+    }));
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(setu_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -207,11 +231,21 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     let (sync_stop, sync_stop_rx) = tokio::sync::watch::channel(false);
     let sync_stop = Arc::new(sync_stop);
     let max = config.max_message_bytes;
+    // Every call carries the node's metrics in its extensions, for the handlers' timers.
+    let call_metrics = metrics.clone();
     let router = Server::builder()
         .tls_config(tls)?
-        .timeout(Duration::from_secs(60))
+        // No server-wide deadline: an import streams rows for minutes and a watch or sync
+        // stream stays open for days. A client's own deadline (grpc-timeout) is honoured,
+        // and HTTP/2 keepalive finds peers that went away.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .layer(InterceptorLayer::new(
+            move |mut request: tonic::Request<()>| {
+                request.extensions_mut().insert(call_metrics.clone());
+                Ok(request)
+            },
+        ))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(
@@ -231,6 +265,10 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         )
         .add_service(
             AlertServiceServer::new(AlertServiceImpl::new(state.clone(), sync_stop_rx.clone()))
+                .max_decoding_message_size(max),
+        )
+        .add_service(
+            ImportServiceServer::new(ImportServiceImpl::new(state.clone()))
                 .max_decoding_message_size(max),
         )
         .add_service(AuditServiceServer::new(AuditServiceImpl::new(
@@ -265,20 +303,43 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     background.push(tokio::spawn(prune_audit(
         storage.clone(),
         config.audit_retention_days,
+        sync_stop_rx.clone(),
+    )));
+    background.push(tokio::spawn(crate::review::remind_daily(
+        storage.clone(),
+        config.district.clone(),
+        config.clock.clone(),
+        sync_stop_rx.clone(),
+    )));
+    background.push(tokio::spawn(crate::health::probe_storage(
+        health.clone(),
+        storage.clone(),
+        config.clock.clone(),
         sync_stop_rx,
     )));
+    // The admin listener stays up while the calls in flight finish, so that `/health`
+    // says "not serving" during the drain; it stops with the gRPC server.
+    let (admin_stop, admin_stop_rx) = oneshot::channel::<()>();
+    background.push(crate::admin::serve(
+        admin_listener,
+        metrics,
+        health.clone(),
+        async {
+            let _ = admin_stop_rx.await;
+        },
+    ));
     let signal_sync_stop = sync_stop.clone();
     let task = tokio::spawn(async move {
         let served = router
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;
+                // Health turns NOT_SERVING before the drain, so balancers stop sending.
+                health.shutting_down().await;
                 let _ = signal_sync_stop.send(true);
             })
             .await;
-        health_reporter
-            .set_not_serving::<RecordServiceServer<RecordServiceImpl>>()
-            .await;
         let _ = sync_stop.send(true);
+        let _ = admin_stop.send(());
         for task in background {
             let _ = task.await;
         }
@@ -289,8 +350,13 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         Ok(())
     });
     tracing::info!(district = %config.district, %addr, data_dir = %config.data_dir.display(), "node serving (mutual TLS)");
+    tracing::info!(%admin_addr, "admin listener serving /metrics and /health (plain HTTP)");
+    if !admin_addr.ip().is_loopback() {
+        tracing::warn!(%admin_addr, "the admin listener is not on loopback: its metrics are plain HTTP; keep the address on a management network");
+    }
     Ok(RunningNode {
         addr,
+        admin_addr,
         district: config.district,
         storage,
         federation,
@@ -356,4 +422,19 @@ async fn prune_audit(
             Err(e) => tracing::error!(error = %e, "audit pruning panicked"),
         }
     }
+}
+
+/// The gRPC services whose health is reported (besides the whole server, the empty name).
+fn served_service_names() -> Vec<&'static str> {
+    vec![
+        RecordServiceServer::<RecordServiceImpl>::NAME,
+        MoServiceServer::<MoServiceImpl>::NAME,
+        PhotoServiceServer::<PhotoServiceImpl>::NAME,
+        SearchServiceServer::<SearchServiceImpl>::NAME,
+        AlertServiceServer::<AlertServiceImpl>::NAME,
+        ImportServiceServer::<ImportServiceImpl>::NAME,
+        AuditServiceServer::<AuditServiceImpl>::NAME,
+        PeerServiceServer::<PeerServiceImpl>::NAME,
+        FederationServiceServer::<FederationServiceImpl>::NAME,
+    ]
 }

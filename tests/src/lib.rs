@@ -20,6 +20,7 @@ pub mod mesh;
 pub mod node;
 pub mod pki;
 pub mod proxy;
+pub mod scrape;
 pub mod wait;
 
 pub use client::{connect, describe, mo, photos, records, search, tls_alert, Officer};

@@ -69,6 +69,11 @@ impl TestNode {
         self.running().addr()
     }
 
+    /// The address of the node's admin listener (`/metrics`, `/health`; plain HTTP).
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.running().admin_addr()
+    }
+
     /// `https://127.0.0.1:PORT`, as a client config writes it.
     pub fn url(&self) -> String {
         format!("https://{}", self.addr())

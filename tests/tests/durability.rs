@@ -264,7 +264,9 @@ async fn a_second_node_on_a_data_dir_in_use_is_refused_with_a_clear_message() ->
     assert!(!finished.status.success(), "{finished}");
     let data_dir = config.data_dir.display().to_string();
     assert!(
-        finished.stderr.contains(&format!("data_dir {data_dir} is in use by setu-node process")),
+        finished.stderr.contains(&format!(
+            "data_dir {data_dir} is in use by setu-node process"
+        )),
         "stderr should name the folder and the holder:\n{finished}"
     );
     assert!(

@@ -91,6 +91,25 @@ impl RecordService for Fake {
         Ok(Response::new(record))
     }
 
+    async fn review(
+        &self,
+        request: Request<pb::ReviewRecordRequest>,
+    ) -> Result<Response<pb::PersonRecord>, Status> {
+        let request = request.into_inner();
+        let mut state = self.lock()?;
+        let record = state
+            .records
+            .get_mut(&request.id)
+            .ok_or_else(|| Status::not_found(format!("record {} does not exist", request.id)))?;
+        record.version += 1;
+        record.review_by_ms = if request.review_by_ms == 0 {
+            NOW_MS + 365 * 24 * 60 * 60 * 1000
+        } else {
+            request.review_by_ms
+        };
+        Ok(Response::new(record.clone()))
+    }
+
     async fn get(
         &self,
         request: Request<pb::GetRecordRequest>,

@@ -7,6 +7,7 @@ use crate::auth;
 use crate::config::PeerConfig;
 use crate::error::{NodeError, NodeResult};
 use crate::identity::Identity;
+use crate::metrics::CallTimer;
 use crate::storage::StorageError;
 use prost::Message;
 use setu_proto::v1::federation_service_server::FederationService;
@@ -222,6 +223,35 @@ impl FederationService for FederationServiceImpl {
     type SyncStream = SyncStream;
 
     async fn sync(&self, request: Request<SyncRequest>) -> Result<Response<SyncStream>, Status> {
+        let timer = CallTimer::start(&request, "FederationService/Sync");
+        timer.finish(self.open_sync(request).await)
+    }
+
+    async fn digest(
+        &self,
+        request: Request<DigestRequest>,
+    ) -> Result<Response<DigestResponse>, Status> {
+        let timer = CallTimer::start(&request, "FederationService/Digest");
+        timer.finish(self.answer_digest(request).await)
+    }
+
+    type FetchPhotoStream = PhotoStream;
+
+    async fn fetch_photo(
+        &self,
+        request: Request<FetchPhotoRequest>,
+    ) -> Result<Response<PhotoStream>, Status> {
+        let timer = CallTimer::start(&request, "FederationService/FetchPhoto");
+        timer.finish(self.send_photo(request).await)
+    }
+}
+
+/// The calls' bodies, each timed and counted by its trait method above.
+impl FederationServiceImpl {
+    async fn open_sync(
+        &self,
+        request: Request<SyncRequest>,
+    ) -> Result<Response<SyncStream>, Status> {
         let peer = self.peer_of(&request).map_err(Status::from)?;
         let request = request.into_inner();
         self.federation
@@ -242,7 +272,7 @@ impl FederationService for FederationServiceImpl {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    async fn digest(
+    async fn answer_digest(
         &self,
         request: Request<DigestRequest>,
     ) -> Result<Response<DigestResponse>, Status> {
@@ -282,9 +312,7 @@ impl FederationService for FederationServiceImpl {
         Ok(Response::new(DigestResponse { digests }))
     }
 
-    type FetchPhotoStream = PhotoStream;
-
-    async fn fetch_photo(
+    async fn send_photo(
         &self,
         request: Request<FetchPhotoRequest>,
     ) -> Result<Response<PhotoStream>, Status> {

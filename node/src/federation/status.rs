@@ -1,7 +1,11 @@
 //! The live state of each peer link (connected, last contact, last error, anti-entropy
-//! result), kept in memory for `setu peers` and the logs.
+//! result), kept in memory, and each link's status with its lag in both directions, as
+//! `setu peers` and the metrics endpoint show it.
 
+use super::Federation;
 use crate::config::PeerConfig;
+use crate::storage::StorageResult;
+use setu_proto::v1::PeerStatus;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -63,5 +67,49 @@ impl PeerStatusBoard {
             .ok()
             .and_then(|links| links.get(peer).cloned())
             .unwrap_or_default()
+    }
+}
+
+impl Federation {
+    /// Every configured peer's link status: the live state from the board, the watermarks
+    /// per origin, and the lag each way (`lag_in`: the peer's own changes not applied here;
+    /// `lag_out`: this district's changes the peer has not said it applied).
+    pub fn peer_statuses(&self) -> StorageResult<Vec<PeerStatus>> {
+        let own_head = self
+            .storage
+            .origin_info(&self.district)?
+            .map(|i| i.max_seq)
+            .unwrap_or(0);
+        let mut peers = Vec::new();
+        for peer in &self.peers {
+            let link = self.status.get(&peer.district);
+            let watermarks = self.storage.watermarks(&peer.district)?;
+            let applied_from_peer = watermarks
+                .iter()
+                .find(|w| w.origin == peer.district)
+                .map(|w| w.seq)
+                .unwrap_or(0);
+            let acked_by_peer = self
+                .storage
+                .peer_acks(&peer.district)?
+                .into_iter()
+                .find(|w| w.origin == self.district)
+                .map(|w| w.seq)
+                .unwrap_or(0);
+            peers.push(PeerStatus {
+                district: peer.district.clone(),
+                address: peer.address.clone(),
+                connected: link.connected,
+                last_contact_ms: link.last_contact_ms,
+                lag_in: link.peer_head.saturating_sub(applied_from_peer),
+                lag_out: own_head.saturating_sub(acked_by_peer),
+                anti_entropy_at_ms: link.anti_entropy_at_ms,
+                anti_entropy_result: link.anti_entropy_result,
+                last_error: link.last_error,
+                last_error_at_ms: link.last_error_at_ms,
+                watermarks,
+            });
+        }
+        Ok(peers)
     }
 }

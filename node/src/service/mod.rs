@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod import;
 pub mod mo;
 pub mod note;
 pub mod peers;
@@ -18,12 +19,12 @@ pub mod search;
 use crate::auth;
 use crate::error::NodeResult;
 use crate::identity::{Identity, Officer};
+use crate::metrics::CallTimer;
 use crate::storage::Storage;
 use note::{AuditNote, AuditRequest, AuditResponse};
 use setu_proto::v1::{AuditEntry, Handling};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
 use tonic::{Request, Response, Status};
 
 /// What every service handler needs.
@@ -50,8 +51,9 @@ pub type SharedState = Arc<NodeState>;
 /// to the audit trail (who, what, which ids, how many results, the outcome; refused and
 /// unauthenticated calls included), flushes it together with whatever the call wrote (the
 /// only flush of an officer call, so it must happen before the response), and logs one line with the officer,
-/// method, status and latency. If the audit entry cannot be written durably the call fails
-/// with INTERNAL: nothing is returned that the trail does not show.
+/// method, status and latency, which it also counts in the node's metrics (see
+/// [`CallTimer`]). If the audit entry cannot be written durably the call fails with
+/// INTERNAL: nothing is returned that the trail does not show.
 pub(crate) async fn officer_call<Req, Resp, Fut>(
     storage: &Storage,
     method: &'static str,
@@ -63,7 +65,7 @@ where
     Resp: AuditResponse,
     Fut: Future<Output = NodeResult<Resp>>,
 {
-    let started = Instant::now();
+    let timer = CallTimer::start(&request, method);
     let identity = auth::caller(&request);
     let mut note = AuditNote::default();
     request.get_ref().note(&mut note);
@@ -110,11 +112,12 @@ where
     entry.at_ms = crate::clock::now_ms();
     if let Err(e) = record_audit(storage, entry).await {
         tracing::error!(caller = %who, method, error = %e, "the audit entry could not be written; the call is refused");
+        timer.record(tonic::Code::Internal);
         return Err(Status::internal(
             "the audit trail could not be written; the call was not completed",
         ));
     }
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency_ms = timer.record(code).as_secs_f64() * 1000.0;
     match result {
         Ok(resp) => {
             tracing::info!(caller = %who, method, status = "OK", latency_ms, "rpc");

@@ -9,12 +9,13 @@ use crate::storage::alerts::alert_root;
 use setu_proto::v1::{
     AcknowledgeAlertRequest, Alert, AlertAck, AlertView, CancelAlertRequest, CreateMoNoteRequest,
     CreateRecordRequest, DeleteMoNoteRequest, DeleteMoNoteResponse, DeleteRecordRequest,
-    DeleteRecordResponse, DownloadPhotoChunk, DownloadPhotoRequest, GetAlertRequest,
-    GetMoNoteRequest, GetRecordRequest, ListAlertsRequest, ListAlertsResponse, ListAuditRequest,
-    ListAuditResponse, ListMoNotesRequest, ListMoNotesResponse, ListPeersRequest,
-    ListPeersResponse, ListRecordsRequest, ListRecordsResponse, MoNote, PersonRecord,
-    PostAlertRequest, SearchRequest, SearchResponse, UpdateAlertRequest, UpdateMoNoteRequest,
-    UpdateRecordRequest, UploadPhotoRequest, UploadPhotoResponse, WatchAlertsRequest,
+    DeleteRecordResponse, DownloadPhotoChunk, DownloadPhotoRequest, ExportRequest, GetAlertRequest,
+    GetMoNoteRequest, GetRecordRequest, ImportRequest, ImportResponse, ListAlertsRequest,
+    ListAlertsResponse, ListAuditRequest, ListAuditResponse, ListMoNotesRequest,
+    ListMoNotesResponse, ListPeersRequest, ListPeersResponse, ListRecordsRequest,
+    ListRecordsResponse, MoNote, PersonRecord, PostAlertRequest, ReviewRecordRequest,
+    SearchRequest, SearchResponse, UpdateAlertRequest, UpdateMoNoteRequest, UpdateRecordRequest,
+    UploadPhotoRequest, UploadPhotoResponse, WatchAlertsRequest,
 };
 
 /// The longest query summary kept in an entry, in characters.
@@ -104,6 +105,9 @@ impl AuditRequest for ListRecordsRequest {
     fn note(&self, note: &mut AuditNote) {
         note.filter("statuses", joined(&self.statuses));
         note.filter("origins", joined(&self.origins));
+        if self.due_review {
+            note.filter("due_review", "true");
+        }
         note.filter("page_token", &self.page_token);
     }
 }
@@ -312,9 +316,42 @@ pub fn action_of(method: &str) -> String {
         "PeerService" => "peers",
         "AuditService" => "audit",
         "AlertService" => "alert",
+        "ImportService" => "import",
         other => other,
     };
     format!("{area}.{}", call.to_lowercase())
+}
+
+impl AuditRequest for tonic::Streaming<ImportRequest> {}
+
+impl AuditRequest for ExportRequest {}
+
+impl AuditResponse for ImportResponse {
+    fn note(&self, note: &mut AuditNote) {
+        for id in &self.ids {
+            note.id(id);
+        }
+        if self.dry_run {
+            note.filter("dry_run", "true");
+        }
+        note.filter(
+            "report",
+            format!(
+                "created={} updated={} unchanged={} rejected={}",
+                self.created,
+                self.updated,
+                self.unchanged,
+                self.rejected.len()
+            ),
+        );
+        note.results = u32::try_from(self.created + self.updated).unwrap_or(u32::MAX);
+    }
+}
+
+impl AuditRequest for ReviewRecordRequest {
+    fn note(&self, note: &mut AuditNote) {
+        note.id(&self.id);
+    }
 }
 
 impl AuditRequest for PostAlertRequest {

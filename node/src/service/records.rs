@@ -10,7 +10,8 @@ use crate::validate;
 use setu_proto::v1::record_service_server::RecordService;
 use setu_proto::v1::{
     CreateRecordRequest, DeleteRecordRequest, DeleteRecordResponse, GetRecordRequest,
-    ListRecordsRequest, ListRecordsResponse, PersonRecord, PersonStatus, UpdateRecordRequest,
+    ListRecordsRequest, ListRecordsResponse, PersonRecord, PersonStatus, ReviewRecordRequest,
+    UpdateRecordRequest,
 };
 use std::collections::HashSet;
 use tonic::{Request, Response, Status};
@@ -29,7 +30,7 @@ impl RecordServiceImpl {
 
 /// Review dates: a date the officer set explicitly is kept; otherwise (none, or the one
 /// stored before) the record is due a year after this change.
-fn review_by(requested: i64, previous: i64, now: i64) -> NodeResult<i64> {
+pub(crate) fn review_by(requested: i64, previous: i64, now: i64) -> NodeResult<i64> {
     if requested == 0 || requested == previous {
         return Ok(now + YEAR_MS);
     }
@@ -138,6 +139,38 @@ impl RecordServiceImpl {
         })
     }
 
+    async fn review(&self, officer: Officer, req: ReviewRecordRequest) -> NodeResult<PersonRecord> {
+        let state = &self.state;
+        validate::id("id", &req.id)?;
+        require_admin(&officer, "confirming a record's review")?;
+        let mut record = state.storage.record(&req.id)?;
+        require_owner(
+            &officer,
+            &state.district,
+            &record.origin,
+            &format!("record {}", record.id),
+        )?;
+        let expected = if req.expected_version == 0 {
+            record.version
+        } else {
+            req.expected_version
+        };
+        let now = state.clock.now_ms();
+        record.review_by_ms = if req.review_by_ms == 0 {
+            now + YEAR_MS
+        } else {
+            review_by(req.review_by_ms, 0, now)?
+        };
+        record.version = expected + 1;
+        record.updated_at_ms = now;
+        record.updated_by = officer_label(&officer);
+        state
+            .storage
+            .put_record(&record, Expect::Version(expected), &[])?;
+        tracing::info!(id = %record.id, by = %record.updated_by, review_by_ms = record.review_by_ms, "record review confirmed");
+        Ok(record)
+    }
+
     fn list(&self, req: ListRecordsRequest) -> NodeResult<ListRecordsResponse> {
         let limit = page_size(req.page_size)?;
         let after = page_after(&req.page_token)?;
@@ -159,9 +192,13 @@ impl RecordServiceImpl {
             validate_district_id(o).map_err(|e| NodeError::invalid(format!("origins[{i}]"), e))?;
         }
         let origins: HashSet<&str> = req.origins.iter().map(String::as_str).collect();
+        // Review dates are judged by the node's clock, like alert deadlines.
+        let now = self.state.clock.now_ms();
+        let own = self.state.district.as_str();
         let page = self.state.storage.list_records(after, limit, |r| {
             (statuses.is_empty() || statuses.contains(&r.status))
                 && (origins.is_empty() || origins.contains(r.origin.as_str()))
+                && (!req.due_review || (r.origin == own && r.review_by_ms <= now))
         })?;
         Ok(ListRecordsResponse {
             records: page.items,
@@ -236,6 +273,19 @@ impl RecordService for RecordServiceImpl {
             "RecordService/List",
             request,
             |_, r| async move { self.list(r) },
+        )
+        .await
+    }
+
+    async fn review(
+        &self,
+        request: Request<ReviewRecordRequest>,
+    ) -> Result<Response<PersonRecord>, Status> {
+        officer_call(
+            &self.state.storage,
+            "RecordService/Review",
+            request,
+            |o, r| self.review(o, r),
         )
         .await
     }

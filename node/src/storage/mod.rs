@@ -15,6 +15,7 @@ pub mod lock;
 mod replication;
 mod search;
 mod sled_store;
+mod stats;
 #[cfg(test)]
 mod tests;
 
