@@ -10,6 +10,7 @@ use anyhow::Context;
 use rustls::AlertDescription;
 use setu_proto::v1::alert_service_client::AlertServiceClient;
 use setu_proto::v1::audit_service_client::AuditServiceClient;
+use setu_proto::v1::import_service_client::ImportServiceClient;
 use setu_proto::v1::mo_service_client::MoServiceClient;
 use setu_proto::v1::photo_service_client::PhotoServiceClient;
 use setu_proto::v1::record_service_client::RecordServiceClient;
@@ -112,6 +113,11 @@ impl Officer {
     /// The alert service.
     pub fn alerts(&self) -> AlertServiceClient<Channel> {
         AlertServiceClient::new(self.channel.clone())
+    }
+
+    /// The import and export service.
+    pub fn imports(&self) -> ImportServiceClient<Channel> {
+        ImportServiceClient::new(self.channel.clone())
     }
 }
 
