@@ -13,6 +13,7 @@ const PROTOS: &[&str] = &[
     "setu/v1/search.proto",
     "setu/v1/alerts.proto",
     "setu/v1/import.proto",
+    "setu/v1/maintenance.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

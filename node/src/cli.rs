@@ -48,6 +48,31 @@ pub enum Command {
         #[command(subcommand)]
         command: PkiCommand,
     },
+    /// Back up the running node's database to FILE (a consistent snapshot; the node keeps
+    /// serving, writes wait while the trees are copied). Run on the node's host: it uses the
+    /// node's own certificate from the config.
+    Backup {
+        /// The node's TOML config.
+        #[arg(long, env = "SETU_CONFIG")]
+        config: PathBuf,
+        /// The backup file to write (mode 0600).
+        #[arg(long)]
+        out: PathBuf,
+        /// The node's address when the config's listen address does not say it, e.g.
+        /// https://127.0.0.1:7401.
+        #[arg(long)]
+        address: Option<String>,
+    },
+    /// Restore a backup into an empty data folder, under a new epoch so that peers resync
+    /// the district. The node must not be running on that folder.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data folder to create (must be empty or not exist).
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -130,6 +155,9 @@ pub enum CliError {
     Storage(#[from] StorageError),
     #[error("the audit trail is broken at entry {0}")]
     AuditBroken(u64),
+    /// A backup could not be taken or written.
+    #[error("{0}")]
+    Backup(String),
 }
 
 impl CliError {
@@ -155,6 +183,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
         Command::Pki { command } => pki_command(command),
+        Command::Backup {
+            config,
+            out,
+            address,
+        } => {
+            let config = NodeConfig::load(&config)?;
+            crate::backup_cli::backup(&config, &out, address.as_deref()).await
+        }
+        Command::Restore { from, data_dir } => crate::backup_cli::restore(&from, &data_dir),
         Command::Audit {
             command: AuditCommand::Verify { data_dir },
         } => verify_audit(&data_dir),

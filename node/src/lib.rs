@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod alert_view;
 pub mod auth;
+pub mod backup_cli;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -12,6 +12,7 @@ use crate::metrics::{self, Metrics};
 use crate::service::alerts::AlertServiceImpl;
 use crate::service::audit::AuditServiceImpl;
 use crate::service::import::ImportServiceImpl;
+use crate::service::maintenance::MaintenanceServiceImpl;
 use crate::service::mo::MoServiceImpl;
 use crate::service::peers::PeerServiceImpl;
 use crate::service::photos::PhotoServiceImpl;
@@ -23,6 +24,7 @@ use setu_proto::v1::alert_service_server::AlertServiceServer;
 use setu_proto::v1::audit_service_server::AuditServiceServer;
 use setu_proto::v1::federation_service_server::FederationServiceServer;
 use setu_proto::v1::import_service_server::ImportServiceServer;
+use setu_proto::v1::maintenance_service_server::MaintenanceServiceServer;
 use setu_proto::v1::mo_service_server::MoServiceServer;
 use setu_proto::v1::peer_service_server::PeerServiceServer;
 use setu_proto::v1::photo_service_server::PhotoServiceServer;
@@ -268,6 +270,10 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
                 .max_decoding_message_size(max),
         )
         .add_service(
+            MaintenanceServiceServer::new(MaintenanceServiceImpl::new(state.clone()))
+                .max_encoding_message_size(64 * 1024 * 1024),
+        )
+        .add_service(
             ImportServiceServer::new(ImportServiceImpl::new(state.clone()))
                 .max_decoding_message_size(max),
         )
@@ -433,6 +439,7 @@ fn served_service_names() -> Vec<&'static str> {
         SearchServiceServer::<SearchServiceImpl>::NAME,
         AlertServiceServer::<AlertServiceImpl>::NAME,
         ImportServiceServer::<ImportServiceImpl>::NAME,
+        MaintenanceServiceServer::<MaintenanceServiceImpl>::NAME,
         AuditServiceServer::<AuditServiceImpl>::NAME,
         PeerServiceServer::<PeerServiceImpl>::NAME,
         FederationServiceServer::<FederationServiceImpl>::NAME,

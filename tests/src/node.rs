@@ -84,6 +84,11 @@ impl TestNode {
         &self.config
     }
 
+    /// The config the node starts with next time (e.g. another `data_dir` after a restore).
+    pub fn config_mut(&mut self) -> &mut NodeConfig {
+        &mut self.config
+    }
+
     /// The node's storage, to look behind the API.
     pub fn storage(&self) -> &Storage {
         self.running().storage()

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod import;
+pub mod maintenance;
 pub mod mo;
 pub mod note;
 pub mod peers;

@@ -344,6 +344,41 @@ pub fn audit_entry_bytes(tree: &sled::Tree, seq: u64) -> StorageResult<Option<Ve
     Ok(tree.get(entry_key(seq))?.map(|v| v.to_vec()))
 }
 
+impl Storage {
+    /// A consistent copy of the audit tree for a backup, taken while appends go on: the
+    /// head is read first and only entries up to it are kept, and the prune point is read
+    /// last with the entries it covers left out, so the copy verifies as a whole.
+    pub(super) fn audit_snapshot(&self) -> StorageResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        let head = self.t.audit.get(HEAD_KEY)?;
+        let head_seq = match &head {
+            Some(value) => decode_head(value)?.0,
+            None => 0,
+        };
+        let mut entries = Vec::new();
+        for item in self
+            .t
+            .audit
+            .range(entry_key(0).to_vec()..=entry_key(head_seq).to_vec())
+        {
+            let (key, value) = item?;
+            entries.push((key.to_vec(), value.to_vec()));
+        }
+        let pruned = self.t.audit.get(PRUNED_KEY)?;
+        let pruned_seq = pruned.as_deref().and_then(read_u64).unwrap_or(0);
+        let mut out: Vec<(Vec<u8>, Vec<u8>)> = entries
+            .into_iter()
+            .filter(|(key, _)| seq_of_key(key).is_some_and(|seq| seq > pruned_seq))
+            .collect();
+        if let Some(head) = head {
+            out.push((HEAD_KEY.to_vec(), head.to_vec()));
+        }
+        if let Some(pruned) = pruned {
+            out.push((PRUNED_KEY.to_vec(), pruned.to_vec()));
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

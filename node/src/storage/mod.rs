@@ -10,6 +10,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod backup;
 mod codec;
 pub mod lock;
 mod replication;

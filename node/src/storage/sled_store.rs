@@ -77,6 +77,9 @@ pub struct Storage {
     pub(super) search: Arc<std::sync::RwLock<crate::search::SearchIndex>>,
     /// This process's lock on the data folder, held while any clone is alive.
     _lock: Arc<super::lock::DataDirLock>,
+    /// Every write transaction holds this shared; a backup holds it exclusively while it
+    /// copies the trees, so that the copy is one consistent point in time.
+    pub(super) gate: Arc<std::sync::RwLock<()>>,
 }
 
 /// Every tree of the store.
@@ -418,6 +421,7 @@ impl Storage {
             flusher: Arc::new(GroupFlush::default()),
             search: Arc::default(),
             _lock: Arc::new(lock),
+            gate: Arc::default(),
         };
         // This node is the authority on its own origin's epoch.
         if storage.t.origins.get(origin.as_bytes())?.is_none() {
@@ -539,6 +543,12 @@ impl Storage {
 
     /// Runs `body` as one transaction over every tree it may touch.
     pub(super) fn transact<T>(&self, body: impl Fn(&Tx<'_>) -> TxResult<T>) -> StorageResult<T> {
+        // Shared with every other write; only a backup's copy waits for (and holds off)
+        // the writes.
+        let _open = self
+            .gate
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let t = &self.t;
         let trees = (
             &t.records,
