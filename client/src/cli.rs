@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::parse::{
     parse_address, parse_case, parse_duration, parse_non_blank, parse_sha256, parse_time, TimeArg,
 };
+use crate::table::{parse_map_entry, MapEntry, TableFormat};
 use crate::view::{AddressView, CaseView};
 use crate::words::{AlertCategory, AlertPriority, Gender, Handling, MoCategory, Status, Warning};
 
@@ -18,6 +19,73 @@ use crate::words::{AlertCategory, AlertPriority, Gender, Handling, MoCategory, S
 const CASE_HELP: &str = "A linked FIR as \"FIR/YEAR@POLICE STATION[:SECTION;SECTION...][:ROLE]\", \
      e.g. \"112/2025@Jharia:BNS 309(4);BNS 111:accused\"; ROLE is one of suspect, accused, \
      convicted (repeatable)";
+
+/// The long help of `setu import`, kept out of doc comments because of its brackets.
+const IMPORT_HELP: &str = "Import person records into this district from a CSV or JSON Lines file.
+
+The file is read and sent to the node in batches as it is read, so a file of any size can be \
+imported; progress goes to standard error (a bar on a terminal, a line every few seconds \
+otherwise). The node checks every row: good rows are stored, and each bad row is reported by \
+its number, the field at fault and why, without stopping the import or leaving any part of the \
+row stored. \"Row N\" is the N-th record after the header row (the N-th object of a JSON Lines \
+file); the file line it starts on is shown beside it. Rows whose cells are all empty are \
+skipped.
+
+Columns. The CSV header names the record field of each column: external_ref, name, \
+name_local, aliases, father_name, gender, birth_year, age_min, age_max, addresses, \
+identifying_marks, phones, vehicles, status, reward_inr, warnings, cases, associates, \
+handling, review_by. Case, spaces and hyphens do not matter (\"Father Name\" is father_name); \
+other headers are mapped with --map, e.g. --map name=Naam,father_name=Pita. A column that \
+names no field stops the import before anything is sent. A file needs a name column; the \
+other columns are optional.
+
+Cells. An empty cell leaves the field unset. aliases, identifying_marks, phones, vehicles, \
+warnings and associates hold several values separated by ';'. cases holds FIRs separated by \
+'|', each as FIR/YEAR@POLICE STATION[:SECTION;SECTION...][:ROLE], e.g. \
+\"112/2025@Jharia:BNS 309(4);BNS 111:accused | 7/2024@Gaya Town\". addresses holds addresses \
+separated by '|', each as \"locality, police station, district, state\". A backslash before \
+';', '|', ',' or another backslash makes it an ordinary character. gender, status, warnings \
+and handling take the words `record add` takes (e.g. in-custody, escape-risk, local-only); \
+birth_year, age_min and age_max are whole numbers; reward_inr is rupees (1,00,000 and ₹ are \
+fine); review_by is YYYY-MM-DD or RFC 3339. Text is taken as written, Devanagari or any other \
+script; the file must be UTF-8 (\"CSV UTF-8\" in spreadsheet programs). A cell this client \
+cannot read rejects its row, which is then not sent.
+
+JSON Lines: one object per line with the same keys; multi-valued fields may also be arrays, \
+and cases and addresses objects as `record show --json` prints them.
+
+Importing again. A row whose external_ref (the district's own dossier number) is already \
+used updates that record, or leaves it alone when nothing changed, so importing the same \
+file twice creates no duplicates. Rows without an external_ref always create new records.
+
+Output: \"imported N new, U updated, K unchanged, R rejected\", then every rejected row as \
+\"row N (line L): FIELD: REASON\", in row order; with --json, the same as a JSON document.
+
+Exit status: 0 when every row was imported (with --dry-run: would be); 3 when some rows were \
+rejected, the others having been imported all the same; 1 when the import could not be done \
+(an unknown column, an unreadable file, the node refusing or unreachable). An import cut off \
+part of the way through (the connection lost, the file unreadable further on) also ends with \
+1; rows sent before then may be stored, and importing the file again is safe for rows with \
+an external_ref.";
+
+/// The long help of `setu export`.
+const EXPORT_HELP: &str =
+    "Write this district's own records to a file that `setu import` reads back.
+
+CSV (the default, or when --out ends in .csv) has a header row naming every column `setu \
+import` knows, with multi-valued cells written as import reads them; JSON Lines (--format \
+jsonl, or --out ending in .jsonl) writes one object per record with the fields that are set. \
+Records are written as they arrive, so an export of any size takes little memory.
+
+Without --out the records go to standard output and a summary to standard error. With --out \
+the file is written under a hidden name beside it and renamed into place once complete, and \
+the summary is printed (as JSON with --json).
+
+Importing an export again, here or into another district's node, changes nothing for records \
+with an external_ref; records without one would be created a second time. Ids, versions, \
+photos, timestamps and authors are not exported. An FIR number that does not end in /YEAR \
+cannot be written in CSV's case format exactly: a warning names each such record, and \
+--format jsonl keeps it.";
 
 /// Setu: shared criminal records for police districts on both sides of a state border.
 #[derive(Debug, Parser)]
@@ -76,6 +144,52 @@ pub enum Command {
     /// routine. Times are UTC; with --json they are Unix milliseconds.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Import person records into this district from a CSV or JSON Lines file.
+    #[command(long_about = IMPORT_HELP)]
+    Import(ImportArgs),
+    /// Write this district's own records to a CSV or JSON Lines file.
+    #[command(long_about = EXPORT_HELP)]
+    Export(ExportArgs),
+}
+
+/// The arguments of `setu import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The file: CSV (.csv) or JSON Lines (.jsonl, .ndjson); "-" reads standard input and
+    /// needs --format.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The file's format, when its extension does not say.
+    #[arg(long)]
+    pub format: Option<TableFormat>,
+    /// A header (or JSON key) that holds a record field under another name, as FIELD=HEADER;
+    /// comma-separated or repeated, e.g. --map name=Naam,father_name=Pita.
+    #[arg(
+        long = "map",
+        value_name = "FIELD=HEADER",
+        value_delimiter = ',',
+        value_parser = parse_map_entry
+    )]
+    pub map: Vec<MapEntry>,
+    /// Only check: the node validates every row and reports what would happen; nothing is
+    /// stored.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Rows per message to the node (at most 5000; messages are also kept under 1 MiB).
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub batch_rows: u32,
+}
+
+/// The arguments of `setu export`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ExportArgs {
+    /// The format: csv, or jsonl; by default from --out's extension, else csv.
+    #[arg(long)]
+    pub format: Option<TableFormat>,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Commands on cross-border alerts.
@@ -722,6 +836,41 @@ mod tests {
             })
         ));
         assert!(parse(&["peers", "br-gaya"]).is_err());
+    }
+
+    #[test]
+    fn import_flags() -> Result<(), clap::Error> {
+        let cli = parse(&[
+            "import",
+            "people.csv",
+            "--map",
+            "name=Naam,father_name=Pita",
+            "--map",
+            "name_local=नाम",
+            "--dry-run",
+        ])?;
+        let Command::Import(args) = cli.command else {
+            return Err(Cli::command().error(clap::error::ErrorKind::InvalidValue, "wrong command"));
+        };
+        assert!(args.dry_run);
+        assert_eq!(args.batch_rows, 1000);
+        let headers: Vec<&str> = args.map.iter().map(|m| m.header.as_str()).collect();
+        assert_eq!(headers, vec!["Naam", "Pita", "नाम"]);
+        let bad = parse(&["import", "people.csv", "--map", "nam=Naam"]);
+        assert!(matches!(bad, Err(e) if e.to_string().contains("father_name")));
+        assert!(parse(&["import", "people.csv", "--batch-rows", "6000"]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn export_flags() -> Result<(), clap::Error> {
+        let cli = parse(&["export", "--format", "jsonl", "--out", "people.jsonl"])?;
+        let Command::Export(args) = cli.command else {
+            return Err(Cli::command().error(clap::error::ErrorKind::InvalidValue, "wrong command"));
+        };
+        assert_eq!(args.format, Some(TableFormat::Jsonl));
+        assert!(parse(&["export", "--format", "xlsx"]).is_err());
+        Ok(())
     }
 
     #[test]

@@ -31,7 +31,27 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Should the connection itself be closed or reset without a TLS cause, the node is probed
 /// for a refusal in the same way before the failure is reported.
 pub async fn connect(config: &ClientConfig) -> Result<Channel, ClientError> {
-    let endpoint = endpoint(config)?;
+    open(config, endpoint(config)?).await
+}
+
+/// Connects like [`connect`] but without [`REQUEST_TIMEOUT`], for `setu import` and
+/// `setu export`, whose calls last as long as their files; HTTP/2 pings notice a node that
+/// went away meanwhile.
+pub async fn connect_untimed(config: &ClientConfig) -> Result<Channel, ClientError> {
+    let endpoint = untimed_endpoint(config)?
+        .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+        .keep_alive_timeout(KEEPALIVE_TIMEOUT);
+    open(config, endpoint).await
+}
+
+/// How often an idle connection of [`connect_untimed`] is pinged.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How long a ping may go unanswered before the connection counts as lost.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Connects `endpoint`, probing for a refused certificate when the connection is lost.
+async fn open(config: &ClientConfig, endpoint: Endpoint) -> Result<Channel, ClientError> {
     match endpoint.connect().await {
         Ok(channel) => Ok(channel),
         Err(e) => {
@@ -48,11 +68,17 @@ pub async fn connect(config: &ClientConfig) -> Result<Channel, ClientError> {
 
 /// Builds the endpoint (address, timeouts and TLS) without connecting.
 pub fn endpoint(config: &ClientConfig) -> Result<Endpoint, ClientError> {
+    Ok(untimed_endpoint(config)?.timeout(REQUEST_TIMEOUT))
+}
+
+/// The endpoint without [`REQUEST_TIMEOUT`], for calls that last as long as their data:
+/// an import streams its whole file before the node answers, which for a large file takes
+/// far longer than any fixed limit. Connecting is still limited by [`CONNECT_TIMEOUT`].
+pub fn untimed_endpoint(config: &ClientConfig) -> Result<Endpoint, ClientError> {
     let tls = tls_config(config)?;
     Endpoint::from_shared(config.address.clone())
         .map_err(|e| ClientError::Input(format!("config key `address` ({}): {e}", config.address)))?
         .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
         .tls_config(tls)
         .map_err(|e| ClientError::Credential {
             key: "key",

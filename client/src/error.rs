@@ -135,6 +135,46 @@ pub enum ClientError {
     /// Encoding the machine-readable output failed.
     #[error("cannot encode JSON output: {0}")]
     Json(#[from] serde_json::Error),
+
+    /// An import ran to the end but refused some rows; the good ones were imported (or, in a
+    /// dry run, would be). The report on standard output lists every refused row. The binary
+    /// exits with [`EXIT_ROWS_REJECTED`] for this error.
+    #[error("{}", rejected_text(*rejected, *rows, *dry_run))]
+    RowsRejected {
+        /// How many rows were refused.
+        rejected: u64,
+        /// How many rows the file had.
+        rows: u64,
+        /// Whether the import was a dry run.
+        dry_run: bool,
+    },
+}
+
+/// The exit status of `setu import` when some rows were refused (and the others imported):
+/// distinct from 1 (the command failed) and 2 (a usage error), so that scripts can tell a
+/// partly imported file from one that was not imported at all.
+pub const EXIT_ROWS_REJECTED: u8 = 3;
+
+impl ClientError {
+    /// The exit status the `setu` binary ends with for this error.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::RowsRejected { .. } => EXIT_ROWS_REJECTED,
+            _ => 1,
+        }
+    }
+}
+
+/// How an import with refused rows is summed up on standard error.
+fn rejected_text(rejected: u64, rows: u64, dry_run: bool) -> String {
+    let (verb, rest) = if dry_run {
+        ("would be", "nothing was stored (dry run)")
+    } else {
+        ("were", "the others were imported")
+    };
+    let noun = if rows == 1 { "row" } else { "rows" };
+    format!("{rejected} of {rows} {noun} {verb} rejected, as listed on standard output; {rest}")
 }
 
 impl ClientError {

@@ -12,6 +12,8 @@ pub mod config;
 pub mod connect;
 pub mod error;
 pub mod explain;
+pub mod export;
+pub mod import;
 pub mod input;
 pub mod mo;
 pub mod output;
@@ -19,9 +21,11 @@ pub mod parse;
 pub mod peers;
 pub mod photos;
 pub mod probe;
+pub mod progress;
 pub mod records;
 pub mod render;
 pub mod search;
+pub mod table;
 pub mod view;
 pub mod words;
 
@@ -34,15 +38,35 @@ pub use error::ClientError;
 
 /// Runs one command and prints its result on standard output.
 ///
-/// `alert watch` is the exception to "run, then print": it streams, so it writes and flushes
-/// each event to standard output itself as it arrives, until Ctrl-C.
+/// Three commands are exceptions to "run, then print", because they stream: `alert watch`
+/// writes and flushes each event to standard output as it arrives, until Ctrl-C; `import`
+/// shows its progress on standard error while it sends the file, then prints its report;
+/// `export` writes each record as it arrives.
 pub async fn run(cli: Cli) -> Result<(), ClientError> {
-    if let cli::Command::Alert(cli::AlertCommand::Watch(args)) = &cli.command {
-        let path = cli.config.as_deref().ok_or(ClientError::NoConfig)?;
-        let config = ClientConfig::load(path)?;
-        let mut stdout = std::io::stdout();
-        let terminal = stdout.is_terminal();
-        return alerts::watch(&config, args, cli.json, terminal, &mut stdout).await;
+    match &cli.command {
+        cli::Command::Alert(cli::AlertCommand::Watch(args)) => {
+            let config = load_config(&cli)?;
+            let mut stdout = std::io::stdout();
+            let terminal = stdout.is_terminal();
+            return alerts::watch(&config, args, cli.json, terminal, &mut stdout).await;
+        }
+        cli::Command::Import(args) => {
+            let config = load_config(&cli)?;
+            let terminal = std::io::stderr().is_terminal();
+            let mut stdout = std::io::stdout();
+            let result = import::run(&config, args, cli.json, terminal, &mut stdout).await;
+            return diagnosed(&config, result).await;
+        }
+        cli::Command::Export(args) => {
+            let config = load_config(&cli)?;
+            let mut stdout = std::io::stdout();
+            // A bar would garble records printed on the same terminal.
+            let terminal =
+                std::io::stderr().is_terminal() && (args.out.is_some() || !stdout.is_terminal());
+            let result = export::run(&config, args, cli.json, terminal, &mut stdout).await;
+            return diagnosed(&config, result).await;
+        }
+        _ => {}
     }
     let text = execute(&cli).await?;
     let mut stdout = std::io::stdout().lock();
@@ -67,6 +91,11 @@ pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
     let path = cli.config.as_deref().ok_or(ClientError::NoConfig)?;
     let config = ClientConfig::load(path)?;
     let result = match &cli.command {
+        cli::Command::Import(_) | cli::Command::Export(_) => Err(ClientError::Input(
+            "`setu import` and `setu export` stream their files; run them through \
+             setu_client::run, which reports progress on standard error"
+                .to_string(),
+        )),
         cli::Command::Record(command) => records::run(&config, command, cli.json).await,
         cli::Command::Mo(command) => mo::run(&config, command, cli.json).await,
         cli::Command::Peers => peers::run(&config, cli.json).await,
@@ -74,10 +103,24 @@ pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
         cli::Command::Search(args) => search::run(&config, path, args, cli.json).await,
         cli::Command::Alert(command) => alerts::run(&config, path, command, cli.json).await,
     };
-    // A call cut off by the connection may be a refused certificate whose TLS alert was
-    // lost; only then is the node probed, so the normal path costs nothing extra.
+    diagnosed(&config, result).await
+}
+
+/// The configuration named by `--config` or `SETU_CONFIG`.
+fn load_config(cli: &Cli) -> Result<ClientConfig, ClientError> {
+    let path = cli.config.as_deref().ok_or(ClientError::NoConfig)?;
+    ClientConfig::load(path)
+}
+
+/// A command's result, with a call cut off by the connection explained: it may be a refused
+/// certificate whose TLS alert was lost; only then is the node probed, so the normal path
+/// costs nothing extra.
+async fn diagnosed<T>(
+    config: &ClientConfig,
+    result: Result<T, ClientError>,
+) -> Result<T, ClientError> {
     match result {
-        Err(error @ ClientError::CallCutOff { .. }) => Err(probe::diagnose(&config, error).await),
+        Err(error @ ClientError::CallCutOff { .. }) => Err(probe::diagnose(config, error).await),
         other => other,
     }
 }

@@ -1,13 +1,14 @@
 //! The `setu` binary: parses the command line, runs it and reports failure on stderr.
 //!
 //! Results go to stdout only; errors go to stderr as `error: ...` with exit status 1, and
-//! usage errors exit with status 2 as clap reports them.
+//! usage errors exit with status 2 as clap reports them. `setu import` exits with status 3
+//! when it refused some rows but imported the rest (see `ClientError::exit_code`).
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use setu_client::Cli;
+use setu_client::{Cli, ClientError};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -15,7 +16,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::FAILURE
+            error
+                .downcast_ref::<ClientError>()
+                .map_or(ExitCode::FAILURE, |e| ExitCode::from(e.exit_code()))
         }
     }
 }

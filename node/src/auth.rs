@@ -1,22 +1,65 @@
 //! Who is calling and what they may do. Identity and role come from the client
 //! certificate that mutual TLS verified, never from request fields.
 
+use crate::deny::DenyList;
 use crate::error::{NodeError, NodeResult};
 use crate::identity::{identity_from_der, Identity, Officer, Role};
+use rustls::pki_types::CertificateDer;
+use std::sync::Arc;
 use tonic::Request;
 
-/// The verified identity behind a request.
+/// The verified identity behind a request, refused when its certificate is on the node's
+/// deny-list.
 pub fn caller<T>(request: &Request<T>) -> NodeResult<Identity> {
-    let certs = request.peer_certs().ok_or_else(|| {
-        NodeError::Unauthenticated("no client certificate was presented".to_string())
-    })?;
-    let leaf = certs.first().ok_or_else(|| {
-        NodeError::Unauthenticated("no client certificate was presented".to_string())
-    })?;
+    let identity = identify(request)?;
+    check_deny(request, &identity)?;
+    Ok(identity)
+}
+
+/// The identity the request's client certificate names, without the deny-list check (for
+/// audit entries, which name a denied caller too). Use [`caller`] to authorise.
+pub fn identify<T>(request: &Request<T>) -> NodeResult<Identity> {
+    let leaf = leaf_certificate(request)?;
     identity_from_der(leaf.as_ref()).map_err(|e| {
         NodeError::Unauthenticated(format!(
             "the client certificate is not a Setu identity: {e}"
         ))
+    })
+}
+
+/// Refuses the request when its client certificate is on the node's deny-list (the list in
+/// force when the call arrived, put into the request's extensions by the server).
+pub fn check_deny<T>(request: &Request<T>, identity: &Identity) -> NodeResult<()> {
+    let Some(deny) = request.extensions().get::<Arc<DenyList>>() else {
+        return Ok(());
+    };
+    if deny.is_empty() {
+        return Ok(());
+    }
+    let leaf = leaf_certificate(request)?;
+    match deny.check_der(leaf.as_ref()) {
+        None => Ok(()),
+        Some(denial) => {
+            tracing::warn!(caller = %identity, %denial, "refused a call: the certificate is on the deny-list");
+            let who = match identity {
+                Identity::Officer(o) => format!("badge {}, {}", o.badge, o.district),
+                Identity::Node { district } => format!("node certificate of {district}"),
+            };
+            Err(NodeError::Unauthenticated(format!(
+                "certificate serial {} ({who}) is on this node's deny-list; it is no longer accepted",
+                denial.serial
+            )))
+        }
+    }
+}
+
+/// The client's own certificate, first in the chain it presented.
+fn leaf_certificate<T>(request: &Request<T>) -> NodeResult<CertificateDer<'static>> {
+    let certs = request.peer_certs().ok_or_else(|| {
+        NodeError::Unauthenticated("no client certificate was presented".to_string())
+    })?;
+    certs.first().cloned().ok_or_else(|| {
+        NodeError::Unauthenticated("no client certificate was presented".to_string())
     })
 }
 

@@ -1,4 +1,5 @@
-//! The `setu-node` command line: `serve`, `demo`, the `pki` commands and `audit verify`. `main.rs` only
+//! The `setu-node` command line: `serve` (SIGHUP reloads certificates and the deny-list),
+//! `demo`, the `pki` commands (`renew` among them) and `audit verify`. `main.rs` only
 //! parses arguments and maps the result to an exit code.
 
 use crate::config::{ConfigError, NodeConfig};
@@ -136,6 +137,23 @@ pub enum PkiCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Renew a node or officer certificate: the same identity (district, badge, name, role,
+    /// hosts) with a new key pair and a new validity, from the CA that issued it. Reload the
+    /// node afterwards (SIGHUP) to serve a renewed node certificate.
+    Renew {
+        /// The CA's folder (ca.pem, ca.key); it must have issued the old certificate.
+        #[arg(long)]
+        ca: PathBuf,
+        /// The certificate to renew (PEM); it may have expired.
+        #[arg(long)]
+        cert: PathBuf,
+        /// Output folder: node.pem and node.key (or officer.pem and officer.key), ca.pem.
+        #[arg(long)]
+        out: PathBuf,
+        /// Days of validity (default: 825 for a node, 365 for an officer).
+        #[arg(long)]
+        days: Option<u32>,
+    },
 }
 
 /// Failures of the node's commands.
@@ -175,11 +193,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve { config: Some(path) } => {
             let config = NodeConfig::load(&path)?;
-            serve_until_signal(config).await
+            serve_until_signal(config, Some(path)).await
         }
         Command::Serve { config: None } => {
             let config = crate::demo::dev_setup(&PathBuf::from("setu-data"))?;
-            serve_until_signal(config).await
+            serve_until_signal(config, None).await
         }
         Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
         Command::Pki { command } => pki_command(command),
@@ -250,6 +268,27 @@ fn pki_command(command: PkiCommand) -> Result<(), CliError> {
                 out.display()
             );
         }
+        PkiCommand::Renew {
+            ca,
+            cert,
+            out,
+            days,
+        } => {
+            let renewed = pki::renew_to_dir(&ca, &cert, &out, days)?;
+            let until = crate::reload::format_ms(renewed.not_after.unix_timestamp() * 1000);
+            println!(
+                "renewed the certificate of {} in {}: {} and {} (serial {}, valid until {until})",
+                renewed.identity,
+                out.display(),
+                renewed.cert.display(),
+                renewed.key.display(),
+                renewed.serial,
+            );
+            println!(
+                "the old certificate (serial {}) stays valid until it expires; to refuse it now, add \"serial:{}\" to `deny` in node.toml and reload (SIGHUP)",
+                renewed.old_serial, renewed.old_serial
+            );
+        }
     }
     Ok(())
 }
@@ -277,18 +316,65 @@ pub async fn shutdown_signal() {
     }
 }
 
-async fn serve_until_signal(config: NodeConfig) -> Result<(), CliError> {
-    let node = server::start(config).await?;
+async fn serve_until_signal(config: NodeConfig, path: Option<PathBuf>) -> Result<(), CliError> {
+    let node = server::start(config.clone()).await?;
+    // The handler is installed before the node says it listens: SIGHUP's default action
+    // would end the process.
+    #[cfg(unix)]
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    #[cfg(not(unix))]
+    let hangups = ();
     println!("setu-node {} listening on {}", node.district(), node.addr());
     println!(
         "setu-node {} metrics at http://{}/metrics",
         node.district(),
         node.admin_addr()
     );
+    let reloads = tokio::spawn(reload_on_hangup(hangups, node.reloader(), config, path));
     shutdown_signal().await;
+    reloads.abort();
     tracing::info!("shutting down: finishing calls in flight and flushing");
     node.shutdown().await?;
     Ok(())
+}
+
+/// Reloads the node's certificate, key, CA bundles and deny-list on each SIGHUP: from the
+/// config file again when there is one (with its `SETU_*` overrides), otherwise from the
+/// files the start-up config names. A bad config is logged, naming the key, and the node
+/// keeps its current material.
+#[cfg(unix)]
+async fn reload_on_hangup(
+    mut hangups: tokio::signal::unix::Signal,
+    reloader: server::Reloader,
+    config: NodeConfig,
+    path: Option<PathBuf>,
+) {
+    while hangups.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading the TLS material and the deny-list");
+        let fresh = match &path {
+            Some(path) => NodeConfig::load(path).map(|mut c| {
+                c.clock = config.clock.clone();
+                c
+            }),
+            None => Ok(config.clone()),
+        };
+        let reloaded = fresh
+            .map_err(crate::reload::ReloadError::from)
+            .and_then(|fresh| reloader.reload(&fresh));
+        if let Err(e) = reloaded {
+            tracing::error!(error = %e, "reload refused; the node keeps its current certificate, CAs and deny-list");
+        }
+    }
+}
+
+/// Without Unix signals there is nothing to reload on.
+#[cfg(not(unix))]
+async fn reload_on_hangup(
+    _hangups: (),
+    _reloader: server::Reloader,
+    _config: NodeConfig,
+    _path: Option<PathBuf>,
+) {
 }
 
 /// Sets up logging: `SETU_LOG` (or `RUST_LOG`) as an env-filter, `info` by default.

@@ -98,6 +98,13 @@ pub struct NodeConfig {
     /// The peer districts this node syncs with (`[[peers]]` tables).
     #[serde(default)]
     pub peers: Vec<PeerConfig>,
+    /// Certificates refused although they chain to a trusted CA (an officer transferred
+    /// out, a stolen laptop, a retired node): `serial:<hex>` or `sha256:<hex>` (the SHA-256
+    /// fingerprint of the certificate), hex in either case, colons allowed. A denied
+    /// officer's or node's calls are refused (and audited) and its open connections closed
+    /// when the list is reloaded (SIGHUP).
+    #[serde(default)]
+    pub deny: Vec<String>,
     /// The clock alert deadlines and expiry are judged by: the system clock. Not read from
     /// the file; tests move it forward through the Rust API.
     #[serde(skip)]
@@ -216,6 +223,7 @@ const ENV_KEYS: &[&str] = &[
     "anti_entropy_secs",
     "tombstone_grace_hours",
     "audit_retention_days",
+    "deny",
 ];
 
 impl NodeConfig {
@@ -276,6 +284,7 @@ impl NodeConfig {
             tombstone_grace_hours: default_tombstone_grace_hours(),
             audit_retention_days: default_audit_retention_days(),
             peers: Vec::new(),
+            deny: Vec::new(),
             clock: crate::clock::Clock::default(),
         }
     }
@@ -314,6 +323,16 @@ impl NodeConfig {
                 format!("{} holds no certificate", self.cert.display()),
             ));
         };
+        let deny = crate::deny::DenyList::parse(&self.deny)?;
+        if let Some(denial) = deny.check_der(leaf.as_ref()) {
+            return Err(ConfigError::new(
+                "deny",
+                format!(
+                    "names this node's own certificate {} ({denial})",
+                    self.cert.display()
+                ),
+            ));
+        }
         match identity::identity_from_der(leaf.as_ref()) {
             Ok(Identity::Node { district }) if district == self.district => {}
             Ok(Identity::Node { district }) => {

@@ -36,9 +36,11 @@ use x509_parser::asn1_rs::Tag;
 use x509_parser::prelude::{ParsedExtension, X509Certificate};
 
 use crate::identity::{
-    node_dns_name, node_uri, officer_uri, validate_badge, validate_district_id,
-    validate_officer_name, Role,
+    identity_from_der, node_dns_name, node_uri, officer_uri, validate_badge, validate_district_id,
+    validate_officer_name, Identity, Role,
 };
+use rustls::pki_types::{CertificateDer, UnixTime};
+use x509_parser::extensions::GeneralName;
 
 /// How long a node certificate is valid for by default, in days.
 pub const NODE_CERT_DAYS: u32 = 825;
@@ -693,6 +695,151 @@ pub fn issue_officer_to_dir(
     )?;
     write_issued(out, "officer", &issued)?;
     write_public(&out.join(CA_CERT_FILE), ca.cert_pem())
+}
+
+/// A renewed certificate: who it names and where it was written.
+#[derive(Debug, Clone)]
+pub struct Renewed {
+    /// The identity, the same as the old certificate's.
+    pub identity: Identity,
+    /// The new certificate's serial (lower-case hex).
+    pub serial: String,
+    /// The old certificate's serial (lower-case hex), for the deny-list.
+    pub old_serial: String,
+    /// The end of the new certificate's validity.
+    pub not_after: OffsetDateTime,
+    /// The new certificate file.
+    pub cert: PathBuf,
+    /// The new private key file (mode 0600).
+    pub key: PathBuf,
+}
+
+/// Issues a successor of the certificate in `old_cert` from the CA in `ca_dir`: the same
+/// identity (district; badge, name and role of an officer; the host names and addresses of
+/// a node), a new key pair and a new validity of `days` (the usual validity of its kind
+/// when `None`). Writes `out/node.pem` and `out/node.key` (or `officer.*`) and a copy of the
+/// CA certificate as `out/ca.pem`, like `pki node` and `pki officer`.
+///
+/// The old certificate must have been issued by that CA; it may have expired already.
+pub fn renew_to_dir(
+    ca_dir: &Path,
+    old_cert: &Path,
+    out: &Path,
+    days: Option<u32>,
+) -> Result<Renewed, PkiError> {
+    let ca = Ca::load(ca_dir)?;
+    let pem = fs::read(old_cert).map_err(io_err(old_cert))?;
+    let bad = |reason: String| PkiError::InvalidInput(format!("{}: {reason}", old_cert.display()));
+    let der = crate::tls::parse_pem_certs(&pem)
+        .map_err(bad)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad("holds no certificate".to_owned()))?;
+    ca.check_issued(der.as_ref()).map_err(|reason| {
+        PkiError::InvalidInput(format!(
+            "{} was not issued by the CA in {} ({reason}); renew it with the CA that issued it",
+            old_cert.display(),
+            ca_dir.display()
+        ))
+    })?;
+    let identity = identity_from_der(der.as_ref()).map_err(|e| bad(e.to_string()))?;
+    let old_serial = crate::deny::CertFacts::of_der(der.as_ref())
+        .map_err(bad)?
+        .serial;
+    let (issued, stem) = match &identity {
+        Identity::Node { district } => {
+            let hosts = node_hosts(der.as_ref(), district).map_err(bad)?;
+            let validity = Validity::days(days.unwrap_or(NODE_CERT_DAYS));
+            (ca.issue_node(district, &hosts, validity)?, "node")
+        }
+        Identity::Officer(officer) => {
+            let validity = Validity::days(days.unwrap_or(OFFICER_CERT_DAYS));
+            let issued = ca.issue_officer(
+                &officer.district,
+                &officer.badge,
+                &officer.name,
+                officer.role,
+                validity,
+            )?;
+            (issued, "officer")
+        }
+    };
+    write_issued(out, stem, &issued)?;
+    write_public(&out.join(CA_CERT_FILE), ca.cert_pem())?;
+    let new_der = crate::tls::parse_pem_certs(issued.cert_pem.as_bytes())
+        .map_err(PkiError::InvalidInput)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| PkiError::InvalidInput("the new certificate is empty".to_owned()))?;
+    let facts = crate::deny::CertFacts::of_der(new_der.as_ref()).map_err(PkiError::InvalidInput)?;
+    let not_after = OffsetDateTime::from_unix_timestamp(facts.not_after_ms.div_euclid(1000))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    Ok(Renewed {
+        identity,
+        serial: facts.serial,
+        old_serial,
+        not_after,
+        cert: out.join(format!("{stem}.pem")),
+        key: out.join(format!("{stem}.key")),
+    })
+}
+
+/// The host names and addresses a node certificate is valid for, besides the synthetic
+/// `<district>.node.setu`.
+fn node_hosts(der: &[u8], district: &str) -> Result<Vec<String>, String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der)
+        .map_err(|e| format!("the certificate cannot be parsed: {e}"))?;
+    let synthetic = node_dns_name(district);
+    let mut hosts = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::DNSName(dns) if *dns != synthetic => hosts.push((*dns).to_owned()),
+                GeneralName::IPAddress(bytes) => {
+                    let ip = match bytes.len() {
+                        4 => <[u8; 4]>::try_from(*bytes).map(IpAddr::from).ok(),
+                        16 => <[u8; 16]>::try_from(*bytes).map(IpAddr::from).ok(),
+                        _ => None,
+                    };
+                    match ip {
+                        Some(ip) => hosts.push(ip.to_string()),
+                        None => return Err("it carries a malformed IP address".to_owned()),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(hosts)
+}
+
+impl Ca {
+    /// Checks that this CA signed the certificate `der` (at the start of its validity,
+    /// so an expired certificate can still be renewed).
+    fn check_issued(&self, der: &[u8]) -> Result<(), String> {
+        let ca_der = CertificateDer::from(self.cert_der.as_slice());
+        let anchor = webpki::anchor_from_trusted_cert(&ca_der)
+            .map_err(|e| format!("the CA certificate cannot be a trust anchor: {e}"))?;
+        let leaf_der = CertificateDer::from(der);
+        let leaf = webpki::EndEntityCert::try_from(&leaf_der)
+            .map_err(|e| format!("the certificate cannot be parsed: {e}"))?;
+        let (_, parsed) = x509_parser::parse_x509_certificate(der)
+            .map_err(|e| format!("the certificate cannot be parsed: {e}"))?;
+        let not_before = u64::try_from(parsed.validity().not_before.timestamp()).unwrap_or(0);
+        // One second in, so that the check sits inside the validity period.
+        let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(not_before + 1));
+        leaf.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &[anchor],
+            &[],
+            at,
+            webpki::KeyUsage::client_auth(),
+            None,
+            None,
+        )
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
+    }
 }
 
 #[cfg(test)]

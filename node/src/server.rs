@@ -4,11 +4,12 @@
 
 use crate::config::{ConfigError, NodeConfig};
 use crate::federation::keys::{KeyError, Signer, TrustAnchors};
-use crate::federation::puller::{DialIdentity, Puller};
+use crate::federation::puller::Puller;
 use crate::federation::service::FederationServiceImpl;
 use crate::federation::Federation;
 use crate::health::Health;
 use crate::metrics::{self, Metrics};
+use crate::reload::{ReloadError, ReloadReport, TlsState};
 use crate::service::alerts::AlertServiceImpl;
 use crate::service::audit::AuditServiceImpl;
 use crate::service::import::ImportServiceImpl;
@@ -37,7 +38,6 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::server::NamedService;
 use tonic::service::InterceptorLayer;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 
 /// Why a node could not start or stopped with an error.
@@ -83,6 +83,7 @@ pub struct RunningNode {
     district: String,
     storage: Storage,
     federation: Arc<Federation>,
+    tls: Arc<TlsState>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServeError>>,
 }
@@ -114,6 +115,28 @@ impl RunningNode {
         &self.federation
     }
 
+    /// The node's current TLS material and deny-list.
+    pub fn tls(&self) -> &Arc<TlsState> {
+        &self.tls
+    }
+
+    /// Applies the reloadable keys of `config` (`cert`, `key`, `trusted_cas`, each peer's
+    /// `ca`, `deny`) without dropping open connections: new connections and dials use the
+    /// new material, calls check the new deny-list. `config` is validated in full first;
+    /// on any error the node keeps its current material. What SIGHUP does in `setu-node
+    /// serve`.
+    pub fn reload(&self, config: &NodeConfig) -> Result<ReloadReport, ReloadError> {
+        self.tls.reload(config, &self.federation)
+    }
+
+    /// A handle that reloads like [`RunningNode::reload`], for signal handlers.
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            tls: self.tls.clone(),
+            federation: self.federation.clone(),
+        }
+    }
+
     /// Stops accepting, lets calls in flight finish, flushes and waits for the end.
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
         if let Some(stop) = self.stop.take() {
@@ -139,27 +162,20 @@ impl RunningNode {
 /// Validates `config`, opens storage, binds and starts serving in a background task.
 pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     config.validate()?;
-    let tls = crate::tls::server_tls(&config)?;
+    let material = crate::tls::TlsMaterial::load(&config)?;
+    let tls = TlsState::new(&config, &material)?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         ConfigError::new(
             "data_dir",
             format!("cannot create {}: {e}", config.data_dir.display()),
         )
     })?;
-    let cert_pem = std::fs::read(&config.cert).map_err(|e| {
-        ConfigError::new(
-            "cert",
-            format!("cannot read {}: {e}", config.cert.display()),
-        )
-    })?;
-    let key_pem = std::fs::read(&config.key).map_err(|e| {
-        ConfigError::new("key", format!("cannot read {}: {e}", config.key.display()))
-    })?;
-    let cert_der = crate::tls::parse_pem_certs(&cert_pem)
-        .map_err(|e| ConfigError::new("cert", e))?
-        .into_iter()
-        .next()
+    let cert_der = material
+        .chain
+        .first()
+        .cloned()
         .ok_or_else(|| ConfigError::new("cert", "holds no certificate"))?;
+    let key_pem = material.key_pem.clone();
     let signer = Arc::new(Signer::load_or_create(
         &config.data_dir,
         &config.district,
@@ -174,13 +190,10 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         signer.clone(),
     )?;
     let federation = Arc::new(Federation::new(&config, storage.clone(), signer, anchors)?);
-    let dial = DialIdentity {
-        identity: tonic::transport::Identity::from_pem(&cert_pem, &key_pem),
-    };
     let pullers = config
         .peers
         .iter()
-        .map(|peer| Puller::new(federation.clone(), peer.clone(), &dial))
+        .map(|peer| Puller::new(federation.clone(), peer.clone(), tls.clone()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ServeError::Peer)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -233,10 +246,11 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     let (sync_stop, sync_stop_rx) = tokio::sync::watch::channel(false);
     let sync_stop = Arc::new(sync_stop);
     let max = config.max_message_bytes;
-    // Every call carries the node's metrics in its extensions, for the handlers' timers.
+    // Every call carries the node's metrics in its extensions, for the handlers' timers,
+    // and the deny-list in force when it arrived, for `auth::caller`.
     let call_metrics = metrics.clone();
+    let call_tls = tls.clone();
     let router = Server::builder()
-        .tls_config(tls)?
         // No server-wide deadline: an import streams rows for minutes and a watch or sync
         // stream stays open for days. A client's own deadline (grpc-timeout) is honoured,
         // and HTTP/2 keepalive finds peers that went away.
@@ -245,6 +259,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         .layer(InterceptorLayer::new(
             move |mut request: tonic::Request<()>| {
                 request.extensions_mut().insert(call_metrics.clone());
+                request.extensions_mut().insert(call_tls.deny());
                 Ok(request)
             },
         ))
@@ -282,6 +297,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         )))
         .add_service(PeerServiceServer::new(PeerServiceImpl::new(
             federation.clone(),
+            tls.clone(),
         )))
         .add_service(
             FederationServiceServer::new(FederationServiceImpl::new(
@@ -293,7 +309,9 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         );
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    // Our own accept loop rather than tonic's TLS: each new connection takes the TLS
+    // settings current at its handshake, so a reload never touches open connections.
+    let incoming = crate::connection::incoming(listener, tls.clone());
     let district = config.district.clone();
     let task_storage = storage.clone();
     // Background work: one puller per peer, the tombstone collector and the audit pruner, all stopped
@@ -309,6 +327,12 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     background.push(tokio::spawn(prune_audit(
         storage.clone(),
         config.audit_retention_days,
+        sync_stop_rx.clone(),
+    )));
+    background.push(tokio::spawn(crate::reload::watch_expiry(
+        tls.clone(),
+        federation.clone(),
+        config.clock.clone(),
         sync_stop_rx.clone(),
     )));
     background.push(tokio::spawn(crate::review::remind_daily(
@@ -355,7 +379,8 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         flushed?;
         Ok(())
     });
-    tracing::info!(district = %config.district, %addr, data_dir = %config.data_dir.display(), "node serving (mutual TLS)");
+    let own = tls.own();
+    tracing::info!(district = %config.district, %addr, data_dir = %config.data_dir.display(), serial = %own.serial, cert_expires = %crate::reload::format_ms(own.not_after_ms), "node serving (mutual TLS)");
     tracing::info!(%admin_addr, "admin listener serving /metrics and /health (plain HTTP)");
     if !admin_addr.ip().is_loopback() {
         tracing::warn!(%admin_addr, "the admin listener is not on loopback: its metrics are plain HTTP; keep the address on a management network");
@@ -366,9 +391,25 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         district: config.district,
         storage,
         federation,
+        tls,
         stop: Some(stop_tx),
         task,
     })
+}
+
+/// Reloads a running node's TLS material from a signal handler (see
+/// [`RunningNode::reload`]).
+#[derive(Clone)]
+pub struct Reloader {
+    tls: Arc<TlsState>,
+    federation: Arc<Federation>,
+}
+
+impl Reloader {
+    /// Like [`RunningNode::reload`].
+    pub fn reload(&self, config: &NodeConfig) -> Result<ReloadReport, ReloadError> {
+        self.tls.reload(config, &self.federation)
+    }
 }
 
 /// Collects tombstones that every peer has applied, once their grace period is over.

@@ -217,6 +217,20 @@ impl NodeProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Sends SIGHUP, which makes the node reload its certificate, CAs and deny-list.
+    pub fn hangup(&self) -> anyhow::Result<()> {
+        let pid = self
+            .child
+            .id()
+            .context("setu-node has already been reaped")?;
+        let sent = std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .context("running kill -HUP")?;
+        anyhow::ensure!(sent.success(), "kill -HUP {pid} failed: {sent}");
+        Ok(())
+    }
+
     /// Kills the node with SIGKILL (no chance to flush or clean up) and reaps it.
     pub async fn kill9(mut self) -> anyhow::Result<ExitStatus> {
         self.child.kill().await.context("killing setu-node")?;

@@ -4,9 +4,11 @@
 use std::error::Error as StdError;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use rustls::pki_types::pem::PemObject;
 use rustls::AlertDescription;
 use setu_proto::v1::alert_service_client::AlertServiceClient;
 use setu_proto::v1::audit_service_client::AuditServiceClient;
@@ -46,6 +48,44 @@ pub async fn connect(
         .await
         .with_context(|| format!("connecting to {addr}"))?;
     Ok(channel)
+}
+
+/// The certificate the node at `addr` serves to a new connection (its serial, fingerprint
+/// and expiry), read with a bare TLS handshake that trusts `ca` and presents `identity`.
+pub async fn server_cert(
+    addr: SocketAddr,
+    ca: &Path,
+    identity: &CertPair,
+) -> anyhow::Result<setu_node::deny::CertFacts> {
+    let ca_pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in setu_node::tls::parse_pem_certs(&ca_pem).map_err(anyhow::Error::msg)? {
+        roots.add(cert)?;
+    }
+    let chain = setu_node::tls::parse_pem_certs(&std::fs::read(&identity.cert)?)
+        .map_err(anyhow::Error::msg)?;
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&std::fs::read(&identity.key)?)?;
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_client_auth_cert(chain, key)?;
+    tokio::task::spawn_blocking(move || {
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1")?.to_owned();
+        let mut conn = rustls::ClientConnection::new(Arc::new(config), name)?;
+        let mut sock = std::net::TcpStream::connect(addr)?;
+        sock.set_read_timeout(Some(Duration::from_secs(10)))?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut sock)?;
+        }
+        let leaf = conn
+            .peer_certificates()
+            .and_then(|certs| certs.first())
+            .context("the node presented no certificate")?;
+        setu_node::deny::CertFacts::of_der(leaf.as_ref()).map_err(anyhow::Error::msg)
+    })
+    .await?
 }
 
 /// A record service client on `channel`.

@@ -95,6 +95,16 @@ impl MeshPlan {
             .get(ca)
             .with_context(|| format!("no CA {ca} in the plan"))?
             .node(district)?;
+        self.add_with(district, ca, cert, external)
+    }
+
+    fn add_with(
+        &mut self,
+        district: &str,
+        ca: &str,
+        cert: CertPair,
+        external: bool,
+    ) -> anyhow::Result<()> {
         self.plans.push(NodePlan {
             district: district.to_string(),
             ca: ca.to_string(),
@@ -111,6 +121,17 @@ impl MeshPlan {
     /// Plans the node of `district`, with a node certificate issued by `ca`.
     pub fn node(&mut self, district: &str, ca: &str) -> anyhow::Result<()> {
         self.add(district, ca, false)
+    }
+
+    /// Plans the node of `district` with a node certificate from `ca` valid for `days`
+    /// (the other plans get 30 days).
+    pub fn node_valid_for(&mut self, district: &str, ca: &str, days: u32) -> anyhow::Result<()> {
+        let cert = self
+            .cas
+            .get(ca)
+            .with_context(|| format!("no CA {ca} in the plan"))?
+            .node_with(district, setu_node::pki::Validity::days(days))?;
+        self.add_with(district, ca, cert, false)
     }
 
     /// Plans a stand-in for `district` that the test serves itself (a fake peer): it gets a

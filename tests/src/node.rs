@@ -89,6 +89,12 @@ impl TestNode {
         &mut self.config
     }
 
+    /// Reloads the node's certificate, key, CA bundles and deny-list from its config (as
+    /// changed through [`TestNode::config_mut`]), as SIGHUP does for `setu-node serve`.
+    pub fn reload(&self) -> anyhow::Result<setu_node::reload::ReloadReport> {
+        Ok(self.running().reload(&self.config)?)
+    }
+
     /// The node's storage, to look behind the API.
     pub fn storage(&self) -> &Storage {
         self.running().storage()

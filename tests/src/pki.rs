@@ -73,9 +73,14 @@ impl TestCa {
 
     /// A node certificate for `district`, valid for 127.0.0.1 and localhost.
     pub fn node(&self, district: &str) -> anyhow::Result<CertPair> {
+        self.node_with(district, Validity::days(30))
+    }
+
+    /// A node certificate for `district` with the given validity (for expiry warnings).
+    pub fn node_with(&self, district: &str, validity: Validity) -> anyhow::Result<CertPair> {
         let issued = self
             .ca
-            .issue_node(district, &loopback_hosts(), Validity::days(30))
+            .issue_node(district, &loopback_hosts(), validity)
             .context("issuing a node certificate")?;
         self.write(&format!("node-{district}"), &issued)
     }
@@ -93,6 +98,17 @@ impl TestCa {
         role: Role,
     ) -> anyhow::Result<CertPair> {
         self.officer_with(district, badge, role, Validity::expired())
+    }
+
+    /// A successor of `old` (a node or officer certificate of this CA): same identity, new
+    /// key pair, `days` of validity, written into `out` as `setu-node pki renew` does.
+    pub fn renew(&self, old: &CertPair, out: &Path, days: u32) -> anyhow::Result<CertPair> {
+        let renewed = pki::renew_to_dir(&self.dir, &old.cert, out, Some(days))
+            .context("renewing a certificate")?;
+        Ok(CertPair {
+            cert: renewed.cert,
+            key: renewed.key,
+        })
     }
 
     /// An officer certificate with the given validity; the officer's name is fictional.

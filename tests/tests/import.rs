@@ -221,3 +221,38 @@ async fn an_import_needs_an_officer_of_the_district_and_a_header() -> anyhow::Re
     assert!(all_records(&officer).await?.is_empty());
     Ok(())
 }
+
+#[tokio::test]
+async fn an_overdue_review_date_from_the_spreadsheet_is_kept_and_listed_as_due(
+) -> anyhow::Result<()> {
+    let district = District::start(DHANBAD).await?;
+    let officer = district.officer("JH-7201", Role::Officer).await?;
+    let overdue_at = setu_node::clock::now_ms() - 30 * 24 * 60 * 60 * 1000;
+    let mut overdue = row(1, "Test Overdue Review Example", "DHN-0101");
+    if let Some(r) = overdue.record.as_mut() {
+        r.review_by_ms = overdue_at;
+    }
+    let report = import(
+        &officer,
+        false,
+        vec![vec![
+            overdue,
+            row(2, "Test Fresh Review Example", "DHN-0102"),
+        ]],
+    )
+    .await?;
+    assert_eq!(report.created, 2, "{:?}", report.rejected);
+    let due = officer
+        .records()
+        .list(ListRecordsRequest {
+            due_review: true,
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .records;
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].external_ref, "DHN-0101");
+    assert_eq!(due[0].review_by_ms, overdue_at);
+    Ok(())
+}

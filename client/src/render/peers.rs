@@ -1,4 +1,6 @@
-//! The human report of `setu peers`: a header line, then one card per federation link.
+//! The human report of `setu peers`: a header line (with the node's own certificate
+//! expiry), then one card per federation link. A certificate expiring within 30 days is
+//! flagged "EXPIRES IN n DAYS".
 
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -8,6 +10,12 @@ use crate::view::{PeerListView, PeerView, WatermarkView};
 
 /// Timestamps younger than this also show how long ago they were, in seconds.
 const RECENT_MS: i64 = 10 * 60 * 1000;
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Certificates expiring within this many days are flagged (the node warns in its log too).
+const EXPIRY_WARNING_DAYS: i64 = 30;
 
 /// The report `setu peers` prints; `now_ms` (Unix ms) places the recent timestamps.
 pub fn peers_report(list: &PeerListView, now_ms: i64) -> String {
@@ -22,6 +30,13 @@ pub fn peers_report(list: &PeerListView, now_ms: i64) -> String {
         clean(&list.district)
     };
     let mut out = format!("district {district}: {count}\n");
+    if list.own_cert_expires_at_ms != 0 {
+        out.push_str(&format!(
+            "this node's certificate{}: {}\n",
+            serial(&list.own_cert_serial),
+            expiry(list.own_cert_expires_at_ms, now_ms)
+        ));
+    }
     for peer in &list.peers {
         out.push('\n');
         out.push_str(&peer_card(peer, now_ms));
@@ -63,7 +78,46 @@ fn peer_card(p: &PeerView, now_ms: i64) -> String {
     } else {
         card.list("Watermarks", watermark_lines(&p.watermarks));
     }
+    card.always(
+        "Certificate",
+        if p.peer_cert_expires_at_ms == 0 {
+            "not seen yet".to_string()
+        } else {
+            format!(
+                "{}{}",
+                expiry(p.peer_cert_expires_at_ms, now_ms),
+                serial(&p.peer_cert_serial)
+            )
+        },
+    );
     card.render()
+}
+
+/// " (serial 4a1b…)", or nothing when unknown.
+fn serial(serial: &str) -> String {
+    if serial.is_empty() {
+        String::new()
+    } else {
+        format!(" (serial {})", clean(serial))
+    }
+}
+
+/// When a certificate expires, flagged when within the warning period:
+/// "expires 2026-01-01 00:00:00 UTC" or "EXPIRES IN 9 DAYS (2026-01-01 00:00:00 UTC)".
+pub fn expiry(not_after_ms: i64, now_ms: i64) -> String {
+    let at = when(not_after_ms, 0);
+    let days = not_after_ms.saturating_sub(now_ms).div_euclid(DAY_MS);
+    if not_after_ms <= now_ms {
+        format!("EXPIRED ({at}); renew it with `setu-node pki renew`")
+    } else if days >= EXPIRY_WARNING_DAYS {
+        format!("expires {at}")
+    } else if days == 0 {
+        format!("EXPIRES IN LESS THAN A DAY ({at}); renew it with `setu-node pki renew`")
+    } else if days == 1 {
+        format!("EXPIRES IN 1 DAY ({at}); renew it with `setu-node pki renew`")
+    } else {
+        format!("EXPIRES IN {days} DAYS ({at}); renew it with `setu-node pki renew`")
+    }
 }
 
 /// "1 change", "12 changes".
@@ -149,6 +203,8 @@ mod tests {
                     seq: 7,
                 },
             ],
+            peer_cert_expires_at_ms: NOW + 365 * DAY_MS,
+            peer_cert_serial: "4a1b".into(),
         }
     }
 
@@ -157,6 +213,7 @@ mod tests {
         let list = PeerListView {
             district: "jh-dhanbad".into(),
             peers: vec![linked()],
+            ..PeerListView::default()
         };
         assert_eq!(
             peers_report(&list, NOW),
@@ -172,8 +229,41 @@ mod tests {
              \x20             in sync (2 origins compared)\n\
              Last error    none\n\
              Watermarks    br-gaya   → 1042 (epoch 0x1a2b3c4d5e6f7081)\n\
-             \x20             jh-ranchi → 7 (epoch 0xff)\n"
+             \x20             jh-ranchi → 7 (epoch 0xff)\n\
+             Certificate   expires 2026-10-09 08:54:02 UTC (serial 4a1b)\n"
         );
+    }
+
+    #[test]
+    fn certificates_expiring_within_30_days_are_flagged() {
+        let list = PeerListView {
+            district: "jh-dhanbad".into(),
+            peers: vec![PeerView {
+                peer_cert_expires_at_ms: NOW + 9 * DAY_MS + 1000,
+                ..linked()
+            }],
+            own_cert_expires_at_ms: NOW + 10 * DAY_MS + 1000,
+            own_cert_serial: "5c2d".into(),
+        };
+        let text = peers_report(&list, NOW);
+        assert!(
+            text.starts_with(
+                "district jh-dhanbad: 1 peer\n\
+                 this node's certificate (serial 5c2d): EXPIRES IN 10 DAYS (2025-10-19 08:54:03 UTC); renew it with `setu-node pki renew`\n\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Certificate   EXPIRES IN 9 DAYS (2025-10-18 08:54:03 UTC); renew it with `setu-node pki renew` (serial 4a1b)\n"),
+            "{text}"
+        );
+        assert_eq!(
+            expiry(NOW + 31 * DAY_MS, NOW),
+            "expires 2025-11-09 08:54:02 UTC"
+        );
+        assert!(expiry(NOW + 1000, NOW).starts_with("EXPIRES IN LESS THAN A DAY"));
+        assert!(expiry(NOW + DAY_MS + 1000, NOW).starts_with("EXPIRES IN 1 DAY "));
+        assert!(expiry(NOW - 1000, NOW).starts_with("EXPIRED"));
     }
 
     #[test]
@@ -188,6 +278,7 @@ mod tests {
         let list = PeerListView {
             district: "jh-dhanbad".into(),
             peers: vec![linked(), never],
+            ..PeerListView::default()
         };
         let text = peers_report(&list, NOW);
         assert!(text.starts_with("district jh-dhanbad: 2 peers\n"), "{text}");
@@ -203,6 +294,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Watermarks    none\n"), "{text}");
+        assert!(text.contains("Certificate   not seen yet\n"), "{text}");
     }
 
     #[test]
@@ -210,6 +302,7 @@ mod tests {
         let empty = PeerListView {
             district: "jh-dhanbad".into(),
             peers: vec![],
+            ..PeerListView::default()
         };
         assert_eq!(peers_report(&empty, NOW), "district jh-dhanbad: no peers\n");
         let hostile = PeerListView {
@@ -224,6 +317,7 @@ mod tests {
                 }],
                 ..linked()
             }],
+            ..PeerListView::default()
         };
         let text = peers_report(&hostile, NOW);
         assert!(

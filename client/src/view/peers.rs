@@ -51,6 +51,10 @@ pub struct PeerView {
     pub last_error_at_ms: i64,
     /// Items received from this peer, per origin.
     pub watermarks: Vec<WatermarkView>,
+    /// When the peer's node certificate expires, as last seen; 0 while not yet seen.
+    pub peer_cert_expires_at_ms: i64,
+    /// That certificate's serial number (lower-case hex); empty while not yet seen.
+    pub peer_cert_serial: String,
 }
 
 impl From<pb::PeerStatus> for PeerView {
@@ -67,6 +71,8 @@ impl From<pb::PeerStatus> for PeerView {
             last_error: p.last_error,
             last_error_at_ms: p.last_error_at_ms,
             watermarks: p.watermarks.into_iter().map(WatermarkView::from).collect(),
+            peer_cert_expires_at_ms: p.peer_cert_expires_at_ms,
+            peer_cert_serial: p.peer_cert_serial,
         }
     }
 }
@@ -79,6 +85,10 @@ pub struct PeerListView {
     pub district: String,
     /// One entry per configured peer.
     pub peers: Vec<PeerView>,
+    /// When the answering node's own certificate expires; 0 when the node did not say.
+    pub own_cert_expires_at_ms: i64,
+    /// Its serial number (lower-case hex).
+    pub own_cert_serial: String,
 }
 
 impl From<pb::ListPeersResponse> for PeerListView {
@@ -86,6 +96,8 @@ impl From<pb::ListPeersResponse> for PeerListView {
         Self {
             district: r.district,
             peers: r.peers.into_iter().map(PeerView::from).collect(),
+            own_cert_expires_at_ms: r.own_cert_expires_at_ms,
+            own_cert_serial: r.own_cert_serial,
         }
     }
 }
@@ -114,7 +126,11 @@ mod tests {
                     epoch: u64::MAX - 1,
                     seq: 1042,
                 }],
+                peer_cert_expires_at_ms: 1_762_000_000_000,
+                peer_cert_serial: "4a1b".into(),
             }],
+            own_cert_expires_at_ms: 1_761_000_000_000,
+            own_cert_serial: "5c2d".into(),
         });
         let json = serde_json::to_value(&view)?;
         assert_eq!(json["district"], "jh-dhanbad");
@@ -125,6 +141,9 @@ mod tests {
         assert_eq!(peer["lag_in"], 2);
         assert_eq!(peer["watermarks"][0]["epoch"], u64::MAX - 1);
         assert_eq!(peer["watermarks"][0]["seq"], 1042);
+        assert_eq!(peer["peer_cert_expires_at_ms"], 1_762_000_000_000_i64);
+        assert_eq!(json["own_cert_expires_at_ms"], 1_761_000_000_000_i64);
+        assert_eq!(json["own_cert_serial"], "5c2d");
         assert_eq!(serde_json::from_value::<PeerListView>(json)?, view);
         Ok(())
     }

@@ -414,6 +414,7 @@ impl PeerService for Fake {
                         epoch: 0xdead_beef_0000_0001,
                         seq: 1042,
                     }],
+                    ..pb::PeerStatus::default()
                 },
                 pb::PeerStatus {
                     district: "wb-purulia".into(),
@@ -423,6 +424,7 @@ impl PeerService for Fake {
                     ..pb::PeerStatus::default()
                 },
             ],
+            ..pb::ListPeersResponse::default()
         }))
     }
 }

@@ -61,8 +61,8 @@ pub struct Federation {
     pub storage: Storage,
     /// This node's signer (its current key and statement).
     pub signer: Arc<Signer>,
-    /// CAs that may attest other districts' keys.
-    pub anchors: TrustAnchors,
+    /// CAs that may attest other districts' keys (replaced by a reload).
+    anchors: RwLock<Arc<TrustAnchors>>,
     /// The configured peers.
     pub peers: Vec<PeerConfig>,
     /// Time between anti-entropy checks.
@@ -88,7 +88,7 @@ impl Federation {
             district: config.district.clone(),
             storage,
             signer,
-            anchors,
+            anchors: RwLock::new(Arc::new(anchors)),
             peers: config.peers.clone(),
             anti_entropy: Duration::from_secs(config.anti_entropy_secs),
             tombstone_grace: Duration::from_secs(config.tombstone_grace_hours * 3600),
@@ -105,7 +105,7 @@ impl Federation {
             let verified = KeyStatement::decode(bytes.as_slice())
                 .map_err(|e| e.to_string())
                 .and_then(|s| {
-                    keys::verify_statement(&s, &federation.anchors).map_err(|e| e.to_string())
+                    keys::verify_statement(&s, &federation.anchors()).map_err(|e| e.to_string())
                 });
             match verified {
                 Ok(key) if key.origin == origin => federation.remember_key(key),
@@ -118,6 +118,23 @@ impl Federation {
             }
         }
         Ok(federation)
+    }
+
+    /// The CAs that may attest other districts' keys now.
+    pub fn anchors(&self) -> Arc<TrustAnchors> {
+        match self.anchors.read() {
+            Ok(anchors) => anchors.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the trust anchors (a reload of `trusted_cas` or a peer's `ca`). Keys
+    /// already verified stay in the keyring.
+    pub fn set_anchors(&self, anchors: TrustAnchors) {
+        match self.anchors.write() {
+            Ok(mut current) => *current = Arc::new(anchors),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(anchors),
+        }
     }
 
     fn remember_key(&self, key: VerifiedKey) {
@@ -134,7 +151,7 @@ impl Federation {
     /// Verifies a key statement received from a peer and keeps it. Returns the district it
     /// attests.
     pub fn accept_key_statement(&self, statement: &KeyStatement) -> Result<String, RefusedChange> {
-        let key = keys::verify_statement(statement, &self.anchors)?;
+        let key = keys::verify_statement(statement, &self.anchors())?;
         let origin = key.origin.clone();
         let fresh = self
             .storage

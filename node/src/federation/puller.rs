@@ -5,7 +5,8 @@
 
 use super::Federation;
 use crate::config::PeerConfig;
-use crate::identity::node_dns_name;
+use crate::connection::PeerConnector;
+use crate::reload::TlsState;
 use crate::storage::{EpochChange, Kind, RemoteChange};
 use setu_proto::v1::federation_service_client::FederationServiceClient;
 use setu_proto::v1::sync_message::Message as SyncPart;
@@ -15,7 +16,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::{Channel, Endpoint, Uri};
 
 /// First reconnect delay.
 const BACKOFF_START: Duration = Duration::from_millis(250);
@@ -28,13 +29,6 @@ enum LinkEnd {
     Stopped,
     /// Anti-entropy asked for a full resync of some origins: reconnect at once.
     Resync,
-}
-
-/// The TLS material a node dials its peers with.
-#[derive(Clone)]
-pub struct DialIdentity {
-    /// The node's certificate and key.
-    pub identity: Identity,
 }
 
 /// A batch whose signatures are being checked.
@@ -63,6 +57,8 @@ pub struct Puller {
     federation: Arc<Federation>,
     peer: PeerConfig,
     endpoint: Endpoint,
+    /// Dials the peer with the TLS material current at each attempt.
+    connector: PeerConnector,
     /// Origins to fetch in full on the next connection.
     pending_full: BTreeSet<String>,
     /// Full passes in progress: origin → items seen so far.
@@ -79,30 +75,33 @@ fn jittered(delay: Duration) -> Duration {
 impl Puller {
     /// Prepares the link to `peer`: the peer's certificate must chain to its configured CA
     /// and carry the name `<district>.node.setu`, so a node of another district is refused
-    /// in the handshake.
+    /// in the handshake. Each dial takes the node's certificate and the peer's CA as they
+    /// are at that moment in `tls` (a reload changes the next dial, not an open link).
     pub fn new(
         federation: Arc<Federation>,
         peer: PeerConfig,
-        dial: &DialIdentity,
+        tls: Arc<TlsState>,
     ) -> Result<Puller, String> {
-        let ca = std::fs::read(&peer.ca)
-            .map_err(|e| format!("cannot read {}: {e}", peer.ca.display()))?;
-        let tls = ClientTlsConfig::new()
-            .ca_certificate(Certificate::from_pem(ca))
-            .identity(dial.identity.clone())
-            .domain_name(node_dns_name(&peer.district));
-        let endpoint = Endpoint::from_shared(peer.address.clone())
+        let address: Uri = peer
+            .address
+            .parse()
+            .map_err(|e| format!("peer {} address: {e}", peer.district))?;
+        let authority = address
+            .authority()
+            .ok_or_else(|| format!("peer {} address has no host", peer.district))?;
+        let connector = PeerConnector::new(tls, federation.clone(), &peer.district, &address)?;
+        // TLS is the connector's part, so tonic is given the plain scheme; the connector
+        // dials the configured https address.
+        let endpoint = Endpoint::from_shared(format!("http://{authority}"))
             .map_err(|e| format!("peer {} address: {e}", peer.district))?
-            .tls_config(tls)
-            .map_err(|e| format!("peer {} TLS: {e}", peer.district))?
             .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(20))
             .keep_alive_timeout(Duration::from_secs(10));
         Ok(Puller {
             federation,
             peer,
             endpoint,
+            connector,
             pending_full: BTreeSet::new(),
             passes: HashMap::new(),
             ack: None,
@@ -153,13 +152,17 @@ impl Puller {
         progressed: &mut bool,
     ) -> Result<LinkEnd, String> {
         let peer = self.peer.district.clone();
-        let channel = self.endpoint.connect().await.map_err(|e| {
-            format!(
-                "cannot connect to {}: {}",
-                self.peer.address,
-                error_chain(&e)
-            )
-        })?;
+        let channel = self
+            .endpoint
+            .connect_with_connector(self.connector.clone())
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot connect to {}: {}",
+                    self.peer.address,
+                    error_chain(&e)
+                )
+            })?;
         let mut client = FederationServiceClient::new(channel.clone());
         let storage = &self.federation.storage;
         let watermarks = storage.watermarks(&peer).map_err(|e| e.to_string())?;

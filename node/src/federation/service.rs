@@ -5,16 +5,18 @@
 use super::{policy, Federation};
 use crate::auth;
 use crate::config::PeerConfig;
+use crate::deny::CertFacts;
 use crate::error::{NodeError, NodeResult};
 use crate::identity::Identity;
 use crate::metrics::CallTimer;
+use crate::service::note;
 use crate::storage::StorageError;
 use prost::Message;
 use setu_proto::v1::federation_service_server::FederationService;
 use setu_proto::v1::sync_message::Message as SyncPart;
 use setu_proto::v1::{
-    DigestRequest, DigestResponse, FetchPhotoRequest, KeyStatement, OriginDigest, PhotoChunk,
-    SyncBatch, SyncMessage, SyncRequest, Watermark,
+    AuditEntry, DigestRequest, DigestResponse, FetchPhotoRequest, KeyStatement, OriginDigest,
+    PhotoChunk, SyncBatch, SyncMessage, SyncRequest, Watermark,
 };
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
@@ -43,9 +45,19 @@ impl FederationServiceImpl {
     }
 
     /// The configured peer behind a request: a node certificate of a configured peer
-    /// district, and nothing else.
-    fn peer_of<T>(&self, request: &Request<T>) -> NodeResult<PeerConfig> {
-        match auth::caller(request)? {
+    /// district, and nothing else. A certificate on the deny-list is refused and the
+    /// refusal appended to the audit trail.
+    async fn peer_of<T: Sync>(
+        &self,
+        request: &Request<T>,
+        method: &'static str,
+    ) -> NodeResult<PeerConfig> {
+        let identity = auth::identify(request)?;
+        if let Err(refused) = auth::check_deny(request, &identity) {
+            self.audit_refusal(method, &identity).await;
+            return Err(refused);
+        }
+        match identity {
             Identity::Node { district } => match self.federation.peer(&district) {
                 Some(peer) => Ok(peer.clone()),
                 None => {
@@ -60,6 +72,38 @@ impl FederationServiceImpl {
                 "the federation service serves district nodes only; {} is an officer certificate",
                 officer.badge
             ))),
+        }
+    }
+
+    /// Appends the audit entry of a federation call refused because its certificate is on
+    /// the deny-list, and makes it durable.
+    async fn audit_refusal(&self, method: &'static str, identity: &Identity) {
+        let mut entry = AuditEntry {
+            action: note::action_of(method),
+            method: method.to_string(),
+            district: identity.district().to_string(),
+            at_ms: crate::clock::now_ms(),
+            ..Default::default()
+        };
+        match identity {
+            Identity::Node { district } => {
+                entry.officer = format!("node {district}");
+                entry.role = "node".to_string();
+            }
+            Identity::Officer(officer) => {
+                entry.officer = officer.badge.clone();
+                entry.officer_name = officer.name.clone();
+                entry.role = officer.role.to_string();
+            }
+        }
+        entry.outcome = note::code_name(tonic::Code::Unauthenticated).to_string();
+        let storage = &self.federation.storage;
+        let written = match storage.append_audit(entry) {
+            Ok(_) => storage.flush().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            tracing::error!(caller = %identity, method, error = %e, "the audit entry of a refused federation call could not be written");
         }
     }
 }
@@ -248,11 +292,27 @@ impl FederationService for FederationServiceImpl {
 
 /// The calls' bodies, each timed and counted by its trait method above.
 impl FederationServiceImpl {
+    /// Records the node certificate a peer presented on its sync call, for `setu peers`
+    /// and the expiry warning.
+    fn note_peer_cert<T>(&self, request: &Request<T>, peer: &str) {
+        let facts = request
+            .peer_certs()
+            .and_then(|certs| certs.first().cloned())
+            .and_then(|leaf| CertFacts::of_der(leaf.as_ref()).ok());
+        if let Some(facts) = facts {
+            self.federation.saw_peer_cert(peer, &facts);
+        }
+    }
+
     async fn open_sync(
         &self,
         request: Request<SyncRequest>,
     ) -> Result<Response<SyncStream>, Status> {
-        let peer = self.peer_of(&request).map_err(Status::from)?;
+        let peer = self
+            .peer_of(&request, "FederationService/Sync")
+            .await
+            .map_err(Status::from)?;
+        self.note_peer_cert(&request, &peer.district);
         let request = request.into_inner();
         self.federation
             .storage
@@ -276,7 +336,10 @@ impl FederationServiceImpl {
         &self,
         request: Request<DigestRequest>,
     ) -> Result<Response<DigestResponse>, Status> {
-        let peer = self.peer_of(&request).map_err(Status::from)?;
+        let peer = self
+            .peer_of(&request, "FederationService/Digest")
+            .await
+            .map_err(Status::from)?;
         let request = request.into_inner();
         let federation = &self.federation;
         let storage = &federation.storage;
@@ -316,7 +379,9 @@ impl FederationServiceImpl {
         &self,
         request: Request<FetchPhotoRequest>,
     ) -> Result<Response<PhotoStream>, Status> {
-        self.peer_of(&request).map_err(Status::from)?;
+        self.peer_of(&request, "FederationService/FetchPhoto")
+            .await
+            .map_err(Status::from)?;
         let sha = request.into_inner().sha256;
         let Some((meta, bytes)) = self
             .federation

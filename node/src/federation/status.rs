@@ -4,6 +4,7 @@
 
 use super::Federation;
 use crate::config::PeerConfig;
+use crate::deny::CertFacts;
 use crate::storage::StorageResult;
 use setu_proto::v1::PeerStatus;
 use std::collections::HashMap;
@@ -26,6 +27,8 @@ pub struct PeerLink {
     /// The last error on the link and when it happened.
     pub last_error: String,
     pub last_error_at_ms: i64,
+    /// The peer's node certificate as last seen (on its sync calls or our dial).
+    pub peer_cert: Option<CertFacts>,
 }
 
 /// Every peer's link state.
@@ -71,6 +74,23 @@ impl PeerStatusBoard {
 }
 
 impl Federation {
+    /// Records the node certificate `peer` presented (on its call or our dial); warns in
+    /// the log when a newly seen one expires within the warning period.
+    pub fn saw_peer_cert(&self, peer: &str, facts: &CertFacts) {
+        let mut fresh = false;
+        self.status.update(peer, |link| {
+            fresh = link.peer_cert.as_ref() != Some(facts);
+            link.peer_cert = Some(facts.clone());
+        });
+        if fresh {
+            crate::reload::warn_if_expiring(
+                &format!("peer {peer}'s node"),
+                facts,
+                crate::clock::now_ms(),
+            );
+        }
+    }
+
     /// Every configured peer's link status: the live state from the board, the watermarks
     /// per origin, and the lag each way (`lag_in`: the peer's own changes not applied here;
     /// `lag_out`: this district's changes the peer has not said it applied).
@@ -108,6 +128,8 @@ impl Federation {
                 last_error: link.last_error,
                 last_error_at_ms: link.last_error_at_ms,
                 watermarks,
+                peer_cert_expires_at_ms: link.peer_cert.as_ref().map_or(0, |c| c.not_after_ms),
+                peer_cert_serial: link.peer_cert.map(|c| c.serial).unwrap_or_default(),
             });
         }
         Ok(peers)

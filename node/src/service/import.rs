@@ -31,6 +31,8 @@ use tonic::{Request, Response, Status, Streaming};
 pub const MAX_IMPORT_BATCH: usize = 5_000;
 /// Most ids listed in an import report.
 const MAX_REPORTED_IDS: usize = 1_000;
+/// Most rejected rows listed in an import report; the rest are counted.
+const MAX_REPORTED_REJECTIONS: usize = 10_000;
 /// Records per export message by default, and at most.
 const DEFAULT_EXPORT_BATCH: usize = 500;
 const MAX_EXPORT_BATCH: usize = 5_000;
@@ -64,8 +66,22 @@ fn reject(report: &mut ImportResponse, row: u64, err: NodeError) -> NodeResult<(
         // A server fault stops the import: it is not the row's doing.
         other => return Err(other),
     };
-    report.rejected.push(RowError { row, field, reason });
+    if report.rejected.len() < MAX_REPORTED_REJECTIONS {
+        report.rejected.push(RowError { row, field, reason });
+    } else {
+        report.rejected_unlisted += 1;
+    }
     Ok(())
+}
+
+/// The review date of an imported row: a date already past is kept (the district's list
+/// says the record is due, and it then lists under `record list --due-review`); otherwise
+/// the rule of an officer's create or update applies.
+fn import_review_by(requested: i64, previous: i64, now: i64) -> NodeResult<i64> {
+    if requested > 0 && requested <= now {
+        return Ok(requested);
+    }
+    review_by(requested, previous, now)
 }
 
 /// `new`'s content equals `stored`'s, ignoring what the node manages.
@@ -134,7 +150,7 @@ impl ImportRun {
                 }
             }
             let requested_review = record.review_by_ms;
-            match review_by(requested_review, 0, now) {
+            match import_review_by(requested_review, 0, now) {
                 Ok(at) => record.review_by_ms = at,
                 Err(e) => {
                     reject(&mut self.report, number, e)?;
@@ -167,7 +183,7 @@ impl ImportRun {
             self.report.unchanged += 1;
             return Ok(());
         }
-        record.review_by_ms = review_by(record.review_by_ms, stored.review_by_ms, now)?;
+        record.review_by_ms = import_review_by(record.review_by_ms, stored.review_by_ms, now)?;
         record.id = stored.id.clone();
         record.origin = stored.origin.clone();
         record.version = stored.version + 1;

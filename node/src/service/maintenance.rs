@@ -64,8 +64,13 @@ impl MaintenanceServiceImpl {
         MaintenanceServiceImpl { state }
     }
 
-    /// The node's own certificate or an admin of its district; the audit entry for the call.
-    fn authorise(&self, identity: NodeResult<Identity>) -> (NodeResult<()>, AuditEntry) {
+    /// The node's own certificate or an admin of its district, not on the deny-list; the
+    /// audit entry for the call (naming the caller even when refused).
+    fn authorise(
+        &self,
+        identity: NodeResult<Identity>,
+        denied: NodeResult<()>,
+    ) -> (NodeResult<()>, AuditEntry) {
         let mut entry = AuditEntry {
             officer: super::UNKNOWN_OFFICER.to_string(),
             action: "maintenance.backup".to_string(),
@@ -98,7 +103,7 @@ impl MaintenanceServiceImpl {
             }
             Err(e) => Err(e),
         };
-        (verdict, entry)
+        (denied.and(verdict), entry)
     }
 }
 
@@ -110,7 +115,12 @@ impl MaintenanceService for MaintenanceServiceImpl {
         &self,
         request: Request<BackupRequest>,
     ) -> Result<Response<Self::BackupStream>, Status> {
-        let (verdict, mut entry) = self.authorise(auth::caller(&request));
+        let identity = auth::identify(&request);
+        let denied = match &identity {
+            Ok(id) => auth::check_deny(&request, id),
+            Err(_) => Ok(()),
+        };
+        let (verdict, mut entry) = self.authorise(identity, denied);
         let storage = self.state.storage.clone();
         if let Err(e) = verdict {
             let status = Status::from(e);

@@ -67,7 +67,9 @@ where
     Fut: Future<Output = NodeResult<Resp>>,
 {
     let timer = CallTimer::start(&request, method);
-    let identity = auth::caller(&request);
+    // The identity is read apart from the deny-list check, so that the audit entry of a
+    // denied certificate still names the officer.
+    let identity = auth::identify(&request);
     let mut note = AuditNote::default();
     request.get_ref().note(&mut note);
     let mut entry = AuditEntry {
@@ -94,6 +96,7 @@ where
         }
         Err(_) => "unauthenticated".to_string(),
     };
+    let identity = identity.and_then(|id| auth::check_deny(&request, &id).map(|()| id));
     let result = match identity.and_then(auth::officer) {
         Ok(officer) => body(officer, request.into_inner()).await,
         Err(e) => Err(e),

@@ -1,7 +1,9 @@
-//! `setu.v1.PeerService`: the officers' view of the federation links (`setu peers`).
+//! `setu.v1.PeerService`: the officers' view of the federation links (`setu peers`), with
+//! the expiry of the node's own certificate and of each peer's.
 
 use super::officer_call;
 use crate::federation::Federation;
+use crate::reload::TlsState;
 use setu_proto::v1::peer_service_server::PeerService;
 use setu_proto::v1::{ListPeersRequest, ListPeersResponse};
 use std::sync::Arc;
@@ -10,18 +12,22 @@ use tonic::{Request, Response, Status};
 /// The peer-status service of one node.
 pub struct PeerServiceImpl {
     federation: Arc<Federation>,
+    tls: Arc<TlsState>,
 }
 
 impl PeerServiceImpl {
     /// A service over the node's federation state.
-    pub fn new(federation: Arc<Federation>) -> Self {
-        PeerServiceImpl { federation }
+    pub fn new(federation: Arc<Federation>, tls: Arc<TlsState>) -> Self {
+        PeerServiceImpl { federation, tls }
     }
 
     fn list(&self) -> crate::error::NodeResult<ListPeersResponse> {
+        let own = self.tls.own();
         Ok(ListPeersResponse {
             district: self.federation.district.clone(),
             peers: self.federation.peer_statuses()?,
+            own_cert_expires_at_ms: own.not_after_ms,
+            own_cert_serial: own.serial,
         })
     }
 }
