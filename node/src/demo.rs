@@ -226,7 +226,7 @@ async fn post_sample_alert(channel: Channel, record_id: &str) -> Result<(), CliE
             priority: AlertPriority::Immediate as i32,
             category: AlertCategory::Robbery as i32,
             title: "ATM cash robbery at Hirapur (demo)".to_string(),
-            body: "Two men on a black motorcycle took the cash cassette at 21:40 and rode towards the state border."
+            body: "Two men on a black motorcycle took the cash cassette and rode towards the state border."
                 .to_string(),
             incident_at_ms: now - 30 * 60 * 1000,
             incident_place: "Hirapur, near the bank ATM".to_string(),
