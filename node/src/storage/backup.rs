@@ -26,6 +26,12 @@ use std::path::Path;
 const MAGIC: &[u8] = b"SETU-BACKUP-1\n";
 /// The tree that is copied apart from the others.
 const AUDIT_TREE: &[u8] = b"audit";
+/// The page cache of the database a restore writes.
+const RESTORE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// Entries written per batch during a restore.
+const RESTORE_BATCH: usize = 2_000;
+/// Entries written between two flushes during a restore.
+const RESTORE_FLUSH_EVERY: usize = 200_000;
 /// sled's own default tree, which Setu does not use.
 const DEFAULT_TREE: &[u8] = b"__sled__default";
 
@@ -277,10 +283,15 @@ pub fn restore_backup(from: &Path, dir: &Path) -> StorageResult<(BackupSummary, 
         .map_err(|e| StorageError::Backend(format!("cannot create {}: {e}", dir.display())))?;
     {
         let _lock = super::lock::DataDirLock::acquire(dir)?;
+        // A small page cache, batches of modest size and a flush every so often keep the
+        // restore's memory bounded (with sled's defaults it grew to several times the
+        // backup's size).
         let db = sled::Config::new()
             .path(dir)
+            .cache_capacity(RESTORE_CACHE_BYTES)
             .open()
             .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", dir.display())))?;
+        let since_flush = std::cell::Cell::new(0usize);
         let current: std::cell::RefCell<Option<sled::Tree>> = std::cell::RefCell::new(None);
         let batch: std::cell::RefCell<sled::Batch> =
             std::cell::RefCell::new(sled::Batch::default());
@@ -302,8 +313,13 @@ pub fn restore_backup(from: &Path, dir: &Path) -> StorageResult<(BackupSummary, 
             |key, value| {
                 batch.borrow_mut().insert(key, value);
                 pending.set(pending.get() + 1);
-                if pending.get() >= 10_000 {
+                if pending.get() >= RESTORE_BATCH {
                     apply()?;
+                    since_flush.set(since_flush.get() + RESTORE_BATCH);
+                    if since_flush.get() >= RESTORE_FLUSH_EVERY {
+                        db.flush()?;
+                        since_flush.set(0);
+                    }
                 }
                 Ok(())
             },
