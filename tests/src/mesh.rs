@@ -305,6 +305,19 @@ impl Mesh {
         })
     }
 
+    /// The usual cross-border pair: `a` under a test Jharkhand CA (`jh`) and `b` under a
+    /// test West Bengal CA (`wb`), peering both ways. Add nodes or change it before
+    /// [`MeshPlan::start`].
+    pub fn two_states(a: &str, b: &str) -> anyhow::Result<MeshPlan> {
+        let mut plan = Mesh::plan()?;
+        plan.ca("jh", "Test Jharkhand CA")?;
+        plan.ca("wb", "Test West Bengal CA")?;
+        plan.node(a, "jh")?;
+        plan.node(b, "wb")?;
+        plan.peers(a, b);
+        Ok(plan)
+    }
+
     /// The node of `district`.
     pub fn node(&self, district: &str) -> &TestNode {
         &self.entry(district).node

@@ -115,12 +115,7 @@ async fn wait_for_alert(officer: &Officer, id: &str, what: &str) -> anyhow::Resu
 /// Dhanbad (Jharkhand) and Asansol-Durgapur (West Bengal), peering both ways; with
 /// `bokaro`, Dhanbad also peers with Bokaro (Jharkhand).
 async fn federation(bokaro: bool) -> anyhow::Result<Mesh> {
-    let mut plan = Mesh::plan()?;
-    plan.ca("jh", "Test Jharkhand CA")?;
-    plan.ca("wb", "Test West Bengal CA")?;
-    plan.node(DHANBAD, "jh")?;
-    plan.node(ASANSOL, "wb")?;
-    plan.peers(DHANBAD, ASANSOL);
+    let mut plan = Mesh::two_states(DHANBAD, ASANSOL)?;
     if bokaro {
         plan.node(BOKARO, "jh")?;
         plan.peers(DHANBAD, BOKARO);

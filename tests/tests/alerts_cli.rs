@@ -38,13 +38,7 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Two peered districts of different states.
 async fn two_states() -> anyhow::Result<Mesh> {
-    let mut plan = Mesh::plan()?;
-    plan.ca("jh", "Test Jharkhand CA")?;
-    plan.ca("wb", "Test West Bengal CA")?;
-    plan.node(DHANBAD, "jh")?;
-    plan.node(ASANSOL, "wb")?;
-    plan.peers(DHANBAD, ASANSOL);
-    plan.start().await
+    Mesh::two_states(DHANBAD, ASANSOL)?.start().await
 }
 
 /// Writes a client config for a new officer of `district` in `mesh` and returns its path.

@@ -253,13 +253,7 @@ async fn a_backup_taken_while_writing_restores_through_the_binaries() -> anyhow:
 
 #[tokio::test]
 async fn a_peer_resyncs_a_restored_district() -> anyhow::Result<()> {
-    let mut plan = Mesh::plan()?;
-    plan.ca("jh", "Test Jharkhand CA")?;
-    plan.ca("wb", "Test West Bengal CA")?;
-    plan.node(DHANBAD, "jh")?;
-    plan.node(ASANSOL, "wb")?;
-    plan.peers(DHANBAD, ASANSOL);
-    let mut mesh = plan.start().await?;
+    let mut mesh = Mesh::two_states(DHANBAD, ASANSOL)?.start().await?;
     let admin_a = mesh.officer(DHANBAD, "JH-8101", Role::Admin).await?;
     let officer_b = mesh.officer(ASANSOL, "WB-8201", Role::Officer).await?;
 

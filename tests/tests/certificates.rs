@@ -150,13 +150,7 @@ where
 /// Dhanbad (Jharkhand) and Asansol-Durgapur (West Bengal), peering both ways, with both
 /// links up.
 async fn federation() -> anyhow::Result<Mesh> {
-    let mut plan = Mesh::plan()?;
-    plan.ca("jh", "Test Jharkhand CA")?;
-    plan.ca("wb", "Test West Bengal CA")?;
-    plan.node(DHANBAD, "jh")?;
-    plan.node(ASANSOL, "wb")?;
-    plan.peers(DHANBAD, ASANSOL);
-    let mesh = plan.start().await?;
+    let mesh = Mesh::two_states(DHANBAD, ASANSOL)?.start().await?;
     links_up(&mesh).await?;
     Ok(mesh)
 }

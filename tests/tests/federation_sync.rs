@@ -73,13 +73,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Dhanbad (Jharkhand CA) and Asansol-Durgapur (West Bengal CA), peering both ways.
 async fn two_states() -> anyhow::Result<Mesh> {
-    let mut plan = Mesh::plan()?;
-    plan.ca("jh", "Test Jharkhand CA")?;
-    plan.ca("wb", "Test West Bengal CA")?;
-    plan.node(DHANBAD, "jh")?;
-    plan.node(ASANSOL, "wb")?;
-    plan.peers(DHANBAD, ASANSOL);
-    plan.start().await
+    Mesh::two_states(DHANBAD, ASANSOL)?.start().await
 }
 
 #[tokio::test]

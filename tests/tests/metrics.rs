@@ -101,13 +101,7 @@ fn buckets(e: &Exposition, name: &str, labels: &[(&str, &str)]) -> Vec<(f64, f64
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_endpoint_scraped_and_parsed() -> anyhow::Result<()> {
-    let mut plan = Mesh::plan()?;
-    plan.ca("jh", "Test Jharkhand CA")?;
-    plan.ca("wb", "Test West Bengal CA")?;
-    plan.node(DHANBAD, "jh")?;
-    plan.node(ASANSOL, "wb")?;
-    plan.peers(DHANBAD, ASANSOL);
-    let mut mesh = plan.start().await?;
+    let mut mesh = Mesh::two_states(DHANBAD, ASANSOL)?.start().await?;
     let officer = mesh.officer(DHANBAD, "JH-7001", Role::Officer).await?;
     let liaison = mesh.officer(DHANBAD, "JH-7002", Role::Liaison).await?;
 

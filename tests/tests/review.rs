@@ -45,13 +45,7 @@ async fn due(officer: &Officer) -> anyhow::Result<Vec<String>> {
 #[tokio::test]
 async fn due_records_are_listed_confirmed_by_an_admin_and_counted_by_the_reminder(
 ) -> anyhow::Result<()> {
-    let mut plan = Mesh::plan()?;
-    plan.ca("jh", "Test Jharkhand CA")?;
-    plan.ca("wb", "Test West Bengal CA")?;
-    plan.node(DHANBAD, "jh")?;
-    plan.node(ASANSOL, "wb")?;
-    plan.peers(DHANBAD, ASANSOL);
-    let mesh = plan.start().await?;
+    let mesh = Mesh::two_states(DHANBAD, ASANSOL)?.start().await?;
     let admin = mesh.officer(DHANBAD, "JH-6001", Role::Admin).await?;
     let officer = mesh.officer(DHANBAD, "JH-6002", Role::Officer).await?;
     let peer_admin = mesh.officer(ASANSOL, "WB-6101", Role::Admin).await?;
