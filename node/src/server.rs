@@ -224,6 +224,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         default_handling: config.default_handling.handling(),
         peers: config.peers.iter().map(|p| p.district.clone()).collect(),
         clock: config.clock.clone(),
+        data_dir: config.data_dir.clone(),
     });
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();

@@ -84,26 +84,29 @@ async fn a_backup_taken_while_writing_restores_through_the_binaries() -> anyhow:
         before.insert(created.id);
     }
 
-    // A writer keeps creating records while the backup runs.
+    // Four writers keep creating records while the backup runs (more concurrent writes
+    // than the node has runtime threads: the backup must not depend on them).
     let writing = Arc::new(AtomicBool::new(true));
-    let writer = {
-        let channel = channel.clone();
-        let writing = writing.clone();
-        tokio::spawn(async move {
-            let mut written = 0u32;
-            while writing.load(Ordering::SeqCst) {
-                let request = CreateRecordRequest {
-                    record: Some(sample_record(&format!(
-                        "Test During Backup {written} Example"
-                    ))),
-                };
-                if records(&channel).create(request).await.is_ok() {
-                    written += 1;
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let channel = channel.clone();
+            let writing = writing.clone();
+            tokio::spawn(async move {
+                let mut written = 0u32;
+                while writing.load(Ordering::SeqCst) {
+                    let request = CreateRecordRequest {
+                        record: Some(sample_record(&format!(
+                            "Test During Backup {w} {written} Example"
+                        ))),
+                    };
+                    if records(&channel).create(request).await.is_ok() {
+                        written += 1;
+                    }
                 }
-            }
-            written
+                written
+            })
         })
-    };
+        .collect();
     let file = dir.path().join("dhanbad.setu-backup");
     let (config_arg, file_arg) = (
         config_path.to_string_lossy().into_owned(),
@@ -125,7 +128,10 @@ async fn a_backup_taken_while_writing_restores_through_the_binaries() -> anyhow:
     .await?
     .success()?;
     writing.store(false, Ordering::SeqCst);
-    let written_during = writer.await?;
+    let mut written_during = 0;
+    for writer in writers {
+        written_during += writer.await?;
+    }
     assert!(
         finished.stdout.contains("backup of jh-dhanbad written to"),
         "{finished}"

@@ -7,8 +7,10 @@ use super::SharedState;
 use crate::auth;
 use crate::error::{NodeError, NodeResult};
 use crate::identity::Identity;
+use crate::storage::StorageError;
 use setu_proto::v1::maintenance_service_server::MaintenanceService;
 use setu_proto::v1::{AuditEntry, BackupChunk, BackupDone, BackupRequest};
+use std::io::{Seek, SeekFrom};
 use std::pin::Pin;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -144,16 +146,33 @@ impl MaintenanceService for MaintenanceServiceImpl {
             .map_err(|e| Status::from(NodeError::from(e)))?;
         tracing::info!(by = %entry.officer, "backup started");
         let (tx, rx) = mpsc::channel(8);
+        let spool_dir = self.state.data_dir.clone();
         tokio::task::spawn_blocking(move || {
-            let mut sender = ChunkSender {
-                tx: tx.clone(),
-                buf: Vec::with_capacity(CHUNK),
-            };
             let started = std::time::Instant::now();
-            let result = storage.backup(&mut sender).and_then(|summary| {
-                sender
-                    .send()
-                    .map_err(|e| crate::storage::StorageError::Backend(e.to_string()))?;
+            // The copy goes to an unlinked spool file first and is streamed afterwards:
+            // while the copy holds off writes, it must not wait on the client (a write
+            // blocked on the store could be holding the very runtime thread that sends).
+            let spooled = tempfile::tempfile_in(&spool_dir)
+                .map_err(|e| {
+                    StorageError::Backend(format!(
+                        "cannot create the backup's spool file in {}: {e}",
+                        spool_dir.display()
+                    ))
+                })
+                .and_then(|mut file| {
+                    let summary = storage.backup(&mut file)?;
+                    file.seek(SeekFrom::Start(0))
+                        .map_err(|e| StorageError::Backend(format!("backup spool: {e}")))?;
+                    Ok((summary, file))
+                });
+            let result = spooled.and_then(|(summary, mut file)| {
+                let mut sender = ChunkSender {
+                    tx: tx.clone(),
+                    buf: Vec::with_capacity(CHUNK),
+                };
+                std::io::copy(&mut file, &mut sender)
+                    .and_then(|_| sender.send())
+                    .map_err(|e| StorageError::Backend(format!("sending the backup: {e}")))?;
                 Ok(summary)
             });
             match result {

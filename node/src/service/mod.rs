@@ -40,6 +40,8 @@ pub struct NodeState {
     pub peers: Vec<String>,
     /// The clock alert deadlines and expiry are judged by.
     pub clock: crate::clock::Clock,
+    /// The node's data folder (a backup is spooled there before it is sent).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// The officer named in audit entries of callers without a usable officer identity.
