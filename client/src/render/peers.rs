@@ -69,10 +69,14 @@ fn peer_card(p: &PeerView, now_ms: i64) -> String {
             "not yet",
         ),
     );
-    card.list(
-        "Last error",
-        timed(p.last_error_at_ms, &p.last_error, now_ms, "none"),
-    );
+    // An error from before the link came back is history, and is shown as such.
+    let recovered =
+        p.connected && !p.last_error.is_empty() && p.last_contact_ms > p.last_error_at_ms;
+    let mut last_error = timed(p.last_error_at_ms, &p.last_error, now_ms, "none");
+    if recovered {
+        last_error.push("(the link has recovered since)".to_string());
+    }
+    card.list("Last error", last_error);
     if p.watermarks.is_empty() {
         card.always("Watermarks", "none");
     } else {
@@ -264,6 +268,36 @@ mod tests {
         assert!(expiry(NOW + 1000, NOW).starts_with("EXPIRES IN LESS THAN A DAY"));
         assert!(expiry(NOW + DAY_MS + 1000, NOW).starts_with("EXPIRES IN 1 DAY "));
         assert!(expiry(NOW - 1000, NOW).starts_with("EXPIRED"));
+    }
+
+    #[test]
+    fn an_error_from_before_the_link_recovered_is_marked_as_history() {
+        let recovered = PeerView {
+            last_error: "could not connect: connection refused".into(),
+            last_error_at_ms: NOW - 60_000,
+            ..linked()
+        };
+        let list = PeerListView {
+            district: "jh-dhanbad".into(),
+            peers: vec![recovered.clone()],
+            ..PeerListView::default()
+        };
+        let text = peers_report(&list, NOW);
+        assert!(
+            text.contains("could not connect: connection refused\n\x20             (the link has recovered since)\n"),
+            "{text}"
+        );
+        // Still down: no such remark.
+        let down = PeerView {
+            connected: false,
+            ..recovered
+        };
+        let list = PeerListView {
+            district: "jh-dhanbad".into(),
+            peers: vec![down],
+            ..PeerListView::default()
+        };
+        assert!(!peers_report(&list, NOW).contains("recovered"));
     }
 
     #[test]
