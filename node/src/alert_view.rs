@@ -4,8 +4,8 @@
 //! that deadlines are judged the same way by `Get`, `List` and `Watch`, and can be tested
 //! with any clock.
 
-use crate::limits::{FLASH_ACK_MS, IMMEDIATE_ACK_MS};
 use crate::storage::alerts::AlertThread;
+use crate::validate::limits::{FLASH_ACK_MS, IMMEDIATE_ACK_MS};
 use setu_proto::v1::{Alert, AlertKind, AlertPriority, AlertState, AlertView, TargetStatus};
 
 /// The acknowledgement deadline of an alert of `priority` posted at `posted_at_ms` (0 when

@@ -1,7 +1,7 @@
 //! The node's configuration: a TOML file with `SETU_*` environment overrides, checked in
 //! full before any port is bound, so that a bad config fails at once and names the key.
 
-use crate::identity::{self, Identity};
+use crate::trust::identity::{self, Identity};
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -196,7 +196,7 @@ fn default_admin_listen() -> SocketAddr {
 }
 
 fn default_max_message_bytes() -> usize {
-    crate::limits::DEFAULT_MAX_MESSAGE_BYTES
+    crate::validate::limits::DEFAULT_MAX_MESSAGE_BYTES
 }
 
 fn default_cache_mib() -> u64 {
@@ -315,7 +315,7 @@ impl NodeConfig {
         identity::validate_district_id(&self.district)
             .map_err(|e| ConfigError::new("district", e))?;
         let cert_pem = read_file("cert", &self.cert)?;
-        let certs = crate::tls::parse_pem_certs(&cert_pem)
+        let certs = crate::trust::cert::parse_pem_certs(&cert_pem)
             .map_err(|e| ConfigError::new("cert", format!("{}: {e}", self.cert.display())))?;
         let Some(leaf) = certs.first() else {
             return Err(ConfigError::new(
@@ -323,7 +323,7 @@ impl NodeConfig {
                 format!("{} holds no certificate", self.cert.display()),
             ));
         };
-        let deny = crate::deny::DenyList::parse(&self.deny)?;
+        let deny = crate::trust::deny::DenyList::parse(&self.deny)?;
         if let Some(denial) = deny.check_der(leaf.as_ref()) {
             return Err(ConfigError::new(
                 "deny",
@@ -361,7 +361,7 @@ impl NodeConfig {
                 ))
             }
         }
-        crate::pki::check_key_permissions(&self.key)
+        crate::trust::pki::check_key_permissions(&self.key)
             .map_err(|e| ConfigError::new("key", e.to_string()))?;
         read_file("key", &self.key)?;
         if self.trusted_cas.is_empty() {
@@ -373,7 +373,7 @@ impl NodeConfig {
         for (i, ca) in self.trusted_cas.iter().enumerate() {
             let key = format!("trusted_cas[{i}]");
             let pem = read_file(&key, ca)?;
-            let certs = crate::tls::parse_pem_certs(&pem)
+            let certs = crate::trust::cert::parse_pem_certs(&pem)
                 .map_err(|e| ConfigError::new(&key, format!("{}: {e}", ca.display())))?;
             if certs.is_empty() {
                 return Err(ConfigError::new(
@@ -476,7 +476,7 @@ impl NodeConfig {
                 }
             }
             let pem = read_file(&key("ca"), &peer.ca)?;
-            let certs = crate::tls::parse_pem_certs(&pem)
+            let certs = crate::trust::cert::parse_pem_certs(&pem)
                 .map_err(|e| ConfigError::new(key("ca"), format!("{}: {e}", peer.ca.display())))?;
             if certs.is_empty() {
                 return Err(ConfigError::new(

@@ -13,7 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    setu_node::tls::install_crypto_provider();
+    setu_node::net::tls::install_crypto_provider();
     setu_node::cli::init_logging();
     let cli = setu_node::cli::Cli::parse();
     match setu_node::cli::run(cli).await {

@@ -7,9 +7,9 @@ use crate::federation::keys::{KeyError, Signer, TrustAnchors};
 use crate::federation::puller::Puller;
 use crate::federation::service::FederationServiceImpl;
 use crate::federation::Federation;
-use crate::health::Health;
-use crate::metrics::{self, Metrics};
-use crate::reload::{ReloadError, ReloadReport, TlsState};
+use crate::net::reload::{ReloadError, ReloadReport, TlsState};
+use crate::ops::health::Health;
+use crate::ops::metrics::{self, Metrics};
 use crate::service::alerts::AlertServiceImpl;
 use crate::service::audit::AuditServiceImpl;
 use crate::service::import::ImportServiceImpl;
@@ -162,7 +162,7 @@ impl RunningNode {
 /// Validates `config`, opens storage, binds and starts serving in a background task.
 pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     config.validate()?;
-    let material = crate::tls::TlsMaterial::load(&config)?;
+    let material = crate::net::tls::TlsMaterial::load(&config)?;
     let tls = TlsState::new(&config, &material)?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         ConfigError::new(
@@ -182,7 +182,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         cert_der.as_ref(),
         &key_pem,
     )?);
-    let anchors = TrustAnchors::from_pem_bundles(&crate::tls::trusted_bundles(&config)?)?;
+    let anchors = TrustAnchors::from_pem_bundles(&crate::net::tls::trusted_bundles(&config)?)?;
     let storage = Storage::open(
         &config.data_dir,
         config.cache_mib * 1024 * 1024,
@@ -312,7 +312,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     // Our own accept loop rather than tonic's TLS: each new connection takes the TLS
     // settings current at its handshake, so a reload never touches open connections.
-    let incoming = crate::connection::incoming(listener, tls.clone());
+    let incoming = crate::net::connection::incoming(listener, tls.clone());
     let district = config.district.clone();
     let task_storage = storage.clone();
     // Background work: one puller per peer, the tombstone collector and the audit pruner, all stopped
@@ -330,7 +330,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         config.audit_retention_days,
         sync_stop_rx.clone(),
     )));
-    background.push(tokio::spawn(crate::reload::watch_expiry(
+    background.push(tokio::spawn(crate::net::reload::watch_expiry(
         tls.clone(),
         federation.clone(),
         config.clock.clone(),
@@ -342,7 +342,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         config.clock.clone(),
         sync_stop_rx.clone(),
     )));
-    background.push(tokio::spawn(crate::health::probe_storage(
+    background.push(tokio::spawn(crate::ops::health::probe_storage(
         health.clone(),
         storage.clone(),
         config.clock.clone(),
@@ -351,7 +351,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     // The admin listener stays up while the calls in flight finish, so that `/health`
     // says "not serving" during the drain; it stops with the gRPC server.
     let (admin_stop, admin_stop_rx) = oneshot::channel::<()>();
-    background.push(crate::admin::serve(
+    background.push(crate::ops::admin::serve(
         admin_listener,
         metrics,
         health.clone(),
@@ -381,7 +381,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         Ok(())
     });
     let own = tls.own();
-    tracing::info!(district = %config.district, %addr, data_dir = %config.data_dir.display(), serial = %own.serial, cert_expires = %crate::reload::format_ms(own.not_after_ms), "node serving (mutual TLS)");
+    tracing::info!(district = %config.district, %addr, data_dir = %config.data_dir.display(), serial = %own.serial, cert_expires = %crate::net::reload::format_ms(own.not_after_ms), "node serving (mutual TLS)");
     tracing::info!(%admin_addr, "admin listener serving /metrics and /health (plain HTTP)");
     if !admin_addr.ip().is_loopback() {
         tracing::warn!(%admin_addr, "the admin listener is not on loopback: its metrics are plain HTTP; keep the address on a management network");

@@ -23,8 +23,8 @@
 
 use anyhow::Context;
 use setu_node::config::{NodeConfig, PeerConfig, SendHandling};
-use setu_node::identity::Role;
-use setu_node::pki::{write_issued, Ca, IssuedCert, Validity};
+use setu_node::trust::identity::Role;
+use setu_node::trust::pki::{write_issued, Ca, IssuedCert, Validity};
 use setu_proto::v1::alert_event::Event;
 use setu_proto::v1::alert_service_client::AlertServiceClient;
 use setu_proto::v1::{
@@ -53,7 +53,7 @@ const REPRODUCE: &str = "cargo build --release --bins && cargo bench -p setu-tes
 
 fn main() -> anyhow::Result<()> {
     let quick = !std::env::args().any(|a| a == "--bench");
-    setu_node::tls::install_crypto_provider();
+    setu_node::net::tls::install_crypto_provider();
     let settings = Settings {
         posts: if quick {
             10

@@ -10,9 +10,9 @@
 use anyhow::Context;
 use setu_node::config::{NodeConfig, PeerConfig, SendHandling};
 use setu_node::federation::keys::Signer;
-use setu_node::identity::Role;
-use setu_node::pki::{write_issued, Ca, Validity};
 use setu_node::storage::{Expect, Storage};
+use setu_node::trust::identity::Role;
+use setu_node::trust::pki::{write_issued, Ca, Validity};
 use setu_proto::v1::peer_service_client::PeerServiceClient;
 use setu_proto::v1::record_service_client::RecordServiceClient;
 use setu_proto::v1::{CreateRecordRequest, GetRecordRequest, Handling, ListPeersRequest};
@@ -27,7 +27,7 @@ const B: &str = "wb-asansol-durgapur";
 
 fn main() -> anyhow::Result<()> {
     let quick = !std::env::args().any(|a| a == "--bench");
-    setu_node::tls::install_crypto_provider();
+    setu_node::net::tls::install_crypto_provider();
     let records = if quick {
         500
     } else {
@@ -72,7 +72,7 @@ async fn run(records: usize, live: usize, quick: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a_data)?;
     let cert_pem = std::fs::read(root.join("a").join("node.pem"))?;
     let key_pem = std::fs::read(root.join("a").join("node.key"))?;
-    let cert_der = setu_node::tls::parse_pem_certs(&cert_pem)
+    let cert_der = setu_node::trust::cert::parse_pem_certs(&cert_pem)
         .map_err(anyhow::Error::msg)?
         .into_iter()
         .next()

@@ -9,9 +9,9 @@
 use anyhow::Context;
 use setu_node::config::NodeConfig;
 use setu_node::federation::keys::Signer;
-use setu_node::identity::Role;
-use setu_node::pki::{write_issued, Ca, Validity};
 use setu_node::storage::{Expect, Storage};
+use setu_node::trust::identity::Role;
+use setu_node::trust::pki::{write_issued, Ca, Validity};
 use setu_proto::v1::record_service_client::RecordServiceClient;
 use setu_proto::v1::CreateRecordRequest;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ fn storage_insert(records: usize) -> anyhow::Result<()> {
     // Local writes are signed as they commit, as in a real node.
     let ca = Ca::generate("Bench CA")?;
     let node = ca.issue_node("jh-dhanbad", &["127.0.0.1".to_string()], Validity::days(2))?;
-    let cert_der = setu_node::tls::parse_pem_certs(node.cert_pem.as_bytes())
+    let cert_der = setu_node::trust::cert::parse_pem_certs(node.cert_pem.as_bytes())
         .map_err(anyhow::Error::msg)?
         .into_iter()
         .next()
@@ -153,7 +153,7 @@ async fn grpc_creates(concurrency: usize, total: usize) -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     // `cargo test --benches` runs bench binaries with `--bench` absent; stay quick then.
     let quick = !std::env::args().any(|a| a == "--bench");
-    setu_node::tls::install_crypto_provider();
+    setu_node::net::tls::install_crypto_provider();
     let creates = if quick {
         32
     } else {

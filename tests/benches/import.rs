@@ -28,9 +28,9 @@
 use anyhow::{bail, ensure, Context};
 use setu_client::words::{Gender, Status, Warning};
 use setu_node::config::NodeConfig;
-use setu_node::identity::Role;
-use setu_node::pki::{write_issued, Ca, Validity};
 use setu_node::sample::SampleGen;
+use setu_node::trust::identity::Role;
+use setu_node::trust::pki::{write_issued, Ca, Validity};
 use setu_proto::v1::PersonRecord;
 use setu_tests::bench::{env_usize, node_binary, proc_status_kib};
 use setu_tests::mesh::free_port;

@@ -30,9 +30,9 @@
 use anyhow::Context;
 use setu_node::config::NodeConfig;
 use setu_node::federation::keys::Signer;
-use setu_node::identity::Role;
-use setu_node::pki::{write_issued, Ca, Validity};
 use setu_node::storage::{Expect, Storage};
+use setu_node::trust::identity::Role;
+use setu_node::trust::pki::{write_issued, Ca, Validity};
 use setu_proto::v1::search_service_client::SearchServiceClient;
 use setu_proto::v1::{Handling, PersonRecord, SearchRequest};
 use setu_tests::bench::{channel, env_usize, node_binary, percentile, proc_status_kib};
@@ -317,7 +317,7 @@ async fn run_query(
 /// flush, no record reads.
 fn run_query_in_process(storage: &Storage, query: &Query) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let search = setu_node::validate_search::search(&request(query))
+    let search = setu_node::validate::search::search(&request(query))
         .map_err(|e| anyhow::anyhow!("query {:?} refused: {e}", query.text))?;
     let results = storage.search(&search);
     let latency = started.elapsed();
@@ -412,7 +412,7 @@ fn print_table(title: &str, outcomes: &[Outcome]) {
 
 fn main() -> anyhow::Result<()> {
     let quick = !std::env::args().any(|a| a == "--bench");
-    setu_node::tls::install_crypto_provider();
+    setu_node::net::tls::install_crypto_provider();
     let records = if quick {
         2_000
     } else {
@@ -453,7 +453,7 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
     std::fs::create_dir_all(&data)?;
     let cert_pem = std::fs::read(root.join("node").join("node.pem"))?;
     let key_pem = std::fs::read(root.join("node").join("node.key"))?;
-    let cert_der = setu_node::tls::parse_pem_certs(&cert_pem)
+    let cert_der = setu_node::trust::cert::parse_pem_certs(&cert_pem)
         .map_err(anyhow::Error::msg)?
         .into_iter()
         .next()

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use setu_node::pki::Ca;
+use setu_node::trust::pki::Ca;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 /// The value of environment variable `name` as a number, or `default`.

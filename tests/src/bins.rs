@@ -19,7 +19,7 @@ use tokio::process::{Child, ChildStdout, Command};
 use crate::node::District;
 use crate::pki::CertPair;
 use serde_json::Value;
-use setu_node::identity::Role;
+use setu_node::trust::identity::Role;
 
 /// The node binary's name.
 pub const NODE_BIN: &str = "setu-node";

@@ -56,13 +56,13 @@ pub async fn server_cert(
     addr: SocketAddr,
     ca: &Path,
     identity: &CertPair,
-) -> anyhow::Result<setu_node::deny::CertFacts> {
+) -> anyhow::Result<setu_node::trust::cert::CertFacts> {
     let ca_pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
     let mut roots = rustls::RootCertStore::empty();
-    for cert in setu_node::tls::parse_pem_certs(&ca_pem).map_err(anyhow::Error::msg)? {
+    for cert in setu_node::trust::cert::parse_pem_certs(&ca_pem).map_err(anyhow::Error::msg)? {
         roots.add(cert)?;
     }
-    let chain = setu_node::tls::parse_pem_certs(&std::fs::read(&identity.cert)?)
+    let chain = setu_node::trust::cert::parse_pem_certs(&std::fs::read(&identity.cert)?)
         .map_err(anyhow::Error::msg)?;
     let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&std::fs::read(&identity.key)?)?;
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -83,7 +83,7 @@ pub async fn server_cert(
             .peer_certificates()
             .and_then(|certs| certs.first())
             .context("the node presented no certificate")?;
-        setu_node::deny::CertFacts::of_der(leaf.as_ref()).map_err(anyhow::Error::msg)
+        setu_node::trust::cert::CertFacts::of_der(leaf.as_ref()).map_err(anyhow::Error::msg)
     })
     .await?
 }

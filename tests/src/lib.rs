@@ -27,7 +27,7 @@ pub use client::{connect, describe, mo, photos, records, search, tls_alert, Offi
 pub use fixtures::{png_bytes, sample_note, sample_record};
 pub use node::{District, TestNode};
 pub use pki::{CertPair, TestCa};
-pub use setu_node::identity::Role;
+pub use setu_node::trust::identity::Role;
 pub use wait::wait_until;
 
 /// Installs the process-wide rustls crypto provider (ring) and a quiet log subscriber.
@@ -36,7 +36,7 @@ pub use wait::wait_until;
 /// spawned task and rejection tests would pass against a server that never started. Safe to
 /// call any number of times.
 pub fn init() {
-    setu_node::tls::install_crypto_provider();
+    setu_node::net::tls::install_crypto_provider();
     let filter = std::env::var("SETU_TEST_LOG").unwrap_or_else(|_| "warn".to_string());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use setu_node::config::{NodeConfig, PeerConfig, SendHandling};
-use setu_node::identity::Role;
+use setu_node::trust::identity::Role;
 use setu_proto::v1::peer_service_client::PeerServiceClient;
 use setu_proto::v1::{GetRecordRequest, ListPeersRequest, ListPeersResponse, PersonRecord};
 use tempfile::TempDir;
@@ -130,7 +130,7 @@ impl MeshPlan {
             .cas
             .get(ca)
             .with_context(|| format!("no CA {ca} in the plan"))?
-            .node_with(district, setu_node::pki::Validity::days(days))?;
+            .node_with(district, setu_node::trust::pki::Validity::days(days))?;
         self.add_with(district, ca, cert, false)
     }
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 use anyhow::Context;
 use setu_node::config::NodeConfig;
 use setu_node::federation::Federation;
-use setu_node::identity::Role;
 use setu_node::server::{self, RunningNode};
 use setu_node::storage::Storage;
+use setu_node::trust::identity::Role;
 use tempfile::TempDir;
 
 use crate::client::{connect, Officer};
@@ -91,7 +91,7 @@ impl TestNode {
 
     /// Reloads the node's certificate, key, CA bundles and deny-list from its config (as
     /// changed through [`TestNode::config_mut`]), as SIGHUP does for `setu-node serve`.
-    pub fn reload(&self) -> anyhow::Result<setu_node::reload::ReloadReport> {
+    pub fn reload(&self) -> anyhow::Result<setu_node::net::reload::ReloadReport> {
         Ok(self.running().reload(&self.config)?)
     }
 

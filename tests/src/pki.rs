@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
-use setu_node::identity::Role;
-use setu_node::pki::{self, Ca, IssuedCert, Validity};
+use setu_node::trust::identity::Role;
+use setu_node::trust::pki::{self, Ca, IssuedCert, Validity};
 
 /// Hosts every test node certificate is valid for.
 pub fn loopback_hosts() -> Vec<String> {

@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use setu_node::config::NodeConfig;
-use setu_node::deny::CertFacts;
-use setu_node::identity::{identity_from_der, Identity};
-use setu_node::pki::Validity;
+use setu_node::trust::cert::CertFacts;
+use setu_node::trust::identity::{identity_from_der, Identity};
+use setu_node::trust::pki::Validity;
 use setu_proto::v1::alert_event::Event;
 use setu_proto::v1::{
     Alert, AlertCategory, AlertEvent, AlertPriority, AuditEntry, CreateRecordRequest,
@@ -39,7 +39,7 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Serial, fingerprint and expiry of the first certificate in a PEM file.
 fn facts(cert: &Path) -> anyhow::Result<CertFacts> {
     let pem = std::fs::read(cert)?;
-    let der = setu_node::tls::parse_pem_certs(&pem)
+    let der = setu_node::trust::cert::parse_pem_certs(&pem)
         .map_err(anyhow::Error::msg)?
         .into_iter()
         .next()
@@ -50,7 +50,7 @@ fn facts(cert: &Path) -> anyhow::Result<CertFacts> {
 /// The identity a PEM certificate file names.
 fn identity(cert: &Path) -> anyhow::Result<Identity> {
     let pem = std::fs::read(cert)?;
-    let der = setu_node::tls::parse_pem_certs(&pem)
+    let der = setu_node::trust::cert::parse_pem_certs(&pem)
         .map_err(anyhow::Error::msg)?
         .into_iter()
         .next()
@@ -469,7 +469,7 @@ async fn pki_renew_keeps_the_identity_with_a_new_key() -> anyhow::Result<()> {
     let renewed = dir.path().join("node-out").join("node.pem");
     let roots = {
         let mut roots = rustls::RootCertStore::empty();
-        for cert in setu_node::tls::parse_pem_certs(&std::fs::read(ca.cert_path())?)
+        for cert in setu_node::trust::cert::parse_pem_certs(&std::fs::read(ca.cert_path())?)
             .map_err(anyhow::Error::msg)?
         {
             roots.add(cert)?;
@@ -481,7 +481,7 @@ async fn pki_renew_keeps_the_identity_with_a_new_key() -> anyhow::Result<()> {
         Arc::new(rustls::crypto::ring::default_provider()),
     )
     .build()?;
-    let leaf = setu_node::tls::parse_pem_certs(&std::fs::read(&renewed)?)
+    let leaf = setu_node::trust::cert::parse_pem_certs(&std::fs::read(&renewed)?)
         .map_err(anyhow::Error::msg)?
         .remove(0);
     for host in ["127.0.0.1", "localhost", "jh-dhanbad.node.setu"] {

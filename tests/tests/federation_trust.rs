@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 
 use prost::Message;
 use setu_node::federation::keys::{Signer, SIGNING_KEY_FILE};
-use setu_node::identity::identity_from_der;
 use setu_node::storage::Kind;
+use setu_node::trust::identity::identity_from_der;
 use setu_proto::v1::federation_service_client::FederationServiceClient;
 use setu_proto::v1::federation_service_server::{FederationService, FederationServiceServer};
 use setu_proto::v1::sync_message::Message as SyncPart;
@@ -524,7 +524,7 @@ async fn a_second_body_for_the_same_change_is_refused_even_when_well_signed() ->
     let seed: [u8; 32] = std::fs::read(config.data_dir.join(SIGNING_KEY_FILE))?
         .try_into()
         .map_err(|_| anyhow::anyhow!("the signing key file holds 32 bytes"))?;
-    let cert_der = setu_node::tls::parse_pem_certs(&std::fs::read(&config.cert)?)
+    let cert_der = setu_node::trust::cert::parse_pem_certs(&std::fs::read(&config.cert)?)
         .map_err(anyhow::Error::msg)?
         .remove(0);
     let signer = Signer::from_seed(

@@ -38,8 +38,8 @@ use setu_proto::v1::{Envelope, EnvelopePayload, KeyStatement, KeyStatementBody};
 use sha2::{Digest, Sha256};
 use webpki::{EndEntityCert, KeyUsage};
 
-use crate::identity::{identity_from_der, Identity, IdentityError};
-use crate::pki::{check_key_permissions, PkiError};
+use crate::trust::identity::{identity_from_der, Identity, IdentityError};
+use crate::trust::pki::{check_key_permissions, PkiError};
 
 /// The file inside the node's data directory that holds the Ed25519 seed.
 pub const SIGNING_KEY_FILE: &str = "signing-key.ed25519";
@@ -658,8 +658,8 @@ pub fn verify_envelope(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::Role;
-    use crate::pki::{Ca, IssuedCert, Validity};
+    use crate::trust::identity::Role;
+    use crate::trust::pki::{Ca, IssuedCert, Validity};
     use setu_proto::v1::ItemKind;
 
     /// The DER of an issued certificate.

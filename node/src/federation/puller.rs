@@ -5,8 +5,8 @@
 
 use super::Federation;
 use crate::config::PeerConfig;
-use crate::connection::PeerConnector;
-use crate::reload::TlsState;
+use crate::net::connection::PeerConnector;
+use crate::net::reload::TlsState;
 use crate::storage::{EpochChange, Kind, RemoteChange};
 use setu_proto::v1::federation_service_client::FederationServiceClient;
 use setu_proto::v1::sync_message::Message as SyncPart;
@@ -436,7 +436,7 @@ impl Puller {
             .into_inner();
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.message().await.map_err(|s| status_text(&s))? {
-            if bytes.len() + chunk.chunk.len() > crate::limits::MAX_PHOTO_BYTES {
+            if bytes.len() + chunk.chunk.len() > crate::validate::limits::MAX_PHOTO_BYTES {
                 return Err("photo larger than the limit".to_string());
             }
             bytes.extend_from_slice(&chunk.chunk);

@@ -3,14 +3,14 @@
 //! anti-entropy `Digest`, and photos by hash.
 
 use super::{policy, Federation};
-use crate::auth;
 use crate::config::PeerConfig;
-use crate::deny::CertFacts;
 use crate::error::{NodeError, NodeResult};
-use crate::identity::Identity;
-use crate::metrics::CallTimer;
+use crate::ops::metrics::CallTimer;
 use crate::service::note;
 use crate::storage::StorageError;
+use crate::trust::auth;
+use crate::trust::cert::CertFacts;
+use crate::trust::identity::Identity;
 use prost::Message;
 use setu_proto::v1::federation_service_server::FederationService;
 use setu_proto::v1::sync_message::Message as SyncPart;

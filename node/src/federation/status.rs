@@ -4,8 +4,8 @@
 
 use super::Federation;
 use crate::config::PeerConfig;
-use crate::deny::CertFacts;
 use crate::storage::StorageResult;
+use crate::trust::cert::CertFacts;
 use setu_proto::v1::PeerStatus;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -83,7 +83,7 @@ impl Federation {
             link.peer_cert = Some(facts.clone());
         });
         if fresh {
-            crate::reload::warn_if_expiring(
+            crate::net::reload::warn_if_expiring(
                 &format!("peer {peer}'s node"),
                 facts,
                 crate::clock::now_ms(),

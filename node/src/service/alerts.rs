@@ -9,14 +9,14 @@
 
 use super::{officer_call, SharedState};
 use crate::alert_view;
-use crate::auth::require_district_role;
 use crate::clock::Clock;
 use crate::error::{NodeError, NodeResult};
-use crate::identity::{Officer, Role};
 use crate::storage::alerts::{alert_root, FeedEvent, FeedItem};
 use crate::storage::{Storage, StorageError};
+use crate::trust::auth::require_district_role;
+use crate::trust::identity::{Officer, Role};
 use crate::validate;
-use crate::validate_alert;
+use crate::validate::alert as validate_alert;
 use setu_proto::v1::alert_event::Event;
 use setu_proto::v1::alert_service_server::AlertService;
 use setu_proto::v1::{

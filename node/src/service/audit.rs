@@ -2,11 +2,11 @@
 //! itself audited (action `audit.list`).
 
 use super::{officer_call, SharedState};
-use crate::auth::require_admin;
 use crate::error::{NodeError, NodeResult};
-use crate::identity::Officer;
-use crate::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::trust::auth::require_admin;
+use crate::trust::identity::Officer;
 use crate::validate;
+use crate::validate::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use setu_proto::v1::audit_service_server::AuditService;
 use setu_proto::v1::{ListAuditRequest, ListAuditResponse};
 use tonic::{Request, Response, Status};

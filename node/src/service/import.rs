@@ -10,10 +10,10 @@
 
 use super::records::review_by;
 use super::{officer_call, SharedState};
-use crate::auth::{officer_label, require_owner};
 use crate::error::{NodeError, NodeResult};
-use crate::identity::Officer;
 use crate::storage::{Expect, Storage, StorageError};
+use crate::trust::auth::{officer_label, require_owner};
+use crate::trust::identity::Officer;
 use crate::validate;
 use setu_proto::v1::import_request::Part;
 use setu_proto::v1::import_service_server::ImportService;

@@ -4,10 +4,10 @@
 //! Every backup, refused or not, is in the audit trail.
 
 use super::SharedState;
-use crate::auth;
 use crate::error::{NodeError, NodeResult};
-use crate::identity::Identity;
 use crate::storage::StorageError;
+use crate::trust::auth;
+use crate::trust::identity::Identity;
 use setu_proto::v1::maintenance_service_server::MaintenanceService;
 use setu_proto::v1::{AuditEntry, BackupChunk, BackupDone, BackupRequest};
 use std::io::{Seek, SeekFrom};

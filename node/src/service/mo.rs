@@ -1,11 +1,11 @@
 //! `setu.v1.MoService`: modus-operandi notes, linked to the person records they concern.
 
 use super::{officer_call, page_after, page_size, SharedState};
-use crate::auth::{officer_label, require_admin, require_owner};
 use crate::clock::now_ms;
 use crate::error::{NodeError, NodeResult};
-use crate::identity::Officer;
 use crate::storage::{Expect, Kind, StorageError};
+use crate::trust::auth::{officer_label, require_admin, require_owner};
+use crate::trust::identity::Officer;
 use crate::validate;
 use setu_proto::v1::mo_service_server::MoService;
 use setu_proto::v1::{

@@ -17,11 +17,11 @@ pub mod photos;
 pub mod records;
 pub mod search;
 
-use crate::auth;
 use crate::error::NodeResult;
-use crate::identity::{Identity, Officer};
-use crate::metrics::CallTimer;
+use crate::ops::metrics::CallTimer;
 use crate::storage::Storage;
+use crate::trust::auth;
+use crate::trust::identity::{Identity, Officer};
 use note::{AuditNote, AuditRequest, AuditResponse};
 use setu_proto::v1::{AuditEntry, Handling};
 use std::future::Future;
@@ -147,7 +147,7 @@ async fn record_audit(
 
 /// Page size to use for a List call: 0 means the default; above the limit is refused.
 pub(crate) fn page_size(requested: u32) -> NodeResult<usize> {
-    use crate::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+    use crate::validate::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
     match requested {
         0 => Ok(DEFAULT_PAGE_SIZE as usize),
         n if n > MAX_PAGE_SIZE => Err(crate::error::NodeError::invalid(

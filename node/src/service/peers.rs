@@ -3,7 +3,7 @@
 
 use super::officer_call;
 use crate::federation::Federation;
-use crate::reload::TlsState;
+use crate::net::reload::TlsState;
 use setu_proto::v1::peer_service_server::PeerService;
 use setu_proto::v1::{ListPeersRequest, ListPeersResponse};
 use std::sync::Arc;

@@ -2,13 +2,13 @@
 //! stored once per SHA-256 and attached to a record in the same transaction.
 
 use super::{officer_call, SharedState};
-use crate::auth::{officer_label, require_owner};
 use crate::clock::now_ms;
 use crate::error::{NodeError, NodeResult};
-use crate::identity::Officer;
-use crate::limits::{MAX_PHOTOS, MAX_PHOTO_BYTES};
 use crate::storage::{Expect, NewPhoto};
+use crate::trust::auth::{officer_label, require_owner};
+use crate::trust::identity::Officer;
 use crate::validate;
+use crate::validate::limits::{MAX_PHOTOS, MAX_PHOTO_BYTES};
 use setu_proto::v1::photo_service_server::PhotoService;
 use setu_proto::v1::upload_photo_request::Part;
 use setu_proto::v1::{

@@ -1,11 +1,11 @@
 //! `setu.v1.RecordService`: create, read, update, expunge and list person records.
 
 use super::{officer_call, page_after, page_size, SharedState};
-use crate::auth::{officer_label, require_admin, require_owner};
 use crate::clock::{now_ms, YEAR_MS};
 use crate::error::{NodeError, NodeResult};
-use crate::identity::{validate_district_id, Officer};
 use crate::storage::{Expect, Kind};
+use crate::trust::auth::{officer_label, require_admin, require_owner};
+use crate::trust::identity::{validate_district_id, Officer};
 use crate::validate;
 use setu_proto::v1::record_service_server::RecordService;
 use setu_proto::v1::{

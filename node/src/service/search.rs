@@ -1,12 +1,12 @@
 //! `setu.v1.SearchService`: cross-border suspect search over the node's own records and
 //! every record replicated from its peers. The request is checked and turned into an index
-//! query by [`crate::validate_search`]; the index (kept by the storage layer) ranks the
+//! query by [`crate::validate::search`]; the index (kept by the storage layer) ranks the
 //! hits; this file fetches the records of the page and shapes the response.
 
 use super::{officer_call, SharedState};
 use crate::error::{NodeError, NodeResult};
 use crate::storage::StorageError;
-use crate::validate_search;
+use crate::validate::search as validate_search;
 use setu_proto::v1::search_service_server::SearchService;
 use setu_proto::v1::{MatchReason, MoNoteHit, SearchHit, SearchRequest, SearchResponse};
 use tonic::{Request, Response, Status};

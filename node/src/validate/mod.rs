@@ -1,9 +1,13 @@
-//! Checks every field an officer sends against the limits in [`crate::limits`], and tidies
+//! Checks every field an officer sends against the limits in [`crate::validate::limits`], and tidies
 //! what can be tidied (surrounding spaces). Each refusal names the field and the limit, so
 //! the officer can correct the input; nothing is stored until a whole item passes.
 
+pub mod alert;
+pub mod limits;
+pub mod search;
+
 use crate::error::{NodeError, NodeResult};
-use crate::limits::*;
+use crate::validate::limits::*;
 use setu_proto::v1::{
     Address, CaseRef, CaseRole, Gender, Handling, MoCategory, MoNote, PersonRecord, PersonStatus,
     Warning,

@@ -471,7 +471,7 @@ pub fn identity_from_der(der: &[u8]) -> Result<Identity, IdentityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pki::{Ca, IssuedCert, Validity};
+    use crate::trust::pki::{Ca, IssuedCert, Validity};
     use rcgen::{CertificateParams, DnType, KeyPair, SanType};
 
     /// Converts the PEM certificate of an issued pair to DER.

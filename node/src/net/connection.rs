@@ -5,7 +5,7 @@
 //! Incoming: a `TcpListener` whose connections are handshaken in tasks of their own, each
 //! with a deadline, so a slow or silent client never holds up the others; refused
 //! handshakes are logged and dropped. Client certificates are required and verified against
-//! every trusted CA bundle in the handshake (see [`crate::tls`]); the streams handed to
+//! every trusted CA bundle in the handshake (see [`crate::net::tls`]); the streams handed to
 //! tonic are tokio-rustls streams, for which tonic provides the peer certificates to
 //! `Request::peer_certs`.
 //!
@@ -16,10 +16,11 @@
 //! Both wrap the stream in [`Guarded`], which closes the connection once a reload puts its
 //! peer's certificate on the deny-list (ending, say, an alert watch of a stolen laptop).
 
-use crate::deny::{CertFacts, Denial, DenyList};
 use crate::federation::Federation;
-use crate::identity::node_dns_name;
-use crate::reload::TlsState;
+use crate::net::reload::TlsState;
+use crate::trust::cert::CertFacts;
+use crate::trust::deny::{Denial, DenyList};
+use crate::trust::identity::node_dns_name;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use std::future::Future;

@@ -1,12 +1,12 @@
-//! Checks a `SearchRequest` against the limits in [`crate::limits`] and turns it into the
+//! Checks a `SearchRequest` against the limits in [`crate::validate::limits`] and turns it into the
 //! index's [`SearchQuery`]: names parsed, identifiers normalised, enum values checked, page
 //! token decoded. Each refusal names the field and the limit, as in [`crate::validate`].
 
 use crate::error::{NodeError, NodeResult};
-use crate::identity::validate_district_id;
-use crate::limits::*;
 use crate::search::document::{phone_key, split_fir_number, station_key, vehicle_key};
 use crate::search::{Name, NameQuery, SearchQuery};
+use crate::trust::identity::validate_district_id;
+use crate::validate::limits::*;
 use setu_proto::v1::{Gender, MoCategory, PersonStatus, SearchRequest, Warning};
 
 /// The prefix of the page tokens searches hand out.

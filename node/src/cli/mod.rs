@@ -2,11 +2,14 @@
 //! `demo`, the `pki` commands (`renew` among them) and `audit verify`. `main.rs` only
 //! parses arguments and maps the result to an exit code.
 
+pub mod backup;
+pub mod demo;
+
 use crate::config::{ConfigError, NodeConfig};
-use crate::identity::Role;
-use crate::pki::{self, PkiError};
 use crate::server::{self, ServeError};
 use crate::storage::{Storage, StorageError};
+use crate::trust::identity::Role;
+use crate::trust::pki::{self, PkiError};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -196,10 +199,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             serve_until_signal(config, Some(path)).await
         }
         Command::Serve { config: None } => {
-            let config = crate::demo::dev_setup(&PathBuf::from("setu-data"))?;
+            let config = crate::cli::demo::dev_setup(&PathBuf::from("setu-data"))?;
             serve_until_signal(config, None).await
         }
-        Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
+        Command::Demo { dir, base_port } => crate::cli::demo::run(&dir, base_port).await,
         Command::Pki { command } => pki_command(command),
         Command::Backup {
             config,
@@ -207,9 +210,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             address,
         } => {
             let config = NodeConfig::load(&config)?;
-            crate::backup_cli::backup(&config, &out, address.as_deref()).await
+            crate::cli::backup::backup(&config, &out, address.as_deref()).await
         }
-        Command::Restore { from, data_dir } => crate::backup_cli::restore(&from, &data_dir),
+        Command::Restore { from, data_dir } => crate::cli::backup::restore(&from, &data_dir),
         Command::Audit {
             command: AuditCommand::Verify { data_dir },
         } => verify_audit(&data_dir),
@@ -275,7 +278,7 @@ fn pki_command(command: PkiCommand) -> Result<(), CliError> {
             days,
         } => {
             let renewed = pki::renew_to_dir(&ca, &cert, &out, days)?;
-            let until = crate::reload::format_ms(renewed.not_after.unix_timestamp() * 1000);
+            let until = crate::net::reload::format_ms(renewed.not_after.unix_timestamp() * 1000);
             println!(
                 "renewed the certificate of {} in {}: {} and {} (serial {}, valid until {until})",
                 renewed.identity,
@@ -359,7 +362,7 @@ async fn reload_on_hangup(
             None => Ok(config.clone()),
         };
         let reloaded = fresh
-            .map_err(crate::reload::ReloadError::from)
+            .map_err(crate::net::reload::ReloadError::from)
             .and_then(|fresh| reloader.reload(&fresh));
         if let Err(e) = reloaded {
             tracing::error!(error = %e, "reload refused; the node keeps its current certificate, CAs and deny-list");

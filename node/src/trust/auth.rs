@@ -1,9 +1,9 @@
 //! Who is calling and what they may do. Identity and role come from the client
 //! certificate that mutual TLS verified, never from request fields.
 
-use crate::deny::DenyList;
 use crate::error::{NodeError, NodeResult};
-use crate::identity::{identity_from_der, Identity, Officer, Role};
+use crate::trust::deny::DenyList;
+use crate::trust::identity::{identity_from_der, Identity, Officer, Role};
 use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 use tonic::Request;

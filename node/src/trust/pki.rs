@@ -2,7 +2,7 @@
 //! it issues.
 //!
 //! Every Setu connection is mutual TLS, and the certificate on each side is the
-//! only proof of who is calling (see [`crate::identity`]). Each district therefore
+//! only proof of who is calling (see [`crate::trust::identity`]). Each district therefore
 //! runs a small certificate authority of its own, kept offline in a directory
 //! holding `ca.pem` and `ca.key`. This module creates that authority, loads it
 //! back, and issues two kinds of certificate from it:
@@ -35,7 +35,7 @@ use time::{Duration, OffsetDateTime};
 use x509_parser::asn1_rs::Tag;
 use x509_parser::prelude::{ParsedExtension, X509Certificate};
 
-use crate::identity::{
+use crate::trust::identity::{
     identity_from_der, node_dns_name, node_uri, officer_uri, validate_badge, validate_district_id,
     validate_officer_name, Identity, Role,
 };
@@ -730,7 +730,7 @@ pub fn renew_to_dir(
     let ca = Ca::load(ca_dir)?;
     let pem = fs::read(old_cert).map_err(io_err(old_cert))?;
     let bad = |reason: String| PkiError::InvalidInput(format!("{}: {reason}", old_cert.display()));
-    let der = crate::tls::parse_pem_certs(&pem)
+    let der = crate::trust::cert::parse_pem_certs(&pem)
         .map_err(bad)?
         .into_iter()
         .next()
@@ -743,7 +743,7 @@ pub fn renew_to_dir(
         ))
     })?;
     let identity = identity_from_der(der.as_ref()).map_err(|e| bad(e.to_string()))?;
-    let old_serial = crate::deny::CertFacts::of_der(der.as_ref())
+    let old_serial = crate::trust::cert::CertFacts::of_der(der.as_ref())
         .map_err(bad)?
         .serial;
     let (issued, stem) = match &identity {
@@ -766,12 +766,13 @@ pub fn renew_to_dir(
     };
     write_issued(out, stem, &issued)?;
     write_public(&out.join(CA_CERT_FILE), ca.cert_pem())?;
-    let new_der = crate::tls::parse_pem_certs(issued.cert_pem.as_bytes())
+    let new_der = crate::trust::cert::parse_pem_certs(issued.cert_pem.as_bytes())
         .map_err(PkiError::InvalidInput)?
         .into_iter()
         .next()
         .ok_or_else(|| PkiError::InvalidInput("the new certificate is empty".to_owned()))?;
-    let facts = crate::deny::CertFacts::of_der(new_der.as_ref()).map_err(PkiError::InvalidInput)?;
+    let facts =
+        crate::trust::cert::CertFacts::of_der(new_der.as_ref()).map_err(PkiError::InvalidInput)?;
     let not_after = OffsetDateTime::from_unix_timestamp(facts.not_after_ms.div_euclid(1000))
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     Ok(Renewed {
@@ -845,7 +846,7 @@ impl Ca {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::{identity_from_der, Identity, Officer};
+    use crate::trust::identity::{identity_from_der, Identity, Officer};
     use rustls::client::danger::ServerCertVerifier;
     use rustls::client::WebPkiServerVerifier;
     use rustls::pki_types::{CertificateDer, ServerName, UnixTime};

@@ -1,5 +1,5 @@
 //! The admin listener: plain HTTP on a separate address (`admin_listen`, loopback by
-//! default) with `GET /metrics` (the OpenMetrics text of [`crate::metrics`]) and
+//! default) with `GET /metrics` (the OpenMetrics text of [`crate::ops::metrics`]) and
 //! `GET /health` (200 `serving` or 503 `not serving`, for probes that do not speak gRPC).
 //!
 //! It is plain HTTP, not mutual TLS like the gRPC port, because it carries no personal
@@ -7,8 +7,8 @@
 //! the same host should not need an officer or node certificate. Keep it on loopback (or a
 //! management network): the node warns at start when it is bound elsewhere.
 
-use crate::health::Health;
-use crate::metrics::{Metrics, CONTENT_TYPE};
+use crate::ops::health::Health;
+use crate::ops::metrics::{Metrics, CONTENT_TYPE};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -4,10 +4,10 @@
 //!
 //! The settings are plain `rustls` configs (ring provider, TLS 1.2 and 1.3, ALPN `h2`,
 //! client certificates required and verified against every trusted bundle), built afresh
-//! from the files on each reload and swapped in by [`crate::reload`].
+//! from the files on each reload and swapped in by [`crate::net::reload`].
 
 use crate::config::{ConfigError, NodeConfig};
-use crate::deny::CertFacts;
+use crate::trust::cert::{parse_pem_certs, CertFacts};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -19,13 +19,6 @@ use std::sync::Arc;
 pub fn install_crypto_provider() {
     // A second install returns an error that only says a provider is already there.
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// Parses every certificate in a PEM bundle.
-pub fn parse_pem_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
-    CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("not a PEM certificate bundle: {e}"))
 }
 
 /// Every CA bundle this node trusts: `trusted_cas` and each peer's `ca`, as PEM.

@@ -5,11 +5,12 @@
 //! Entries are `serial:<hex>` or `sha256:<hex>`, hexadecimal in either case with or
 //! without colons (`serial:4A:1B:...` as `openssl x509 -serial` or a browser shows it).
 //! Serials are compared as numbers, so leading zeros do not matter. The list is checked on
-//! every call (see [`crate::auth::caller`]) and against every open connection when it
-//! changes (see [`crate::connection`]); a reload swaps it without a restart.
+//! every call (see [`crate::trust::auth::caller`]) and against every open connection when it
+//! changes (see [`crate::net::connection`]); a reload swaps it without a restart.
 
 use crate::config::ConfigError;
-use sha2::{Digest, Sha256};
+use crate::trust::cert::{normalise_serial, CertFacts};
+
 use std::collections::HashSet;
 use std::fmt;
 
@@ -17,30 +18,6 @@ use std::fmt;
 const MAX_SERIAL_HEX: usize = 40;
 /// The length of a SHA-256 fingerprint in hex digits.
 const FINGERPRINT_HEX: usize = 64;
-
-/// What identifies one certificate for the deny-list and in logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertFacts {
-    /// The serial number, lower-case hex without leading zeros or colons.
-    pub serial: String,
-    /// The SHA-256 of the DER encoding, lower-case hex.
-    pub sha256: String,
-    /// The end of the validity period, in Unix milliseconds.
-    pub not_after_ms: i64,
-}
-
-impl CertFacts {
-    /// Reads the serial, fingerprint and expiry of a DER certificate.
-    pub fn of_der(der: &[u8]) -> Result<CertFacts, String> {
-        let (_, cert) = x509_parser::parse_x509_certificate(der)
-            .map_err(|e| format!("the certificate cannot be parsed: {e}"))?;
-        Ok(CertFacts {
-            serial: normalise_serial(&hex::encode(cert.raw_serial())),
-            sha256: hex::encode(Sha256::digest(der)),
-            not_after_ms: cert.validity().not_after.timestamp().saturating_mul(1000),
-        })
-    }
-}
 
 /// Why a certificate is refused: which entry of the list names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,16 +138,6 @@ impl DenyList {
     }
 }
 
-/// Lower-case hex without leading zeros ("0" for zero).
-fn normalise_serial(hex: &str) -> String {
-    let trimmed = hex.trim_start_matches('0').to_ascii_lowercase();
-    if trimmed.is_empty() {
-        "0".to_string()
-    } else {
-        trimmed
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,15 +189,15 @@ mod tests {
 
     #[test]
     fn facts_of_a_real_certificate() -> Result<(), Box<dyn std::error::Error>> {
-        let ca = crate::pki::Ca::generate("Test Deny CA")?;
+        let ca = crate::trust::pki::Ca::generate("Test Deny CA")?;
         let issued = ca.issue_officer(
             "jh-dhanbad",
             "JH-0001",
             "Test Officer",
-            crate::identity::Role::Officer,
-            crate::pki::Validity::days(10),
+            crate::trust::identity::Role::Officer,
+            crate::trust::pki::Validity::days(10),
         )?;
-        let der = crate::tls::parse_pem_certs(issued.cert_pem.as_bytes())?
+        let der = crate::trust::cert::parse_pem_certs(issued.cert_pem.as_bytes())?
             .into_iter()
             .next()
             .ok_or("no certificate")?;

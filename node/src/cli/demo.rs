@@ -4,9 +4,9 @@
 
 use crate::cli::{shutdown_signal, CliError};
 use crate::config::{NodeConfig, PeerConfig};
-use crate::identity::Role;
-use crate::pki::{self, Ca, Validity};
 use crate::server::{self, RunningNode};
+use crate::trust::identity::Role;
+use crate::trust::pki::{self, Ca, Validity};
 use setu_proto::v1::mo_service_client::MoServiceClient;
 use setu_proto::v1::record_service_client::RecordServiceClient;
 use setu_proto::v1::{CreateMoNoteRequest, CreateRecordRequest, ListRecordsRequest, PersonRecord};

@@ -3,7 +3,7 @@
 //! refusal names the field and the limit, as in `validate.rs`.
 
 use crate::error::{NodeError, NodeResult};
-use crate::limits::{
+use crate::validate::limits::{
     MAX_ALERT_BODY_CHARS, MAX_ALERT_LIFETIME_MS, MAX_ALERT_LIST, MAX_ALERT_NOTE_CHARS,
     MAX_ALERT_TITLE_CHARS, MAX_SHORT_CHARS,
 };

@@ -50,7 +50,7 @@ pub async fn backup(
     let key = std::fs::read(&config.key)
         .map_err(|e| fail(&format!("reading {}", config.key.display()), e))?;
     let mut cas = Vec::new();
-    for pem in crate::tls::trusted_bundles(config)? {
+    for pem in crate::net::tls::trusted_bundles(config)? {
         cas.extend_from_slice(&pem);
     }
     let tls = ClientTlsConfig::new()

@@ -9,7 +9,7 @@
 //! off the async threads (see [`Metrics::render`]), so nothing is kept up to date between
 //! scrapes. The numbers carry no personal data: no names, ids or officers, only counts,
 //! district ids and method names, which is why the admin listener serves them over plain
-//! HTTP on loopback (see [`crate::admin`]).
+//! HTTP on loopback (see [`crate::ops::admin`]).
 //!
 //! The registry is per node (not global), so several nodes in one process — the tests, the
 //! demo — each report their own numbers. It reaches the gRPC handlers as a request
@@ -18,7 +18,7 @@
 use crate::alert_view;
 use crate::clock::Clock;
 use crate::federation::Federation;
-use crate::health::Health;
+use crate::ops::health::Health;
 use crate::storage::{Storage, StorageError, StorageResult};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;

@@ -17,10 +17,11 @@
 
 use crate::clock::Clock;
 use crate::config::{ConfigError, NodeConfig};
-use crate::deny::{CertFacts, DenyList};
 use crate::federation::keys::TrustAnchors;
 use crate::federation::Federation;
-use crate::tls::TlsMaterial;
+use crate::net::tls::TlsMaterial;
+use crate::trust::cert::CertFacts;
+use crate::trust::deny::DenyList;
 use rustls::{ClientConfig, ServerConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -144,7 +145,7 @@ impl TlsState {
         config.validate()?;
         let material = TlsMaterial::load(config)?;
         let deny = DenyList::parse(&config.deny)?;
-        let anchors = TrustAnchors::from_pem_bundles(&crate::tls::trusted_bundles(config)?)
+        let anchors = TrustAnchors::from_pem_bundles(&crate::net::tls::trusted_bundles(config)?)
             .map_err(|e| ConfigError::new("trusted_cas", e.to_string()))?;
         let old = read(&self.config);
         let needs_restart = restart_keys(&old, config);
