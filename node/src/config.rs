@@ -1,6 +1,7 @@
 //! The node's configuration: a TOML file with `SETU_*` environment overrides, checked in
 //! full before any port is bound, so that a bad config fails at once and names the key.
 
+use crate::trust::anchors::{BindingSpec, CertKind, DistrictPattern, TrustAnchors};
 use crate::trust::identity::{self, Identity};
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
@@ -73,9 +74,16 @@ pub struct NodeConfig {
     pub cert: PathBuf,
     /// This node's private key (PEM); must not be readable by group or others.
     pub key: PathBuf,
-    /// CA certificates (PEM) whose officers and nodes may connect: this state's CA and the
-    /// CAs of the peer districts.
-    pub trusted_cas: Vec<PathBuf>,
+    /// The CAs this node accepts certificates from, each bound to the districts and kinds
+    /// of certificate it vouches for (`[[trust]]` tables). A certificate is accepted as
+    /// identity X only when it chains to a CA bound to X's district and kind. Each peer's
+    /// own `ca` needs no table here: it vouches for that peer's node certificate alone.
+    #[serde(default)]
+    pub trust: Vec<TrustConfig>,
+    /// The old, unbound list of trusted CAs. No longer accepted: a config that still has it
+    /// is refused with the `[[trust]]` tables that replace it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_cas: Option<Vec<PathBuf>>,
     /// Handling code for records and notes created without one.
     #[serde(default)]
     pub default_handling: DefaultHandling,
@@ -109,6 +117,39 @@ pub struct NodeConfig {
     /// the file; tests move it forward through the Rust API.
     #[serde(skip)]
     pub clock: crate::clock::Clock,
+}
+
+/// One trusted CA and what it may vouch for (a `[[trust]]` table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// The CA certificate bundle (PEM).
+    pub ca: PathBuf,
+    /// The districts whose identities this CA vouches for: exact ids (`jh-dhanbad`) or a
+    /// prefix ending in `*` (`jh-*` for every Jharkhand district).
+    pub districts: Vec<String>,
+    /// Which certificates it vouches for: `officer` (officers, liaisons and admins) and/or
+    /// `node` (district nodes).
+    pub kinds: Vec<CertKind>,
+}
+
+impl TrustConfig {
+    /// A binding of `ca` to `districts` for both kinds of certificate.
+    pub fn new(ca: PathBuf, districts: &[&str], kinds: &[CertKind]) -> TrustConfig {
+        TrustConfig {
+            ca,
+            districts: districts.iter().map(|d| d.to_string()).collect(),
+            kinds: kinds.to_vec(),
+        }
+    }
+}
+
+/// The state part of a district id, as a pattern: `jh-*` for `jh-dhanbad`.
+pub fn state_pattern(district: &str) -> String {
+    match district.split_once('-') {
+        Some((state, _)) => format!("{state}-*"),
+        None => district.to_string(),
+    }
 }
 
 /// Which items a node sends to one peer.
@@ -267,7 +308,7 @@ impl NodeConfig {
         data_dir: PathBuf,
         cert: PathBuf,
         key: PathBuf,
-        trusted_cas: Vec<PathBuf>,
+        trust: Vec<TrustConfig>,
     ) -> NodeConfig {
         NodeConfig {
             district: district.to_string(),
@@ -276,7 +317,8 @@ impl NodeConfig {
             data_dir,
             cert,
             key,
-            trusted_cas,
+            trust,
+            trusted_cas: None,
             default_handling: DefaultHandling::default(),
             max_message_bytes: default_max_message_bytes(),
             cache_mib: default_cache_mib(),
@@ -303,7 +345,12 @@ impl NodeConfig {
         resolve(&mut self.data_dir);
         resolve(&mut self.cert);
         resolve(&mut self.key);
-        self.trusted_cas.iter_mut().for_each(resolve);
+        for trust in &mut self.trust {
+            resolve(&mut trust.ca);
+        }
+        if let Some(old) = &mut self.trusted_cas {
+            old.iter_mut().for_each(resolve);
+        }
         for peer in &mut self.peers {
             resolve(&mut peer.ca);
         }
@@ -364,24 +411,7 @@ impl NodeConfig {
         crate::trust::pki::check_key_permissions(&self.key)
             .map_err(|e| ConfigError::new("key", e.to_string()))?;
         read_file("key", &self.key)?;
-        if self.trusted_cas.is_empty() {
-            return Err(ConfigError::new(
-                "trusted_cas",
-                "is empty; list at least this state's CA certificate",
-            ));
-        }
-        for (i, ca) in self.trusted_cas.iter().enumerate() {
-            let key = format!("trusted_cas[{i}]");
-            let pem = read_file(&key, ca)?;
-            let certs = crate::trust::cert::parse_pem_certs(&pem)
-                .map_err(|e| ConfigError::new(&key, format!("{}: {e}", ca.display())))?;
-            if certs.is_empty() {
-                return Err(ConfigError::new(
-                    key,
-                    format!("{} holds no certificate", ca.display()),
-                ));
-            }
-        }
+        self.validate_trust(leaf.as_ref())?;
         if !(64 * 1024..=64 * 1024 * 1024).contains(&self.max_message_bytes) {
             return Err(ConfigError::new(
                 "max_message_bytes",
@@ -444,6 +474,150 @@ impl NodeConfig {
 }
 
 impl NodeConfig {
+    /// Every CA binding: the `[[trust]]` tables, then each peer's `ca` bound to that
+    /// peer's node certificate alone. Reads the CA files; each problem names its key.
+    pub fn trust_specs(&self) -> Result<Vec<BindingSpec>, ConfigError> {
+        let mut specs = Vec::new();
+        for (i, trust) in self.trust.iter().enumerate() {
+            let key = format!("trust[{i}]");
+            let mut districts = Vec::new();
+            for (j, pattern) in trust.districts.iter().enumerate() {
+                districts.push(
+                    DistrictPattern::parse(pattern)
+                        .map_err(|e| ConfigError::new(format!("{key}.districts[{j}]"), e))?,
+                );
+            }
+            specs.push(BindingSpec {
+                pem: read_file(&format!("{key}.ca"), &trust.ca)?,
+                source: key,
+                districts,
+                kinds: trust.kinds.clone(),
+            });
+        }
+        for (i, peer) in self.peers.iter().enumerate() {
+            let key = format!("peers[{i}].ca");
+            let district = DistrictPattern::parse(&peer.district)
+                .map_err(|e| ConfigError::new(format!("peers[{i}].district"), e))?;
+            specs.push(BindingSpec {
+                pem: read_file(&key, &peer.ca)?,
+                source: key,
+                districts: vec![district],
+                kinds: vec![CertKind::Node],
+            });
+        }
+        Ok(specs)
+    }
+
+    /// The CA bindings in force for this config, parsed.
+    pub fn trust_anchors(&self) -> Result<TrustAnchors, ConfigError> {
+        TrustAnchors::from_specs(&self.trust_specs()?)
+            .map_err(|e| ConfigError::new(e.source_key, e.problem))
+    }
+
+    /// Checks the `[[trust]]` tables: the old `trusted_cas` is refused with the new form;
+    /// the node's own district needs a CA for its officers; no binding lets a peer's CA
+    /// vouch for this district (unless that CA also issued this node's own certificate,
+    /// as when two districts of one state peer).
+    fn validate_trust(&self, own_leaf: &[u8]) -> Result<(), ConfigError> {
+        if let Some(old) = &self.trusted_cas {
+            return Err(ConfigError::new(
+                "trusted_cas",
+                self.trusted_cas_replacement(old),
+            ));
+        }
+        if self.trust.is_empty() {
+            return Err(ConfigError::new(
+                "trust",
+                format!(
+                    "is empty; add a [[trust]] table for this state's CA, for example:\n\n{}",
+                    trust_table(
+                        Path::new("/etc/setu/ca.pem"),
+                        &state_pattern(&self.district)
+                    )
+                ),
+            ));
+        }
+        for (i, trust) in self.trust.iter().enumerate() {
+            if trust.districts.is_empty() {
+                return Err(ConfigError::new(
+                    format!("trust[{i}].districts"),
+                    "is empty; list the districts this CA vouches for, e.g. [\"jh-*\"]",
+                ));
+            }
+            if trust.kinds.is_empty() {
+                return Err(ConfigError::new(
+                    format!("trust[{i}].kinds"),
+                    "is empty; list \"officer\", \"node\" or both",
+                ));
+            }
+        }
+        let anchors = self.trust_anchors()?;
+        let own_issuers = anchors.issuers_of(own_leaf);
+        let officer_ca = self.trust.iter().any(|t| {
+            t.kinds.contains(&CertKind::Officer)
+                && t.districts
+                    .iter()
+                    .filter_map(|d| DistrictPattern::parse(d).ok())
+                    .any(|p| p.matches(&self.district))
+        });
+        if !officer_ca {
+            return Err(ConfigError::new(
+                "trust",
+                format!(
+                    "no [[trust]] table lets a CA vouch for officers of {}, so none of its officers could connect; add kinds = [\"officer\", \"node\"] to this state's CA",
+                    self.district
+                ),
+            ));
+        }
+        for (i, trust) in self.trust.iter().enumerate() {
+            let binds_own = trust
+                .districts
+                .iter()
+                .filter_map(|d| DistrictPattern::parse(d).ok())
+                .any(|p| p.matches(&self.district));
+            if !binds_own || own_issuers.contains(&format!("trust[{i}]")) {
+                continue;
+            }
+            let ca_certs = read_certs(&format!("trust[{i}].ca"), &trust.ca)?;
+            for peer in &self.peers {
+                let peer_certs = read_certs("peers.ca", &peer.ca)?;
+                if ca_certs.iter().any(|c| peer_certs.contains(c)) {
+                    return Err(ConfigError::new(
+                        format!("trust[{i}]"),
+                        format!(
+                            "lets {}, the CA of peer {}, vouch for this district ({}); a peer's CA may vouch only for its own districts",
+                            trust.ca.display(),
+                            peer.district,
+                            self.district
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The message refusing the old `trusted_cas`, with the tables that replace it.
+    fn trusted_cas_replacement(&self, old: &[PathBuf]) -> String {
+        let peer_cas: Vec<&PathBuf> = self.peers.iter().map(|p| &p.ca).collect();
+        let tables: Vec<String> = old
+            .iter()
+            .filter(|ca| !peer_cas.contains(ca))
+            .map(|ca| trust_table(ca, &state_pattern(&self.district)))
+            .collect();
+        let tables = if tables.is_empty() {
+            trust_table(
+                Path::new("/etc/setu/ca.pem"),
+                &state_pattern(&self.district),
+            )
+        } else {
+            tables.join("\n")
+        };
+        format!(
+            "is no longer accepted: each trusted CA now says which districts and kinds of certificate it vouches for. Replace `trusted_cas` with:\n\n{tables}\n(a peer's `ca` in its [[peers]] table needs no [[trust]] table: it vouches for that peer's node alone)"
+        )
+    }
+
     fn validate_peers(&self) -> Result<(), ConfigError> {
         let mut seen = std::collections::HashSet::new();
         for (i, peer) in self.peers.iter().enumerate() {
@@ -500,6 +674,23 @@ impl NodeConfig {
         }
         Ok(())
     }
+}
+
+/// A `[[trust]]` table binding `ca` to `districts` for officers and nodes, as TOML.
+fn trust_table(ca: &Path, districts: &str) -> String {
+    format!(
+        "[[trust]]\nca = \"{}\"\ndistricts = [\"{districts}\"]\nkinds = [\"officer\", \"node\"]\n",
+        ca.display()
+    )
+}
+
+fn read_certs(
+    key: &str,
+    path: &Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, ConfigError> {
+    let pem = read_file(key, path)?;
+    crate::trust::cert::parse_pem_certs(&pem)
+        .map_err(|e| ConfigError::new(key, format!("{}: {e}", path.display())))
 }
 
 fn read_file(key: &str, path: &Path) -> Result<Vec<u8>, ConfigError> {

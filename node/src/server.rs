@@ -3,7 +3,7 @@
 //! flight and flushes.
 
 use crate::config::{ConfigError, NodeConfig};
-use crate::federation::keys::{KeyError, Signer, TrustAnchors};
+use crate::federation::keys::{KeyError, Signer};
 use crate::federation::puller::Puller;
 use crate::federation::service::FederationServiceImpl;
 use crate::federation::Federation;
@@ -126,14 +126,13 @@ impl RunningNode {
     /// on any error the node keeps its current material. What SIGHUP does in `setu-node
     /// serve`.
     pub fn reload(&self, config: &NodeConfig) -> Result<ReloadReport, ReloadError> {
-        self.tls.reload(config, &self.federation)
+        self.tls.reload(config)
     }
 
     /// A handle that reloads like [`RunningNode::reload`], for signal handlers.
     pub fn reloader(&self) -> Reloader {
         Reloader {
             tls: self.tls.clone(),
-            federation: self.federation.clone(),
         }
     }
 
@@ -182,14 +181,18 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         cert_der.as_ref(),
         &key_pem,
     )?);
-    let anchors = TrustAnchors::from_pem_bundles(&crate::net::tls::trusted_bundles(&config)?)?;
     let storage = Storage::open(
         &config.data_dir,
         config.cache_mib * 1024 * 1024,
         &config.district,
         signer.clone(),
     )?;
-    let federation = Arc::new(Federation::new(&config, storage.clone(), signer, anchors)?);
+    let federation = Arc::new(Federation::new(
+        &config,
+        storage.clone(),
+        signer,
+        tls.anchors(),
+    )?);
     let pullers = config
         .peers
         .iter()
@@ -248,7 +251,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     let sync_stop = Arc::new(sync_stop);
     let max = config.max_message_bytes;
     // Every call carries the node's metrics in its extensions, for the handlers' timers,
-    // and the deny-list in force when it arrived, for `auth::caller`.
+    // and the deny-list and CA bindings in force when it arrived, for `trust::auth`.
     let call_metrics = metrics.clone();
     let call_tls = tls.clone();
     let router = Server::builder()
@@ -261,6 +264,9 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
             move |mut request: tonic::Request<()>| {
                 request.extensions_mut().insert(call_metrics.clone());
                 request.extensions_mut().insert(call_tls.deny());
+                request
+                    .extensions_mut()
+                    .insert(call_tls.anchors().current());
                 Ok(request)
             },
         ))
@@ -330,7 +336,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         config.audit_retention_days,
         sync_stop_rx.clone(),
     )));
-    background.push(tokio::spawn(crate::net::reload::watch_expiry(
+    background.push(tokio::spawn(crate::federation::status::watch_expiry(
         tls.clone(),
         federation.clone(),
         config.clock.clone(),
@@ -381,7 +387,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         Ok(())
     });
     let own = tls.own();
-    tracing::info!(district = %config.district, %addr, data_dir = %config.data_dir.display(), serial = %own.serial, cert_expires = %crate::net::reload::format_ms(own.not_after_ms), "node serving (mutual TLS)");
+    tracing::info!(district = %config.district, %addr, data_dir = %config.data_dir.display(), serial = %own.serial, cert_expires = %crate::trust::cert::format_ms(own.not_after_ms), "node serving (mutual TLS)");
     tracing::info!(%admin_addr, "admin listener serving /metrics and /health (plain HTTP)");
     if !admin_addr.ip().is_loopback() {
         tracing::warn!(%admin_addr, "the admin listener is not on loopback: its metrics are plain HTTP; keep the address on a management network");
@@ -403,13 +409,12 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
 #[derive(Clone)]
 pub struct Reloader {
     tls: Arc<TlsState>,
-    federation: Arc<Federation>,
 }
 
 impl Reloader {
     /// Like [`RunningNode::reload`].
     pub fn reload(&self, config: &NodeConfig) -> Result<ReloadReport, ReloadError> {
-        self.tls.reload(config, &self.federation)
+        self.tls.reload(config)
     }
 }
 

@@ -101,7 +101,7 @@ async fn run(records: usize, live: usize, quick: bool) -> anyhow::Result<()> {
         a_data,
         root.join("a").join("node.pem"),
         root.join("a").join("node.key"),
-        vec![ca_pem.clone()],
+        vec![setu_tests::node::state_trust(&ca_pem, A)],
     );
     a_config.listen = format!("127.0.0.1:{port_a}").parse()?;
     a_config.peers = vec![peer(B, port_b)];
@@ -115,7 +115,7 @@ async fn run(records: usize, live: usize, quick: bool) -> anyhow::Result<()> {
         root.join("b").join("data"),
         root.join("b").join("node.pem"),
         root.join("b").join("node.key"),
-        vec![ca_pem.clone()],
+        vec![setu_tests::node::state_trust(&ca_pem, B)],
     );
     b_config.listen = format!("127.0.0.1:{port_b}").parse()?;
     b_config.peers = vec![peer(A, port_a)];

@@ -98,7 +98,10 @@ async fn grpc_creates(concurrency: usize, total: usize) -> anyhow::Result<()> {
         dir.path().join("data"),
         dir.path().join("node.pem"),
         dir.path().join("node.key"),
-        vec![dir.path().join("ca").join("ca.pem")],
+        vec![setu_tests::node::state_trust(
+            &dir.path().join("ca").join("ca.pem"),
+            "jh-dhanbad",
+        )],
     );
     config.listen = "127.0.0.1:0".parse()?;
     let running = setu_node::server::start(config).await?;

@@ -133,7 +133,7 @@ fn run(settings: &Settings) -> anyhow::Result<()> {
         data_dir.clone(),
         root.join("node").join("node.pem"),
         root.join("node").join("node.key"),
-        vec![ca_pem.clone()],
+        vec![setu_tests::node::state_trust(&ca_pem, DISTRICT)],
     );
     config.listen = format!("127.0.0.1:{port}").parse()?;
     config.cache_mib = settings.cache_mib;

@@ -589,7 +589,7 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
         data,
         root.join("node").join("node.pem"),
         root.join("node").join("node.key"),
-        vec![ca_pem],
+        vec![setu_tests::node::state_trust(&ca_pem, DISTRICT)],
     );
     config.listen = format!("127.0.0.1:{port}").parse()?;
     config.cache_mib = env_usize("SETU_BENCH_SEARCH_CACHE_MIB", CACHE_MIB as usize) as _;

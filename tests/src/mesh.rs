@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use setu_node::config::{NodeConfig, PeerConfig, SendHandling};
+use setu_node::config::{state_pattern, NodeConfig, PeerConfig, SendHandling, TrustConfig};
+use setu_node::trust::anchors::CertKind;
 use setu_node::trust::identity::Role;
 use setu_proto::v1::peer_service_client::PeerServiceClient;
 use setu_proto::v1::{GetRecordRequest, ListPeersRequest, ListPeersResponse, PersonRecord};
@@ -202,8 +203,26 @@ impl MeshPlan {
     }
 
     fn config_of(&self, plan: &NodePlan) -> NodeConfig {
-        let mut trusted = vec![self.ca_path(&plan.ca)];
-        trusted.extend(plan.trust.iter().map(|ca| self.ca_path(ca)));
+        // Each CA vouches for the states of the districts it issued node certificates to
+        // in this plan (`jh-*` for a CA that issued jh-dhanbad's):
+        // the node's own CA for officers and nodes, the further ones for nodes only.
+        let issued_by = |ca: &str| -> Vec<String> {
+            let mut states: Vec<String> = self
+                .plans
+                .iter()
+                .filter(|p| p.ca == ca)
+                .map(|p| state_pattern(&p.district))
+                .collect();
+            states.dedup();
+            states
+        };
+        let binding = |ca: &str, kinds: &[CertKind]| {
+            let districts = issued_by(ca);
+            let districts: Vec<&str> = districts.iter().map(String::as_str).collect();
+            TrustConfig::new(self.ca_path(ca), &districts, kinds)
+        };
+        let mut trusted = vec![binding(&plan.ca, &[CertKind::Officer, CertKind::Node])];
+        trusted.extend(plan.trust.iter().map(|ca| binding(ca, &[CertKind::Node])));
         let mut config = test_config(
             &plan.district,
             self.dir.path().join(&plan.district).join("data"),

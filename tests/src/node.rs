@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use setu_node::config::NodeConfig;
+use setu_node::config::{state_pattern, NodeConfig, TrustConfig};
 use setu_node::federation::Federation;
 use setu_node::server::{self, RunningNode};
 use setu_node::storage::Storage;
+use setu_node::trust::anchors::CertKind;
 use setu_node::trust::identity::Role;
 use tempfile::TempDir;
 
@@ -26,18 +27,28 @@ pub fn test_config(
     district: &str,
     data_dir: PathBuf,
     node_cert: &CertPair,
-    trusted_cas: Vec<PathBuf>,
+    trust: Vec<TrustConfig>,
 ) -> NodeConfig {
     let mut config = NodeConfig::new(
         district,
         data_dir,
         node_cert.cert.clone(),
         node_cert.key.clone(),
-        trusted_cas,
+        trust,
     );
     config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     config.cache_mib = 16;
     config
+}
+
+/// The usual binding of a state CA: it vouches for officers and nodes of the state that
+/// `district` belongs to (`jh-*` for `jh-dhanbad`).
+pub fn state_trust(ca: &Path, district: &str) -> TrustConfig {
+    TrustConfig::new(
+        ca.to_path_buf(),
+        &[&state_pattern(district)],
+        &[CertKind::Officer, CertKind::Node],
+    )
 }
 
 /// A node running inside the test process.
@@ -185,14 +196,14 @@ impl District {
         Self::start_trusting(id, &[]).await
     }
 
-    /// Starts the node of `id`, trusting its own state CA and `extra_cas`.
-    pub async fn start_trusting(id: &str, extra_cas: &[PathBuf]) -> anyhow::Result<District> {
+    /// Starts the node of `id`, trusting its own state CA and the `extra` bindings.
+    pub async fn start_trusting(id: &str, extra: &[TrustConfig]) -> anyhow::Result<District> {
         crate::init();
         let dir = tempfile::tempdir().context("creating the district's folder")?;
         let ca = TestCa::create(&dir.path().join("ca"), &format!("Test State CA of {id}"))?;
         let node_cert = ca.node(id)?;
-        let mut trusted = vec![ca.cert_path()];
-        trusted.extend_from_slice(extra_cas);
+        let mut trusted = vec![state_trust(&ca.cert_path(), id)];
+        trusted.extend_from_slice(extra);
         let config = test_config(id, dir.path().join("data"), &node_cert, trusted);
         let node = TestNode::start(config).await?;
         Ok(District {

@@ -479,7 +479,7 @@ async fn a_retention_under_a_year_is_refused() -> anyhow::Result<()> {
         DHANBAD,
         dir.path().join("data"),
         &ca.node(DHANBAD)?,
-        vec![ca.cert_path()],
+        vec![setu_tests::node::state_trust(&ca.cert_path(), DHANBAD)],
     );
     assert_eq!(config.audit_retention_days, 400);
     config.audit_retention_days = 30;

@@ -65,7 +65,7 @@ async fn a_backup_taken_while_writing_restores_through_the_binaries() -> anyhow:
         DHANBAD,
         dir.path().join("data"),
         &node_cert,
-        vec![ca.cert_path()],
+        vec![setu_tests::node::state_trust(&ca.cert_path(), DHANBAD)],
     );
     let config_path = dir.path().join("node.toml");
     bins::write_node_config(&config_path, &config)?;

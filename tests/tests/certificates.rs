@@ -605,7 +605,7 @@ async fn sighup_reloads_the_running_binary() -> anyhow::Result<()> {
         DHANBAD,
         dir.path().join("data"),
         &pair,
-        vec![ca.cert_path()],
+        vec![setu_tests::node::state_trust(&ca.cert_path(), DHANBAD)],
     );
     let config_path = dir.path().join("node.toml");
     bins::write_node_config(&config_path, &config)?;

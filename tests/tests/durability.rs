@@ -130,7 +130,12 @@ fn node_files(
     setu_tests::init();
     let ca = TestCa::create(&dir.join("ca"), "Test Jharkhand CA")?;
     let node_cert = ca.node(district)?;
-    let config = test_config(district, dir.join("data"), &node_cert, vec![ca.cert_path()]);
+    let config = test_config(
+        district,
+        dir.join("data"),
+        &node_cert,
+        vec![setu_tests::node::state_trust(&ca.cert_path(), DHANBAD)],
+    );
     let path = dir.join("node.toml");
     bins::write_node_config(&path, &config)?;
     Ok((path, ca, config))

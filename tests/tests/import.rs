@@ -188,10 +188,8 @@ async fn an_import_needs_an_officer_of_the_district_and_a_header() -> anyhow::Re
     let officer = district.officer("JH-7101", Role::Officer).await?;
     let stranger = district
         .connect_as(
-            district
-                .ca
-                .officer("wb-asansol-durgapur", "WB-7101", Role::Admin)?,
-            "WB-7101",
+            district.ca.officer("jh-bokaro", "JH-7101", Role::Admin)?,
+            "JH-7101",
         )
         .await?;
     let refused = import(

@@ -384,10 +384,13 @@ async fn an_export_imports_back_unchanged_here_and_elsewhere() -> anyhow::Result
 #[tokio::test]
 async fn an_import_the_node_refuses_ends_at_once_with_its_reason() -> anyhow::Result<()> {
     let w = world(DHANBAD, "JH-8106").await?;
-    // An officer of another district, certified by a CA this node trusts: it may read, but
-    // not import records into this district. The file is long enough to fill the queue of
+    // An officer of another district of the same state, certified by the state CA: the
+    // node refuses it, and the import stops. The file is long enough to fill the queue of
     // batches, so the reader must be told to stop.
-    let cert = w.district.ca.officer(ASANSOL, "WB-8106", Role::Officer)?;
+    let cert = w
+        .district
+        .ca
+        .officer("jh-bokaro", "WB-8106", Role::Officer)?;
     let config = w.district.dir().join("WB-8106.toml");
     setu_tests::bins::write_client_config(
         &config,

@@ -311,7 +311,7 @@ async fn an_admin_listen_that_cannot_be_used_is_refused_naming_the_key() -> anyh
         DHANBAD,
         dir.path().join("data"),
         &node_cert,
-        vec![ca.cert_path()],
+        vec![setu_tests::node::state_trust(&ca.cert_path(), DHANBAD)],
     );
 
     // The gRPC port given to the admin listener too: a config error, before any bind.

@@ -50,8 +50,8 @@ pub async fn backup(
     let key = std::fs::read(&config.key)
         .map_err(|e| fail(&format!("reading {}", config.key.display()), e))?;
     let mut cas = Vec::new();
-    for pem in crate::net::tls::trusted_bundles(config)? {
-        cas.extend_from_slice(&pem);
+    for spec in config.trust_specs()? {
+        cas.extend_from_slice(&spec.pem);
     }
     let tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(cas))

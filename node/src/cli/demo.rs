@@ -3,8 +3,9 @@
 //! a production setup, and the output says so.
 
 use crate::cli::{shutdown_signal, CliError};
-use crate::config::{NodeConfig, PeerConfig};
+use crate::config::{state_pattern, NodeConfig, PeerConfig, TrustConfig};
 use crate::server::{self, RunningNode};
+use crate::trust::anchors::CertKind;
 use crate::trust::identity::Role;
 use crate::trust::pki::{self, Ca, Validity};
 use setu_proto::v1::mo_service_client::MoServiceClient;
@@ -116,7 +117,7 @@ fn write_node_config(
     dir: &Path,
     district: &str,
     port: u16,
-    trusted: &[PathBuf],
+    trust: Vec<TrustConfig>,
     peers: Vec<PeerConfig>,
 ) -> Result<NodeConfig, CliError> {
     let mut config = NodeConfig::new(
@@ -124,7 +125,7 @@ fn write_node_config(
         PathBuf::from("data"),
         PathBuf::from("node.pem"),
         PathBuf::from("node.key"),
-        trusted.to_vec(),
+        trust,
     );
     config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     config.peers = peers;
@@ -271,7 +272,9 @@ fn demo_ports(base: u16) -> Result<[u16; 2], CliError> {
 pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| demo_err(&format!("creating {}", dir.display()), e))?;
-    // Both state CAs first: each node trusts its own CA and the other state's.
+    // Both state CAs first: each node binds its own state's CA to the state's districts
+    // (officers and nodes) and the other state's CA, as its peer's `ca`, to the peer's
+    // node alone.
     let mut cas = Vec::new();
     for d in &DISTRICTS {
         let ca_dir = dir.join(d.ca_dir);
@@ -314,7 +317,12 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
             ],
             relay_origins: vec!["*".to_string()],
         };
-        let config = write_node_config(&node_dir, d.id, ports[i], &trusted, vec![peer])?;
+        let own_trust = TrustConfig::new(
+            trusted[i].clone(),
+            &[&state_pattern(d.id)],
+            &[CertKind::Officer, CertKind::Node],
+        );
+        let config = write_node_config(&node_dir, d.id, ports[i], vec![own_trust], vec![peer])?;
         nodes.push(server::start(config).await?);
     }
 
@@ -448,7 +456,11 @@ pub fn dev_setup(dir: &Path) -> Result<NodeConfig, CliError> {
         dir,
         "dev-local",
         7401,
-        &[PathBuf::from("ca").join(pki::CA_CERT_FILE)],
+        vec![TrustConfig::new(
+            PathBuf::from("ca").join(pki::CA_CERT_FILE),
+            &["dev-local"],
+            &[CertKind::Officer, CertKind::Node],
+        )],
         Vec::new(),
     )?;
     write_client_config(

@@ -12,7 +12,7 @@ use crate::trust::identity::Role;
 use crate::trust::pki::{self, PkiError};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Exit code for a bad configuration (EX_USAGE from sysexits).
 pub const EXIT_CONFIG: u8 = 64;
@@ -179,6 +179,9 @@ pub enum CliError {
     /// A backup could not be taken or written.
     #[error("{0}")]
     Backup(String),
+    /// A file the command writes could not be written.
+    #[error("{0}")]
+    Write(String),
 }
 
 impl CliError {
@@ -256,6 +259,17 @@ fn pki_command(command: PkiCommand) -> Result<(), CliError> {
                 "issued node certificate for {district} in {}",
                 out.display()
             );
+            match write_starter_config(&out, &district)? {
+                Some(path) => println!(
+                    "wrote a starting node config, {}: it trusts this CA for {} officers and nodes; add a [[peers]] table for each neighbour",
+                    path.display(),
+                    crate::config::state_pattern(&district)
+                ),
+                None => println!(
+                    "kept the existing {}",
+                    out.join("node.toml").display()
+                ),
+            }
         }
         PkiCommand::Officer {
             ca,
@@ -278,7 +292,7 @@ fn pki_command(command: PkiCommand) -> Result<(), CliError> {
             days,
         } => {
             let renewed = pki::renew_to_dir(&ca, &cert, &out, days)?;
-            let until = crate::net::reload::format_ms(renewed.not_after.unix_timestamp() * 1000);
+            let until = crate::trust::cert::format_ms(renewed.not_after.unix_timestamp() * 1000);
             println!(
                 "renewed the certificate of {} in {}: {} and {} (serial {}, valid until {until})",
                 renewed.identity,
@@ -294,6 +308,43 @@ fn pki_command(command: PkiCommand) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Writes `out/node.toml` for a new node of `district` (unless one exists): this state's
+/// CA, copied beside the certificate by `pki node`, bound to the state's officers and
+/// nodes, and every other key at its default. Returns the path written.
+fn write_starter_config(out: &Path, district: &str) -> Result<Option<PathBuf>, CliError> {
+    use crate::config::{state_pattern, TrustConfig};
+    use crate::trust::anchors::CertKind;
+    let path = out.join("node.toml");
+    if path.exists() {
+        return Ok(None);
+    }
+    let mut config = NodeConfig::new(
+        district,
+        PathBuf::from("/var/lib/setu"),
+        PathBuf::from("node.pem"),
+        PathBuf::from("node.key"),
+        vec![TrustConfig::new(
+            PathBuf::from(pki::CA_CERT_FILE),
+            &[&state_pattern(district)],
+            &[CertKind::Officer, CertKind::Node],
+        )],
+    );
+    config.listen = std::net::SocketAddr::from(([0, 0, 0, 0], 7401));
+    config.admin_listen = std::net::SocketAddr::from(([127, 0, 0, 1], 7490));
+    let text = format!(
+        "# Node config written by `setu-node pki node`; see README.md for every key.\n\
+         # Relative paths are relative to this file. Each neighbour gets a [[peers]] table:\n\
+         #   [[peers]]\n\
+         #   district = \"wb-asansol-durgapur\"\n\
+         #   address = \"https://10.30.0.7:7402\"\n\
+         #   ca = \"wb-ca.pem\"   # the neighbour state's CA: it vouches for that node alone\n{}",
+        config.to_toml()?
+    );
+    std::fs::write(&path, text)
+        .map_err(|e| CliError::Write(format!("writing {}: {e}", path.display())))?;
+    Ok(Some(path))
 }
 
 /// Resolves when the process gets SIGINT (Ctrl-C) or SIGTERM.

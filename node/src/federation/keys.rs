@@ -28,15 +28,16 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::trust::anchors::TrustAnchors;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use prost::Message;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, TrustAnchor, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, UnixTime};
 use setu_proto::v1::{Envelope, EnvelopePayload, KeyStatement, KeyStatementBody};
 use sha2::{Digest, Sha256};
-use webpki::{EndEntityCert, KeyUsage};
+use webpki::EndEntityCert;
 
 use crate::trust::identity::{identity_from_der, Identity, IdentityError};
 use crate::trust::pki::{check_key_permissions, PkiError};
@@ -81,14 +82,6 @@ pub enum KeyError {
     /// The node's TLS certificate does not fit the node it is given to.
     #[error("the node certificate cannot attest this node's signing key: {0}")]
     NodeCertificate(String),
-    /// A trust anchor bundle cannot be used.
-    #[error("trusted CA bundle {index} is unusable: {reason}")]
-    BadTrustAnchor {
-        /// The position of the bundle in the list given, from 0.
-        index: usize,
-        /// What is wrong with it.
-        reason: String,
-    },
     /// The body of a key statement cannot be decoded.
     #[error("key statement body cannot be decoded: {0}")]
     MalformedStatement(prost::DecodeError),
@@ -420,49 +413,6 @@ fn make_statement(
     })
 }
 
-/// The CA certificates a node trusts to attest other districts' keys.
-#[derive(Clone)]
-pub struct TrustAnchors {
-    /// The DER of each CA certificate, in the order given.
-    certs: Vec<CertificateDer<'static>>,
-    /// The same certificates, reduced to what path validation needs.
-    anchors: Vec<TrustAnchor<'static>>,
-}
-
-impl fmt::Debug for TrustAnchors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TrustAnchors")
-            .field("certificates", &self.certs.len())
-            .finish()
-    }
-}
-
-impl TrustAnchors {
-    /// Reads the CA certificates from PEM bundles (for instance the contents of each
-    /// peer district's `ca.pem`). Every bundle must hold at least one certificate.
-    pub fn from_pem_bundles(bundles: &[Vec<u8>]) -> Result<TrustAnchors, KeyError> {
-        let mut certs = Vec::new();
-        let mut anchors = Vec::new();
-        for (index, bundle) in bundles.iter().enumerate() {
-            let bad = |reason: String| KeyError::BadTrustAnchor { index, reason };
-            let mut found = 0_usize;
-            for cert in CertificateDer::pem_slice_iter(bundle) {
-                let cert = cert.map_err(|e| bad(format!("it is not valid PEM ({e})")))?;
-                let anchor = webpki::anchor_from_trusted_cert(&cert)
-                    .map_err(|e| bad(format!("a certificate in it cannot be parsed ({e})")))?
-                    .to_owned();
-                anchors.push(anchor);
-                certs.push(cert);
-                found += 1;
-            }
-            if found == 0 {
-                return Err(bad("it holds no PEM certificate".to_owned()));
-            }
-        }
-        Ok(TrustAnchors { certs, anchors })
-    }
-}
-
 /// A verified key: origin district, key id, public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedKey {
@@ -476,23 +426,6 @@ pub struct VerifiedKey {
     pub verifying_key: VerifyingKey,
     /// When the statement attesting the key was made (Unix ms).
     pub created_at_ms: i64,
-}
-
-/// Says in words why webpki refused a certificate chain.
-fn describe_chain_error(error: &webpki::Error) -> String {
-    match error {
-        webpki::Error::UnknownIssuer => "it was not issued by any trusted CA".to_owned(),
-        webpki::Error::CertExpired { .. } => {
-            "it had expired when the statement was made".to_owned()
-        }
-        webpki::Error::CertNotValidYet { .. } => {
-            "it was not yet valid when the statement was made".to_owned()
-        }
-        webpki::Error::RequiredEkuNotFoundContext(_) => {
-            "it is not valid for client authentication".to_owned()
-        }
-        other => other.to_string(),
-    }
 }
 
 /// Verifies a key statement and returns the key it attests.
@@ -519,19 +452,8 @@ pub fn verify_statement(
             origin: origin.clone(),
             created_at_ms: body.created_at_ms,
         })?;
-    cert.verify_for_usage(
-        webpki::ALL_VERIFICATION_ALGS,
-        &anchors.anchors,
-        &[],
-        created_at,
-        KeyUsage::client_auth(),
-        None,
-        None,
-    )
-    .map_err(|e| KeyError::Untrusted(describe_chain_error(&e)))?;
-
-    match identity_from_der(&statement.node_certificate)? {
-        Identity::Node { district } if district == origin => {}
+    let identity = match identity_from_der(&statement.node_certificate)? {
+        Identity::Node { district } if district == origin => Identity::Node { district },
         Identity::Node { district } => {
             return Err(KeyError::WrongOrigin {
                 claimed: origin,
@@ -544,7 +466,12 @@ pub fn verify_statement(
                 identity: officer.to_string(),
             })
         }
-    }
+    };
+    // Only a CA bound to the origin's node certificates may attest its key: a state CA
+    // cannot put words in the mouth of a district it is not bound to.
+    anchors
+        .vouch_at(&statement.node_certificate, &identity, created_at)
+        .map_err(|e| KeyError::Untrusted(e.to_string()))?;
 
     cert.verify_signature(
         webpki::ring::ECDSA_P256_SHA256,
@@ -658,6 +585,7 @@ pub fn verify_envelope(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trust::anchors::{BindingSpec, CertKind, DistrictPattern};
     use crate::trust::identity::Role;
     use crate::trust::pki::{Ca, IssuedCert, Validity};
     use setu_proto::v1::ItemKind;
@@ -669,9 +597,24 @@ mod tests {
             .to_vec()
     }
 
-    /// Trust anchors holding just `ca`.
+    /// Trust anchors holding just `ca`, bound to every district's nodes.
     fn anchors(ca: &Ca) -> TrustAnchors {
-        TrustAnchors::from_pem_bundles(&[ca.cert_pem().as_bytes().to_vec()]).unwrap()
+        bound(&[ca.cert_pem().as_bytes().to_vec()], "*")
+    }
+
+    /// Trust anchors holding each bundle, each bound to the nodes of `districts`.
+    fn bound(bundles: &[Vec<u8>], districts: &str) -> TrustAnchors {
+        let specs: Vec<BindingSpec> = bundles
+            .iter()
+            .enumerate()
+            .map(|(i, pem)| BindingSpec {
+                source: format!("trust[{i}]"),
+                pem: pem.clone(),
+                districts: vec![DistrictPattern::parse(districts).unwrap()],
+                kinds: vec![CertKind::Node],
+            })
+            .collect();
+        TrustAnchors::from_specs(&specs).unwrap()
     }
 
     /// A node certificate for `district` from `ca`, valid for a month.
@@ -802,16 +745,28 @@ mod tests {
         assert!(matches!(err, KeyError::Untrusted(_)), "{err}");
         assert_eq!(
             err.to_string(),
-            "key statement certificate does not chain to a trusted CA: it was not issued by any trusted CA"
+            "key statement certificate does not chain to a trusted CA: it names the node of jh-dhanbad, but no CA this node binds to jh-dhanbad's node certificates issued it"
         );
 
         // Trusting both CAs accepts it.
-        let both = TrustAnchors::from_pem_bundles(&[
-            ca.cert_pem().as_bytes().to_vec(),
-            other.cert_pem().as_bytes().to_vec(),
-        ])
-        .unwrap();
+        let both = bound(
+            &[
+                ca.cert_pem().as_bytes().to_vec(),
+                other.cert_pem().as_bytes().to_vec(),
+            ],
+            "*",
+        );
         verify_statement(signer.statement(), &both).unwrap();
+    }
+
+    #[test]
+    fn a_state_ca_cannot_attest_a_district_it_is_not_bound_to() {
+        let jh = Ca::generate("Test Jharkhand CA").unwrap();
+        let anchors = bound(&[jh.cert_pem().as_bytes().to_vec()], "jh-*");
+        verify_statement(signer(&jh, "jh-bokaro", 1).statement(), &anchors).unwrap();
+        // A Jharkhand CA issuing a West Bengal node certificate cannot speak for it.
+        let err = verify_statement(signer(&jh, "wb-kolkata", 2).statement(), &anchors).unwrap_err();
+        assert!(matches!(err, KeyError::Untrusted(_)), "{err}");
     }
 
     #[test]
@@ -1064,16 +1019,11 @@ mod tests {
 
     #[test]
     fn trust_anchor_bundles_must_hold_certificates() {
-        let err = TrustAnchors::from_pem_bundles(&[b"nothing here".to_vec()]).unwrap_err();
-        assert!(
-            matches!(err, KeyError::BadTrustAnchor { index: 0, .. }),
-            "{err}"
-        );
         let ca = Ca::generate("Dhanbad CA").unwrap();
         let other = Ca::generate("Other CA").unwrap();
         let bundle = format!("{}{}", ca.cert_pem(), other.cert_pem());
-        let anchors = TrustAnchors::from_pem_bundles(&[bundle.into_bytes()]).unwrap();
-        assert_eq!(anchors.certs.len(), 2);
+        let anchors = bound(&[bundle.into_bytes()], "*");
+        assert_eq!(anchors.all_certs().count(), 2);
         verify_statement(signer(&other, "wb-kolkata", 1).statement(), &anchors).unwrap();
     }
 }

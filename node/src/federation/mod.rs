@@ -20,7 +20,8 @@ pub mod status;
 
 use crate::config::{NodeConfig, PeerConfig};
 use crate::storage::{ChangeSigner, Kind, RemoteBody, RemoteChange, Storage};
-use keys::{KeyError, Signer, TrustAnchors, VerifiedKey};
+use crate::trust::anchors::{SharedAnchors, TrustAnchors};
+use keys::{KeyError, Signer, VerifiedKey};
 use prost::Message;
 use setu_proto::v1::{
     Alert, AlertAck, Envelope, EnvelopePayload, Handling, ItemKind, KeyStatement, MoNote,
@@ -62,7 +63,7 @@ pub struct Federation {
     /// This node's signer (its current key and statement).
     pub signer: Arc<Signer>,
     /// CAs that may attest other districts' keys (replaced by a reload).
-    anchors: RwLock<Arc<TrustAnchors>>,
+    anchors: SharedAnchors,
     /// The configured peers.
     pub peers: Vec<PeerConfig>,
     /// Time between anti-entropy checks.
@@ -82,13 +83,13 @@ impl Federation {
         config: &NodeConfig,
         storage: Storage,
         signer: Arc<Signer>,
-        anchors: TrustAnchors,
+        anchors: SharedAnchors,
     ) -> Result<Federation, crate::storage::StorageError> {
         let federation = Federation {
             district: config.district.clone(),
             storage,
             signer,
-            anchors: RwLock::new(Arc::new(anchors)),
+            anchors,
             peers: config.peers.clone(),
             anti_entropy: Duration::from_secs(config.anti_entropy_secs),
             tombstone_grace: Duration::from_secs(config.tombstone_grace_hours * 3600),
@@ -122,19 +123,7 @@ impl Federation {
 
     /// The CAs that may attest other districts' keys now.
     pub fn anchors(&self) -> Arc<TrustAnchors> {
-        match self.anchors.read() {
-            Ok(anchors) => anchors.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    /// Replaces the trust anchors (a reload of `trusted_cas` or a peer's `ca`). Keys
-    /// already verified stay in the keyring.
-    pub fn set_anchors(&self, anchors: TrustAnchors) {
-        match self.anchors.write() {
-            Ok(mut current) => *current = Arc::new(anchors),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(anchors),
-        }
+        self.anchors.current()
     }
 
     fn remember_key(&self, key: VerifiedKey) {

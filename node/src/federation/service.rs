@@ -52,13 +52,29 @@ impl FederationServiceImpl {
         request: &Request<T>,
         method: &'static str,
     ) -> NodeResult<PeerConfig> {
-        let identity = auth::identify(request)?;
-        if let Err(refused) = auth::check_deny(request, &identity) {
-            self.audit_refusal(method, &identity).await;
+        let identity = match auth::identify(request) {
+            Ok(identity) => identity,
+            Err(refused) => {
+                tracing::warn!(method, reason = %refused, "refused a federation call from a certificate without a Setu identity");
+                return Err(refused);
+            }
+        };
+        let vouch = auth::check_vouched(request, &identity, &self.federation.district);
+        // A certificate its CA may not vouch for is audited as unknown, with its claim.
+        let disown = matches!(vouch, Err(NodeError::Unauthenticated(_)));
+        let refused = match vouch {
+            Ok(()) => auth::check_deny(request, &identity).err(),
+            // An officer is refused below in any case, with its own sentence.
+            Err(NodeError::PermissionDenied(_)) => None,
+            Err(other) => Some(other),
+        };
+        if let Some(refused) = refused {
+            self.audit_refusal(method, &identity, disown, &refused)
+                .await;
             return Err(refused);
         }
-        match identity {
-            Identity::Node { district } => match self.federation.peer(&district) {
+        let outcome = match &identity {
+            Identity::Node { district } => match self.federation.peer(district) {
                 Some(peer) => Ok(peer.clone()),
                 None => {
                     tracing::warn!(%district, "refused a sync call from a node that is not a configured peer");
@@ -72,12 +88,23 @@ impl FederationServiceImpl {
                 "the federation service serves district nodes only; {} is an officer certificate",
                 officer.badge
             ))),
+        };
+        if let Err(refused) = &outcome {
+            self.audit_refusal(method, &identity, false, refused).await;
         }
+        outcome
     }
 
-    /// Appends the audit entry of a federation call refused because its certificate is on
-    /// the deny-list, and makes it durable.
-    async fn audit_refusal(&self, method: &'static str, identity: &Identity) {
+    /// Appends the audit entry of a refused federation call, and makes it durable. With
+    /// `disown`, the certificate's CA may not vouch for what it names, and the entry
+    /// records the caller as unknown, with its claim.
+    async fn audit_refusal(
+        &self,
+        method: &'static str,
+        identity: &Identity,
+        disown: bool,
+        refused: &NodeError,
+    ) {
         let mut entry = AuditEntry {
             action: note::action_of(method),
             method: method.to_string(),
@@ -96,7 +123,11 @@ impl FederationServiceImpl {
                 entry.role = officer.role.to_string();
             }
         }
-        entry.outcome = note::code_name(tonic::Code::Unauthenticated).to_string();
+        let code = refused.code();
+        if disown {
+            crate::service::disown(&mut entry, identity);
+        }
+        entry.outcome = note::code_name(code).to_string();
         let storage = &self.federation.storage;
         let written = match storage.append_audit(entry) {
             Ok(_) => storage.flush().await,

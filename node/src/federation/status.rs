@@ -83,7 +83,7 @@ impl Federation {
             link.peer_cert = Some(facts.clone());
         });
         if fresh {
-            crate::net::reload::warn_if_expiring(
+            crate::trust::cert::warn_if_expiring(
                 &format!("peer {peer}'s node"),
                 facts,
                 crate::clock::now_ms(),
@@ -133,5 +133,33 @@ impl Federation {
             });
         }
         Ok(peers)
+    }
+}
+
+/// Checks the node's own certificate and every peer certificate seen, at start and then
+/// once a day, until `stop` turns true.
+pub async fn watch_expiry(
+    tls: std::sync::Arc<crate::net::reload::TlsState>,
+    federation: std::sync::Arc<Federation>,
+    clock: crate::clock::Clock,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+    loop {
+        let now = clock.now_ms();
+        crate::trust::cert::warn_if_expiring("this node's", &tls.own(), now);
+        for peer in &federation.peers {
+            if let Some(facts) = federation.status.get(&peer.district).peer_cert {
+                crate::trust::cert::warn_if_expiring(
+                    &format!("peer {}'s node", peer.district),
+                    &facts,
+                    now,
+                );
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(DAY) => {}
+            _ = stop.wait_for(|stopped| *stopped) => return,
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! What a running node can change without a restart: its certificate and key, the CA
-//! bundles it trusts (`trusted_cas`, each peer's `ca`) and its deny-list.
+//! bundles it trusts (`[[trust]]`, each peer's `ca`) and its deny-list.
 //!
 //! [`TlsState`] holds the current material. Each new incoming connection takes the server
 //! settings current at its handshake and each dial of a peer the dial settings current at
@@ -12,27 +12,19 @@
 //! serve` maps SIGHUP to a reload from the same config file; tests call
 //! [`crate::server::RunningNode::reload`].
 //!
-//! The expiry watch ([`watch_expiry`]) warns in the log when the node's own certificate or
-//! a peer's expires within [`EXPIRY_WARNING_DAYS`], at start and once a day.
+//! The bindings of CAs to districts ([`crate::trust::anchors`]) are swapped with the rest,
+//! in the [`SharedAnchors`] that calls and the federation's key checks read.
 
-use crate::clock::Clock;
 use crate::config::{ConfigError, NodeConfig};
-use crate::federation::keys::TrustAnchors;
-use crate::federation::Federation;
 use crate::net::tls::TlsMaterial;
+use crate::trust::anchors::SharedAnchors;
 use crate::trust::cert::CertFacts;
+use crate::trust::cert::{format_ms, warn_if_expiring};
 use crate::trust::deny::DenyList;
 use rustls::{ClientConfig, ServerConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 use tokio::sync::watch;
-
-/// A certificate expiring within this many days is warned about.
-pub const EXPIRY_WARNING_DAYS: i64 = 30;
-
-/// Milliseconds in a day.
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Why a reload was refused; the node keeps its current material.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +57,8 @@ pub struct TlsState {
     own: RwLock<CertFacts>,
     /// The deny-list; connections watch it to close when their certificate is named.
     deny: watch::Sender<Arc<DenyList>>,
+    /// Which CA vouches for which districts and kinds, shared with the federation.
+    anchors: SharedAnchors,
     /// The config the material was loaded from, to tell which other keys changed.
     config: RwLock<NodeConfig>,
 }
@@ -103,6 +97,7 @@ impl TlsState {
             dial: RwLock::new(material.dial.clone()),
             own: RwLock::new(material.own.clone()),
             deny: watch::Sender::new(Arc::new(deny)),
+            anchors: SharedAnchors::new(material.anchors.clone()),
             config: RwLock::new(config.clone()),
         }))
     }
@@ -122,6 +117,11 @@ impl TlsState {
         read(&self.own)
     }
 
+    /// The CA bindings in force (the same handle the federation reads).
+    pub fn anchors(&self) -> SharedAnchors {
+        self.anchors.clone()
+    }
+
     /// The deny-list in force.
     pub fn deny(&self) -> Arc<DenyList> {
         self.deny.borrow().clone()
@@ -137,16 +137,10 @@ impl TlsState {
     /// any error nothing changes. Keys that cannot change while serving (district,
     /// addresses, data folder, peers, limits) are reported in
     /// [`ReloadReport::needs_restart`] and otherwise ignored.
-    pub fn reload(
-        &self,
-        config: &NodeConfig,
-        federation: &Federation,
-    ) -> Result<ReloadReport, ReloadError> {
+    pub fn reload(&self, config: &NodeConfig) -> Result<ReloadReport, ReloadError> {
         config.validate()?;
         let material = TlsMaterial::load(config)?;
         let deny = DenyList::parse(&config.deny)?;
-        let anchors = TrustAnchors::from_pem_bundles(&crate::net::tls::trusted_bundles(config)?)
-            .map_err(|e| ConfigError::new("trusted_cas", e.to_string()))?;
         let old = read(&self.config);
         let needs_restart = restart_keys(&old, config);
         let previous = self.own();
@@ -158,7 +152,7 @@ impl TlsState {
         write(&self.server, material.server.clone());
         write(&self.dial, dial);
         write(&self.own, material.own.clone());
-        federation.set_anchors(anchors);
+        self.anchors.replace(material.anchors.clone());
         let denied = deny.len();
         self.deny.send_replace(Arc::new(deny));
         let mut kept = config.clone();
@@ -236,80 +230,11 @@ fn restart_keys(old: &NodeConfig, new: &NodeConfig) -> Vec<String> {
     keys
 }
 
-/// Unix milliseconds as an RFC 3339 UTC time, for logs.
-pub fn format_ms(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| format!("{ms} ms"))
-}
-
-/// Whole days from `now_ms` until `not_after_ms` (negative once expired).
-pub fn days_left(not_after_ms: i64, now_ms: i64) -> i64 {
-    not_after_ms.saturating_sub(now_ms).div_euclid(DAY_MS)
-}
-
-/// Whether a certificate expiring at `not_after_ms` is to be warned about at `now_ms`.
-pub fn expires_soon(not_after_ms: i64, now_ms: i64) -> bool {
-    not_after_ms != 0 && days_left(not_after_ms, now_ms) < EXPIRY_WARNING_DAYS
-}
-
-/// Logs a warning when the certificate `what` expires within the warning period.
-pub fn warn_if_expiring(what: &str, facts: &CertFacts, now_ms: i64) {
-    if !expires_soon(facts.not_after_ms, now_ms) {
-        return;
-    }
-    let days = days_left(facts.not_after_ms, now_ms);
-    let expires = format_ms(facts.not_after_ms);
-    if days < 0 {
-        tracing::error!(certificate = what, serial = %facts.serial, %expires, "certificate has expired; renew it with `setu-node pki renew` and reload (SIGHUP)");
-    } else {
-        tracing::warn!(certificate = what, serial = %facts.serial, %expires, days_left = days, "certificate expires within {EXPIRY_WARNING_DAYS} days; renew it with `setu-node pki renew` and reload (SIGHUP)");
-    }
-}
-
-/// Checks the node's own certificate and every peer certificate seen, at start and then
-/// once a day, until `stop` turns true.
-pub async fn watch_expiry(
-    tls: Arc<TlsState>,
-    federation: Arc<Federation>,
-    clock: Clock,
-    mut stop: watch::Receiver<bool>,
-) {
-    const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-    loop {
-        let now = clock.now_ms();
-        warn_if_expiring("this node's", &tls.own(), now);
-        for peer in &federation.peers {
-            if let Some(facts) = federation.status.get(&peer.district).peer_cert {
-                warn_if_expiring(&format!("peer {}'s node", peer.district), &facts, now);
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(DAY) => {}
-            _ = stop.wait_for(|stopped| *stopped) => return,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn days_and_warnings() {
-        let now = 1_760_000_000_000;
-        assert_eq!(days_left(now + 10 * DAY_MS + 5, now), 10);
-        assert_eq!(days_left(now - 1, now), -1);
-        assert!(expires_soon(now + 29 * DAY_MS, now));
-        assert!(!expires_soon(now + 31 * DAY_MS, now));
-        assert!(!expires_soon(0, now), "unknown expiry is not warned about");
-        assert_eq!(format_ms(0), "1970-01-01T00:00:00Z");
-    }
-
+    use crate::config::TrustConfig;
+    use crate::trust::anchors::CertKind;
     #[test]
     fn only_keys_a_reload_cannot_apply_are_reported() {
         let old = NodeConfig::new(
@@ -317,12 +242,20 @@ mod tests {
             "/var/lib/setu".into(),
             "/etc/setu/node.pem".into(),
             "/etc/setu/node.key".into(),
-            vec!["/etc/setu/ca.pem".into()],
+            vec![TrustConfig::new(
+                "/etc/setu/ca.pem".into(),
+                &["jh-*"],
+                &[CertKind::Officer, CertKind::Node],
+            )],
         );
         let mut new = old.clone();
         new.cert = "/etc/setu/renewed/node.pem".into();
         new.key = "/etc/setu/renewed/node.key".into();
-        new.trusted_cas.push("/etc/setu/wb-ca.pem".into());
+        new.trust.push(TrustConfig::new(
+            "/etc/setu/jh-officers.pem".into(),
+            &["jh-dhanbad"],
+            &[CertKind::Officer],
+        ));
         new.deny = vec!["serial:01".into()];
         assert!(restart_keys(&old, &new).is_empty());
         new.cache_mib += 1;

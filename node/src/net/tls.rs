@@ -3,10 +3,11 @@
 //! them for serving and for dialling peers. There is no plaintext mode.
 //!
 //! The settings are plain `rustls` configs (ring provider, TLS 1.2 and 1.3, ALPN `h2`,
-//! client certificates required and verified against every trusted bundle), built afresh
+//! client certificates required and verified against every bound CA), built afresh
 //! from the files on each reload and swapped in by [`crate::net::reload`].
 
 use crate::config::{ConfigError, NodeConfig};
+use crate::trust::anchors::TrustAnchors;
 use crate::trust::cert::{parse_pem_certs, CertFacts};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -19,14 +20,6 @@ use std::sync::Arc;
 pub fn install_crypto_provider() {
     // A second install returns an error that only says a provider is already there.
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// Every CA bundle this node trusts: `trusted_cas` and each peer's `ca`, as PEM.
-pub fn trusted_bundles(config: &NodeConfig) -> Result<Vec<Vec<u8>>, ConfigError> {
-    Ok(trusted_bundles_named(config)?
-        .into_iter()
-        .map(|(_, pem)| pem)
-        .collect())
 }
 
 /// The ALPN protocol gRPC speaks.
@@ -45,6 +38,9 @@ pub struct TlsMaterial {
     /// The settings each peer is dialled with, by district: the node's certificate and the
     /// peer's own CA bundle.
     pub dial: HashMap<String, Arc<ClientConfig>>,
+    /// Which CA vouches for which districts and kinds, checked on every call and for
+    /// every key statement.
+    pub anchors: Arc<TrustAnchors>,
 }
 
 impl std::fmt::Debug for TlsMaterial {
@@ -86,20 +82,28 @@ impl TlsMaterial {
                 )
             })
         };
+        // The handshake accepts a chain to any bound CA; which identities each CA may
+        // vouch for is checked per call against the same bindings (`anchors`).
+        let specs = config.trust_specs()?;
         let mut roots = RootCertStore::empty();
-        for (key_name, pem) in trusted_bundles_named(config)? {
-            let certs = parse_pem_certs(&pem).map_err(|e| ConfigError::new(&key_name, e))?;
+        for spec in &specs {
+            let certs =
+                parse_pem_certs(&spec.pem).map_err(|e| ConfigError::new(&spec.source, e))?;
             let (added, _ignored) = roots.add_parsable_certificates(certs);
             if added == 0 {
                 return Err(ConfigError::new(
-                    key_name,
+                    &spec.source,
                     "holds no CA certificate that can be used",
                 ));
             }
         }
+        let anchors = Arc::new(
+            TrustAnchors::from_specs(&specs)
+                .map_err(|e| ConfigError::new(e.source_key, e.problem))?,
+        );
         let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
             .build()
-            .map_err(|e| ConfigError::new("trusted_cas", format!("cannot be used: {e}")))?;
+            .map_err(|e| ConfigError::new("trust", format!("cannot be used: {e}")))?;
         let mut server = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| ConfigError::new("cert", format!("TLS settings: {e}")))?
@@ -133,6 +137,7 @@ impl TlsMaterial {
             dial.insert(peer.district.clone(), Arc::new(client));
         }
         Ok(TlsMaterial {
+            anchors,
             chain,
             key_pem,
             own,
@@ -140,22 +145,6 @@ impl TlsMaterial {
             dial,
         })
     }
-}
-
-/// Every trusted CA bundle with the config key it comes from.
-fn trusted_bundles_named(config: &NodeConfig) -> Result<Vec<(String, Vec<u8>)>, ConfigError> {
-    let mut out = Vec::new();
-    for (i, path) in config.trusted_cas.iter().enumerate() {
-        let key = format!("trusted_cas[{i}]");
-        let pem = read(&key, path)?;
-        out.push((key, pem));
-    }
-    for (i, peer) in config.peers.iter().enumerate() {
-        let key = format!("peers[{i}].ca");
-        let pem = read(&key, &peer.ca)?;
-        out.push((key, pem));
-    }
-    Ok(out)
 }
 
 fn read(key: &str, path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {

@@ -118,11 +118,18 @@ impl MaintenanceService for MaintenanceServiceImpl {
         request: Request<BackupRequest>,
     ) -> Result<Response<Self::BackupStream>, Status> {
         let identity = auth::identify(&request);
+        let district = self.state.district.clone();
         let denied = match &identity {
-            Ok(id) => auth::check_deny(&request, id),
+            Ok(id) => auth::check_vouched(&request, id, &district)
+                .and_then(|()| auth::check_deny(&request, id)),
             Err(_) => Ok(()),
         };
+        let disowned = matches!(denied, Err(NodeError::Unauthenticated(_)));
+        let claimed = identity.as_ref().ok().cloned();
         let (verdict, mut entry) = self.authorise(identity, denied);
+        if let (true, Some(claimed)) = (disowned, &claimed) {
+            super::disown(&mut entry, claimed);
+        }
         let storage = self.state.storage.clone();
         if let Err(e) = verdict {
             let status = Status::from(e);

@@ -98,8 +98,20 @@ where
         }
         Err(_) => "unauthenticated".to_string(),
     };
-    let identity = identity.and_then(|id| auth::check_deny(&request, &id).map(|()| id));
-    let result = match identity.and_then(auth::officer) {
+    let district = storage.origin();
+    let identity = identity.and_then(|id| {
+        auth::check_vouched(&request, &id, district)
+            .inspect_err(|e| {
+                // A certificate whose CA may not vouch for the identity it names is
+                // recorded as unknown, with the claim, never as the officer it names.
+                if matches!(e, crate::error::NodeError::Unauthenticated(_)) {
+                    disown(&mut entry, &id);
+                }
+            })
+            .and_then(|()| auth::check_deny(&request, &id))
+            .map(|()| id)
+    });
+    let result = match identity.and_then(|id| auth::own_officer(id, district)) {
         Ok(officer) => body(officer, request.into_inner()).await,
         Err(e) => Err(e),
     };
@@ -113,7 +125,9 @@ where
     };
     entry.outcome = note::code_name(code).to_string();
     entry.ids = note.ids;
-    entry.query = note.query;
+    if entry.query.is_empty() {
+        entry.query = note.query;
+    }
     entry.results = note.results;
     entry.at_ms = crate::clock::now_ms();
     if let Err(e) = record_audit(storage, entry).await {
@@ -134,6 +148,16 @@ where
             Err(status)
         }
     }
+}
+
+/// Clears the identity fields of `entry` for a certificate that is not believed, keeping
+/// what it claimed in the query.
+pub(crate) fn disown(entry: &mut AuditEntry, claimed: &Identity) {
+    entry.officer = UNKNOWN_OFFICER.to_string();
+    entry.officer_name.clear();
+    entry.district.clear();
+    entry.role.clear();
+    entry.query = format!("certificate not vouched for: it claims {claimed}");
 }
 
 /// Appends `entry` and makes it durable.

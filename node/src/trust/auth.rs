@@ -1,19 +1,71 @@
 //! Who is calling and what they may do. Identity and role come from the client
-//! certificate that mutual TLS verified, never from request fields.
+//! certificate that mutual TLS verified, never from request fields, and are believed only
+//! when a CA bound to the identity's district and kind issued it
+//! ([`crate::trust::anchors`]). A node serves its own district's officers only.
 
 use crate::error::{NodeError, NodeResult};
+use crate::trust::anchors::{NotVouched, TrustAnchors};
 use crate::trust::deny::DenyList;
 use crate::trust::identity::{identity_from_der, Identity, Officer, Role};
 use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 use tonic::Request;
 
-/// The verified identity behind a request, refused when its certificate is on the node's
-/// deny-list.
-pub fn caller<T>(request: &Request<T>) -> NodeResult<Identity> {
+/// The verified identity behind a request on the node of `node_district`: vouched for by a
+/// CA bound to its district and kind, and not on the deny-list.
+pub fn caller<T>(request: &Request<T>, node_district: &str) -> NodeResult<Identity> {
     let identity = identify(request)?;
+    check_vouched(request, &identity, node_district)?;
     check_deny(request, &identity)?;
     Ok(identity)
+}
+
+/// Refuses the request unless its client certificate chains to a CA bound to the district
+/// and kind of `identity` (the bindings in force when the call arrived, put into the
+/// request's extensions by the server). An officer of another district whose certificate
+/// its own district's CA issued is told where to go instead.
+pub fn check_vouched<T>(
+    request: &Request<T>,
+    identity: &Identity,
+    node_district: &str,
+) -> NodeResult<()> {
+    let Some(anchors) = request.extensions().get::<Arc<TrustAnchors>>() else {
+        return Err(NodeError::Unauthenticated(
+            "this node has no trust bindings in force; the call is refused".to_string(),
+        ));
+    };
+    let leaf = leaf_certificate(request)?;
+    match anchors.vouch(leaf.as_ref(), identity) {
+        Ok(()) => Ok(()),
+        Err(NotVouched::KindNotBound { .. })
+            if identity.as_officer().is_some() && identity.district() != node_district =>
+        {
+            Err(officer_elsewhere(identity.district(), node_district))
+        }
+        Err(e) => {
+            tracing::warn!(claimed = %identity, reason = %e, "refused a call: no CA bound to the identity it names issued the certificate");
+            Err(NodeError::Unauthenticated(format!(
+                "this node does not accept the certificate: {e}"
+            )))
+        }
+    }
+}
+
+/// The refusal of an officer of `officer_district` on the node of `node_district`.
+fn officer_elsewhere(officer_district: &str, node_district: &str) -> NodeError {
+    NodeError::PermissionDenied(format!(
+        "officers of {officer_district} use their own district's node; what {node_district} shares with them is there"
+    ))
+}
+
+/// The officer behind a request on the node of `node_district`: a node certificate is not
+/// an officer, and an officer of another district uses that district's node.
+pub fn own_officer(identity: Identity, node_district: &str) -> NodeResult<Officer> {
+    let officer = officer(identity)?;
+    if officer.district != node_district {
+        return Err(officer_elsewhere(&officer.district, node_district));
+    }
+    Ok(officer)
 }
 
 /// The identity the request's client certificate names, without the deny-list check (for

@@ -3,6 +3,7 @@
 //! lives here, on [`cert`], which the rest builds on; nothing here does I/O beyond
 //! reading and writing certificate files in [`pki`].
 
+pub mod anchors;
 pub mod auth;
 pub mod cert;
 pub mod deny;
