@@ -94,6 +94,7 @@ pub fn tls_config(config: &ClientConfig) -> Result<ClientTlsConfig, ClientError>
     let cert = read_pem("cert", &config.cert)?;
     require_certificates("cert", &config.cert, &cert)?;
     let key = read_pem("key", &config.key)?;
+    check_key_permissions(&config.key)?;
     if let Err(e) = PrivateKeyDer::from_pem_slice(&key) {
         return Err(ClientError::Credential {
             key: "key",
@@ -114,6 +115,36 @@ fn read_pem(key: &'static str, path: &Path) -> Result<Vec<u8>, ClientError> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })
+}
+
+/// Refuses a private key file that group or others can read, write or execute, as
+/// `setu-node` refuses its own key: a key others can read is a certificate others can use.
+/// The client does not depend on the node crate, so the check is repeated here.
+#[cfg(unix)]
+pub(crate) fn check_key_permissions(path: &Path) -> Result<(), ClientError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| ClientError::Credential {
+            key: "key",
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?
+        .permissions()
+        .mode()
+        & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(ClientError::KeyTooOpen {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+/// File modes are a Unix notion; elsewhere the key is not checked.
+#[cfg(not(unix))]
+pub(crate) fn check_key_permissions(_path: &Path) -> Result<(), ClientError> {
+    Ok(())
 }
 
 /// Insists that a PEM file holds at least one well-formed certificate.

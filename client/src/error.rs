@@ -39,6 +39,21 @@ pub enum ClientError {
         reason: String,
     },
 
+    /// The officer's private key file can be reached by users other than its owner. The
+    /// sentence is the one `setu-node` uses for its own key.
+    #[error(
+        "private key {} is {} by group or others (mode {mode:04o}); run chmod 600 {}",
+        .path.display(),
+        open_to(*.mode),
+        .path.display()
+    )]
+    KeyTooOpen {
+        /// The key file.
+        path: PathBuf,
+        /// The file's permission bits.
+        mode: u32,
+    },
+
     /// The node rejected this officer's certificate during the TLS handshake.
     #[error("the node refused this certificate: {reason}")]
     CertificateRefused {
@@ -163,6 +178,15 @@ impl ClientError {
             Self::RowsRejected { .. } => EXIT_ROWS_REJECTED,
             _ => 1,
         }
+    }
+}
+
+/// Describes which kind of access the permission bits `mode` grant to others.
+fn open_to(mode: u32) -> &'static str {
+    if mode & 0o044 != 0 {
+        "readable"
+    } else {
+        "accessible"
     }
 }
 

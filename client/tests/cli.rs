@@ -611,3 +611,52 @@ async fn cut_off_calls_are_probed_for_a_refusal() -> Res {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_key_that_group_or_others_can_read_is_refused_with_the_chmod_hint() -> Res {
+    use std::os::unix::fs::PermissionsExt;
+    let s = setup().await?;
+    let key = s
+        .config
+        .parent()
+        .ok_or("no config folder")?
+        .join("officer.key");
+    // The helper writes the key 0600, and that works.
+    assert_eq!(std::fs::metadata(&key)?.permissions().mode() & 0o777, 0o600);
+    setu(&s.config, &["record", "list"]).await?;
+
+    let cases = [
+        (0o644, "readable", "0644"),
+        (0o640, "readable", "0640"),
+        (0o604, "readable", "0604"),
+        (0o620, "accessible", "0620"),
+    ];
+    for (mode, open, shown) in cases {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode))?;
+        let argv = [
+            "setu".to_string(),
+            "--config".to_string(),
+            s.config.display().to_string(),
+            "record".to_string(),
+            "list".to_string(),
+        ];
+        let error = execute(&Cli::try_parse_from(argv)?)
+            .await
+            .expect_err("a key others can reach must be refused");
+        assert!(matches!(error, ClientError::KeyTooOpen { .. }), "{error:?}");
+        assert_ne!(error.exit_code(), 0);
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "private key {} is {open} by group or others (mode {shown}); run chmod 600 {}",
+                key.display(),
+                key.display()
+            )
+        );
+    }
+
+    // Back to 0600, the same config works again.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
+    setu(&s.config, &["record", "list"]).await?;
+    Ok(())
+}

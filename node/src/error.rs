@@ -61,6 +61,27 @@ impl NodeError {
     }
 }
 
+/// The longest status message, in bytes, the node sends. Messages quote officer input
+/// only as a short excerpt (see [`crate::validate::excerpt`]); this bound is the last line
+/// of defence, so that no message can make the trailers too large for the client to read.
+pub(crate) const MAX_STATUS_MESSAGE_BYTES: usize = 1_000;
+
+/// `message` cut to at most [`MAX_STATUS_MESSAGE_BYTES`] bytes on a character boundary,
+/// ending in "…" when it was cut.
+pub(crate) fn bounded_message(message: String) -> String {
+    if message.len() <= MAX_STATUS_MESSAGE_BYTES {
+        return message;
+    }
+    let mut end = MAX_STATUS_MESSAGE_BYTES - '…'.len_utf8();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut cut = message;
+    cut.truncate(end);
+    cut.push('…');
+    cut
+}
+
 impl From<NodeError> for Status {
     fn from(err: NodeError) -> Status {
         let code = err.code();
@@ -68,11 +89,11 @@ impl From<NodeError> for Status {
             Code::Internal | Code::Unavailable | Code::DataLoss | Code::Unknown => {
                 tracing::error!(error = %err, "server fault");
                 // Server faults are reported without internal detail beyond the message.
-                Status::new(code, err.to_string())
+                Status::new(code, bounded_message(err.to_string()))
             }
             _ => {
                 tracing::debug!(error = %err, code = ?code, "request refused");
-                Status::new(code, err.to_string())
+                Status::new(code, bounded_message(err.to_string()))
             }
         }
     }
@@ -80,3 +101,31 @@ impl From<NodeError> for Status {
 
 /// Results of request handling.
 pub type NodeResult<T> = Result<T, NodeError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_messages_pass_unchanged() {
+        let status = Status::from(NodeError::invalid("name", "is required"));
+        assert_eq!(status.message(), "name: is required");
+    }
+
+    #[test]
+    fn long_messages_are_cut_on_a_character_boundary() {
+        // Three-byte characters, so that the cut falls inside one unless it is moved.
+        let reason = "क".repeat(10_000);
+        let status = Status::from(NodeError::invalid("name", reason));
+        let message = status.message();
+        assert!(
+            message.len() <= MAX_STATUS_MESSAGE_BYTES,
+            "{}",
+            message.len()
+        );
+        assert!(message.starts_with("name: क"));
+        assert!(message.ends_with('…'));
+        let status = Status::from(NodeError::FailedPrecondition("x".repeat(5_000)));
+        assert!(status.message().len() <= MAX_STATUS_MESSAGE_BYTES);
+    }
+}

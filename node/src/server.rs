@@ -239,11 +239,20 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         clock: config.clock.clone(),
         health: health.clone(),
     }));
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(setu_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    // Reflection is served as both `grpc.reflection.v1` and the older `v1alpha`, which
+    // many tools (older grpcurl, Postman, some IDE plugins) still ask for first; both
+    // describe the same descriptor sets.
+    let reflection_builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(setu_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection = reflection_builder()
         .build_v1()
         .map_err(|e| ServeError::Task(format!("reflection: {e}")))?;
+    let reflection_v1alpha = reflection_builder()
+        .build_v1alpha()
+        .map_err(|e| ServeError::Task(format!("reflection (v1alpha): {e}")))?;
 
     // Shutdown starts by ending the sync streams served to peers and the pullers: a peer's
     // stream never ends on its own, and the server waits for open streams before it stops.
@@ -272,6 +281,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         ))
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_service(
             RecordServiceServer::new(RecordServiceImpl::new(state.clone()))
                 .max_decoding_message_size(max),

@@ -284,3 +284,38 @@ async fn a_certificate_from_an_untrusted_ca_gets_a_clear_message() -> anyhow::Re
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_key_that_others_can_read_is_refused_with_the_chmod_hint() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let district = District::start(DHANBAD).await?;
+    let cert = district.ca.officer(DHANBAD, "JH-6301", Role::Officer)?;
+    let config = district.dir().join("JH-6301.toml");
+    write_client_config(
+        &config,
+        &district.node.url(),
+        &district.ca.cert_path(),
+        &cert,
+    )?;
+    // Issued keys are written 0600, and the client uses them.
+    let mode = std::fs::metadata(&cert.key)?.permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", cert.key.display());
+    setu(&config, &["record", "list"]).await?.success()?;
+
+    std::fs::set_permissions(&cert.key, std::fs::Permissions::from_mode(0o644))?;
+    let finished = setu(&config, &["record", "list"]).await?;
+    let key = cert.key.display().to_string();
+    assert_failed(
+        &finished,
+        &[
+            &format!("private key {key} is readable by group or others (mode 0644)"),
+            &format!("run chmod 600 {key}"),
+        ],
+    );
+    assert_eq!(finished.status.code(), Some(1), "{finished}");
+    assert!(finished.stdout.is_empty(), "{finished}");
+
+    std::fs::set_permissions(&cert.key, std::fs::Permissions::from_mode(0o600))?;
+    setu(&config, &["record", "list"]).await?.success()?;
+    Ok(())
+}

@@ -4,7 +4,8 @@
 
 use setu_proto::v1::{
     CreateMoNoteRequest, CreateRecordRequest, DeleteRecordRequest, GetRecordRequest,
-    ListMoNotesRequest, ListRecordsRequest, MoCategory, PersonRecord, UpdateRecordRequest,
+    ListAlertsRequest, ListMoNotesRequest, ListRecordsRequest, MoCategory, PersonRecord,
+    SearchRequest, UpdateRecordRequest,
 };
 use setu_tests::fixtures::sample_note;
 use setu_tests::{sample_record, District, Officer, Role};
@@ -234,5 +235,91 @@ async fn an_invalid_mo_note_is_refused_and_not_stored() -> anyhow::Result<()> {
         .into_inner()
         .notes;
     assert!(notes.is_empty(), "{notes:?}");
+    Ok(())
+}
+
+/// Asserts that `status` refuses `page_token` with a short message that quotes only the
+/// start of the token and says how long it was.
+fn assert_short_page_token_refusal(status: &Status, method: &str, chars: usize) {
+    assert_invalid(status, "page_token");
+    let message = status.message();
+    assert!(
+        message.len() < 300,
+        "{method}: the message is {} bytes: {}",
+        message.len(),
+        &message[..message.len().min(400)]
+    );
+    assert!(
+        message.contains(&format!("({chars} characters)")),
+        "{method}: {message}"
+    );
+}
+
+#[tokio::test]
+async fn a_huge_page_token_is_refused_with_a_short_message() -> anyhow::Result<()> {
+    let district = District::start(DHANBAD).await?;
+    let officer = district.officer("JH-3007", Role::Officer).await?;
+    // 16 KiB used to overflow the trailers (RESOURCE_EXHAUSTED); 3 MB gave 2.3 MB of
+    // trailers. Both fit in a request (the node's default limit is 4 MiB).
+    for len in [16 * 1024, 3_000_000] {
+        let token = "Q".repeat(len);
+
+        let status = officer
+            .records()
+            .list(ListRecordsRequest {
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("a huge page token must be refused");
+        assert_short_page_token_refusal(&status, "RecordService/List", len);
+
+        let status = officer
+            .alerts()
+            .list(ListAlertsRequest {
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("a huge page token must be refused");
+        assert_short_page_token_refusal(&status, "AlertService/List", len);
+
+        let status = officer
+            .mo()
+            .list(ListMoNotesRequest {
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("a huge page token must be refused");
+        assert_short_page_token_refusal(&status, "MoService/List", len);
+
+        let status = officer
+            .search()
+            .search(SearchRequest {
+                phone: "98765 43210".to_string(),
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("a huge page token must be refused");
+        assert_short_page_token_refusal(&status, "SearchService/Search", len);
+    }
+
+    // Multi-byte input is cut on a character boundary and counted in characters.
+    let token = "पृष्ठ".repeat(20_000);
+    let chars = token.chars().count();
+    let status = officer
+        .alerts()
+        .list(ListAlertsRequest {
+            page_token: token,
+            ..Default::default()
+        })
+        .await
+        .expect_err("a huge page token must be refused");
+    assert_short_page_token_refusal(&status, "AlertService/List", chars);
+
+    // The node still answers on the same connection.
+    assert!(list_records(&officer).await?.is_empty());
     Ok(())
 }

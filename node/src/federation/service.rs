@@ -420,7 +420,10 @@ impl FederationServiceImpl {
             .photo(&sha)
             .map_err(|e| Status::from(NodeError::from(e)))?
         else {
-            return Err(Status::not_found(format!("photo {sha} is not held here")));
+            return Err(Status::not_found(format!(
+                "photo {} is not held here",
+                crate::validate::excerpt(&sha)
+            )));
         };
         let chunks: Vec<Result<PhotoChunk, Status>> = bytes
             .chunks(PHOTO_CHUNK)

@@ -337,7 +337,10 @@ impl AlertServiceImpl {
             req.page_token.parse().map_err(|_| {
                 NodeError::invalid(
                     "page_token",
-                    format!("'{}' is not a token this node gave out", req.page_token),
+                    format!(
+                        "{} is not a token this node gave out",
+                        validate::excerpt(&req.page_token)
+                    ),
                 )
             })?
         };

@@ -131,8 +131,8 @@ impl ImportRun {
                     let err = NodeError::invalid(
                         "external_ref",
                         format!(
-                            "'{}' is also on row {first} of this import",
-                            record.external_ref
+                            "{} is also on row {first} of this import",
+                            validate::excerpt(&record.external_ref)
                         ),
                     );
                     reject(&mut self.report, number, err)?;

@@ -264,7 +264,10 @@ pub enum StorageError {
     #[error("data_dir {dir} is in use by {holder}; stop that node first, or give this one another data_dir")]
     InUse { dir: String, holder: String },
     /// Another record of the same origin already uses the external reference.
-    #[error("external_ref: '{external_ref}' is already used by record {id}")]
+    #[error(
+        "external_ref: {} is already used by record {id}",
+        crate::validate::excerpt(external_ref)
+    )]
     ExternalRefTaken { external_ref: String, id: String },
 }
 

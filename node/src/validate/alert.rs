@@ -7,7 +7,7 @@ use crate::validate::limits::{
     MAX_ALERT_BODY_CHARS, MAX_ALERT_LIFETIME_MS, MAX_ALERT_LIST, MAX_ALERT_NOTE_CHARS,
     MAX_ALERT_TITLE_CHARS, MAX_SHORT_CHARS,
 };
-use crate::validate::{count, enum_value, id, phone, sha256, text, text_list, vehicle};
+use crate::validate::{count, enum_value, excerpt, id, phone, sha256, text, text_list, vehicle};
 use setu_proto::v1::{Alert, AlertCategory, AlertPriority, Warning};
 use std::collections::HashSet;
 
@@ -133,7 +133,8 @@ pub fn targets(requested: &[String], peers: &[String], own: &str) -> NodeResult<
             return Err(NodeError::invalid(
                 field,
                 format!(
-                    "'{target}' is not a peer of {own}; the peers are: {}",
+                    "{} is not a peer of {own}; the peers are: {}",
+                    excerpt(target),
                     if peers.is_empty() {
                         "none".to_string()
                     } else {
@@ -145,7 +146,7 @@ pub fn targets(requested: &[String], peers: &[String], own: &str) -> NodeResult<
         if !seen.insert(target.to_string()) {
             return Err(NodeError::invalid(
                 field,
-                format!("'{target}' is named twice"),
+                format!("{} is named twice", excerpt(target)),
             ));
         }
         out.push(target.to_string());

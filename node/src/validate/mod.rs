@@ -22,20 +22,39 @@ pub fn id(field: &str, id: &str) -> NodeResult<()> {
         NodeError::invalid(
             field,
             format!(
-                "'{}' is not a valid id (a UUID such as 01936f0e-7f5a-7c3e-9d4b-2a1e6c0f8b12)",
-                shorten(id)
+                "{} is not a valid id (a UUID such as 01936f0e-7f5a-7c3e-9d4b-2a1e6c0f8b12)",
+                excerpt(id)
             ),
         )
     })
 }
 
-fn shorten(s: &str) -> String {
-    if s.chars().count() > 60 {
-        let head: String = s.chars().take(57).collect();
-        format!("{head}...")
-    } else {
-        s.to_string()
+/// The most characters of officer input an error message quotes.
+const EXCERPT_CHARS: usize = 40;
+
+/// Quotes officer input for an error message, bounded: at most [`EXCERPT_CHARS`]
+/// characters in single quotes, cut on a character boundary, with "…" and the input's
+/// length in characters after it when it was cut. Control characters are escaped, so the
+/// quote stays on one line. An error message must never echo input whole: a long input
+/// would otherwise make the status too large for the response's trailers.
+pub(crate) fn excerpt(input: &str) -> String {
+    let mut out = String::with_capacity(input.len().min(EXCERPT_CHARS * 4) + 2);
+    out.push('\'');
+    let mut chars = input.chars();
+    for c in chars.by_ref().take(EXCERPT_CHARS) {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
     }
+    if chars.next().is_some() {
+        let total = input.chars().count();
+        out.push_str(&format!("…' ({total} characters)"));
+    } else {
+        out.push('\'');
+    }
+    out
 }
 
 /// Trims `value` and checks its length and that it holds no control characters.
@@ -122,8 +141,8 @@ pub(crate) fn phone(field: &str, value: &str) -> NodeResult<()> {
         return Err(NodeError::invalid(
             field,
             format!(
-                "'{}' may contain only digits, spaces, '+', '-', '.', '(' and ')'",
-                shorten(value)
+                "{} may contain only digits, spaces, '+', '-', '.', '(' and ')'",
+                excerpt(value)
             ),
         ));
     }
@@ -132,8 +151,8 @@ pub(crate) fn phone(field: &str, value: &str) -> NodeResult<()> {
         return Err(NodeError::invalid(
             field,
             format!(
-                "'{}' has {digits} digits; a phone number has 10 to 15",
-                shorten(value)
+                "{} has {digits} digits; a phone number has 10 to 15",
+                excerpt(value)
             ),
         ));
     }
@@ -150,8 +169,8 @@ pub(crate) fn vehicle(field: &str, value: &str) -> NodeResult<()> {
         return Err(NodeError::invalid(
             field,
             format!(
-                "'{}' may contain only letters, digits, spaces and dashes",
-                shorten(value)
+                "{} may contain only letters, digits, spaces and dashes",
+                excerpt(value)
             ),
         ));
     }
@@ -160,8 +179,8 @@ pub(crate) fn vehicle(field: &str, value: &str) -> NodeResult<()> {
         return Err(NodeError::invalid(
             field,
             format!(
-                "'{}' has {significant} letters and digits; a registration has 4 to 16",
-                shorten(value)
+                "{} has {significant} letters and digits; a registration has 4 to 16",
+                excerpt(value)
             ),
         ));
     }
@@ -348,7 +367,7 @@ fn date(field: &str, value: &mut String) -> NodeResult<()> {
     time::Date::parse(value, format).map(|_| ()).map_err(|_| {
         NodeError::invalid(
             field,
-            format!("'{}' is not a date as YYYY-MM-DD", shorten(value)),
+            format!("{} is not a date as YYYY-MM-DD", excerpt(value)),
         )
     })
 }
@@ -493,6 +512,47 @@ mod tests {
         r.phones = vec!["12345".into()];
         let err = record(&mut r, Handling::Peers).unwrap_err().to_string();
         assert!(err.starts_with("phones[0]"), "{err}");
+    }
+
+    #[test]
+    fn excerpt_quotes_short_input_whole() {
+        assert_eq!(excerpt(""), "''");
+        assert_eq!(excerpt("garbage"), "'garbage'");
+        let forty = "a".repeat(EXCERPT_CHARS);
+        assert_eq!(excerpt(&forty), format!("'{forty}'"));
+    }
+
+    #[test]
+    fn excerpt_cuts_long_input_and_counts_it() {
+        let long = "b".repeat(3_000_000);
+        let shown = excerpt(&long);
+        assert_eq!(
+            shown,
+            format!("'{}…' (3000000 characters)", "b".repeat(EXCERPT_CHARS))
+        );
+        let one_over = "c".repeat(EXCERPT_CHARS + 1);
+        assert!(excerpt(&one_over).ends_with("…' (41 characters)"));
+    }
+
+    #[test]
+    fn excerpt_cuts_on_a_character_boundary_and_escapes_controls() {
+        // Devanagari letters are three bytes each; the count is of characters.
+        let name = "राम".repeat(100);
+        let shown = excerpt(&name);
+        assert!(shown.starts_with("'राम"), "{shown}");
+        assert!(shown.ends_with("…' (300 characters)"), "{shown}");
+        let quoted: String = shown.chars().skip(1).take_while(|&c| c != '…').collect();
+        assert_eq!(quoted.chars().count(), EXCERPT_CHARS);
+        assert_eq!(excerpt("a\nb"), "'a\\nb'");
+    }
+
+    #[test]
+    fn a_huge_id_is_refused_with_a_short_message() {
+        let token = "x".repeat(3 * 1024 * 1024);
+        let err = id("page_token", &token).unwrap_err().to_string();
+        assert!(err.starts_with("page_token: 'xxx"), "{err}");
+        assert!(err.len() < 200, "{} bytes", err.len());
+        assert!(err.contains("(3145728 characters)"), "{err}");
     }
 
     #[test]

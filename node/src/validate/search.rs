@@ -6,6 +6,7 @@ use crate::error::{NodeError, NodeResult};
 use crate::search::document::{phone_key, split_fir_number, station_key, vehicle_key};
 use crate::search::{Name, NameQuery, SearchQuery};
 use crate::trust::identity::validate_district_id;
+use crate::validate::excerpt;
 use crate::validate::limits::*;
 use setu_proto::v1::{Gender, MoCategory, PersonStatus, SearchRequest, Warning};
 
@@ -15,15 +16,6 @@ const PAGE_TOKEN_PREFIX: &str = "offset:";
 /// The page token of the page starting at `offset`.
 pub fn page_token(offset: usize) -> String {
     format!("{PAGE_TOKEN_PREFIX}{offset}")
-}
-
-fn shorten(s: &str) -> String {
-    if s.chars().count() > 40 {
-        let head: String = s.chars().take(37).collect();
-        format!("{head}...")
-    } else {
-        s.to_string()
-    }
 }
 
 /// Checks length and control characters of a free-text field; returns it trimmed.
@@ -73,7 +65,7 @@ fn lookup_name(field: &str, value: &str) -> NodeResult<Name> {
     if name.is_empty() {
         return Err(NodeError::invalid(
             field,
-            format!("'{}' has no letters to search for", shorten(value)),
+            format!("{} has no letters to search for", excerpt(value)),
         ));
     }
     Ok(name)
@@ -90,7 +82,7 @@ pub fn search(req: &SearchRequest) -> NodeResult<SearchQuery> {
         if name.is_empty() {
             return Err(NodeError::invalid(
                 "text",
-                format!("'{}' has no name to search for", shorten(text_value)),
+                format!("{} has no name to search for", excerpt(text_value)),
             ));
         }
         narrowed |= name
@@ -109,8 +101,8 @@ pub fn search(req: &SearchRequest) -> NodeResult<SearchQuery> {
         return Err(NodeError::invalid(
             "text",
             format!(
-                "'{}' has only initials, which match too many people; add a name, a father's name or an identifier",
-                shorten(text_value)
+                "{} has only initials, which match too many people; add a name, a father's name or an identifier",
+                excerpt(text_value)
             ),
         ));
     }
@@ -179,8 +171,8 @@ pub fn search(req: &SearchRequest) -> NodeResult<SearchQuery> {
             return Err(NodeError::invalid(
                 "phone",
                 format!(
-                    "'{}' may contain only digits, spaces, '+', '-', '.', '(' and ')'",
-                    shorten(phone)
+                    "{} may contain only digits, spaces, '+', '-', '.', '(' and ')'",
+                    excerpt(phone)
                 ),
             ));
         }
@@ -188,8 +180,8 @@ pub fn search(req: &SearchRequest) -> NodeResult<SearchQuery> {
             NodeError::invalid(
                 "phone",
                 format!(
-                    "'{}' has too few digits; at least 6 are needed",
-                    shorten(phone)
+                    "{} has too few digits; at least 6 are needed",
+                    excerpt(phone)
                 ),
             )
         })?);
@@ -204,8 +196,8 @@ pub fn search(req: &SearchRequest) -> NodeResult<SearchQuery> {
             return Err(NodeError::invalid(
                 "vehicle",
                 format!(
-                    "'{}' may contain only letters, digits, spaces and dashes",
-                    shorten(vehicle)
+                    "{} may contain only letters, digits, spaces and dashes",
+                    excerpt(vehicle)
                 ),
             ));
         }
@@ -213,8 +205,8 @@ pub fn search(req: &SearchRequest) -> NodeResult<SearchQuery> {
             NodeError::invalid(
                 "vehicle",
                 format!(
-                    "'{}' has too few letters and digits; at least 4 are needed",
-                    shorten(vehicle)
+                    "{} has too few letters and digits; at least 4 are needed",
+                    excerpt(vehicle)
                 ),
             )
         })?);
@@ -228,7 +220,7 @@ pub fn search(req: &SearchRequest) -> NodeResult<SearchQuery> {
         if crate::search::index::text_words(mo_text).is_empty() {
             return Err(NodeError::invalid(
                 "mo_text",
-                format!("'{}' has no words to search for", shorten(mo_text)),
+                format!("{} has no words to search for", excerpt(mo_text)),
             ));
         }
         query.mo_text = Some(mo_text.to_string());
@@ -286,7 +278,7 @@ fn fir(req: &SearchRequest) -> NodeResult<Option<String>> {
     if number_key.is_empty() {
         return Err(NodeError::invalid(
             "fir_number",
-            format!("'{}' has no FIR number", shorten(number)),
+            format!("{} has no FIR number", excerpt(number)),
         ));
     }
     let now = crate::clock::current_year();
@@ -317,7 +309,7 @@ fn offset(token: &str) -> NodeResult<usize> {
         .ok_or_else(|| {
             NodeError::invalid(
                 "page_token",
-                format!("'{}' is not a page token of a search", shorten(token)),
+                format!("{} is not a page token of a search", excerpt(token)),
             )
         })?;
     if offset > MAX_SEARCH_OFFSET {
