@@ -52,6 +52,7 @@ impl FederationServiceImpl {
         request: &Request<T>,
         method: &'static str,
     ) -> NodeResult<PeerConfig> {
+        crate::service::refusals::handler_reached(request);
         let identity = auth::identify(request)?;
         if let Err(refused) = auth::check_deny(request, &identity) {
             self.audit_refusal(method, &identity).await;
