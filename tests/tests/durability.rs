@@ -15,15 +15,13 @@ use setu_node::config::NodeConfig;
 use setu_proto::v1::upload_photo_request::Part;
 use setu_proto::v1::{
     AuditEntry, CreateMoNoteRequest, CreateRecordRequest, GetMoNoteRequest, GetRecordRequest,
-    ListAuditRequest, ListRecordsRequest, MoCategory, PersonRecord, PersonStatus, UpdateRecordRequest,
-    UploadPhotoHeader, UploadPhotoRequest,
+    ListAuditRequest, ListRecordsRequest, MoCategory, PersonRecord, PersonStatus,
+    UpdateRecordRequest, UploadPhotoHeader, UploadPhotoRequest,
 };
 use setu_tests::bins::{self, NodeProcess};
 use setu_tests::fixtures::sample_note;
 use setu_tests::node::test_config;
-use setu_tests::{
-    connect, png_bytes, records, sample_record, wait_until, District, Role, TestCa,
-};
+use setu_tests::{connect, png_bytes, records, sample_record, wait_until, District, Role, TestCa};
 
 const DHANBAD: &str = "jh-dhanbad";
 
@@ -412,7 +410,11 @@ async fn every_stored_write_keeps_its_audit_entry_through_kill_9_under_load() ->
     node.kill9().await?;
 
     let data_dir = config.data_dir.to_string_lossy().into_owned();
-    let verified = bins::run(bins::NODE_BIN, &["audit", "verify", "--data-dir", &data_dir]).await?;
+    let verified = bins::run(
+        bins::NODE_BIN,
+        &["audit", "verify", "--data-dir", &data_dir],
+    )
+    .await?;
     assert!(verified.status.success(), "{verified}");
     assert!(verified.stdout.contains("audit trail intact"), "{verified}");
 

@@ -78,8 +78,7 @@ fn refusals_of(district: &District, badge: &str) -> anyhow::Result<Vec<AuditEntr
 }
 
 #[tokio::test]
-async fn oversize_and_undecodable_requests_are_audited_logged_and_counted() -> anyhow::Result<()>
-{
+async fn oversize_and_undecodable_requests_are_audited_logged_and_counted() -> anyhow::Result<()> {
     let mut district = District::start(DHANBAD).await?;
     district.node.config_mut().max_message_bytes = SMALL_LIMIT;
     district.node.restart().await?;
@@ -147,6 +146,13 @@ async fn oversize_and_undecodable_requests_are_audited_logged_and_counted() -> a
         refused_count(&district, "RecordService/Create", Code::InvalidArgument).await?,
         0.0
     );
-    assert_eq!(district.node.storage().verify_audit()?.map_err(|b| b.to_string()), Ok(3));
+    assert_eq!(
+        district
+            .node
+            .storage()
+            .verify_audit()?
+            .map_err(|b| b.to_string()),
+        Ok(3)
+    );
     Ok(())
 }

@@ -329,8 +329,8 @@ impl ImportServiceImpl {
             run = tokio::task::spawn_blocking(move || {
                 super::in_call(call, || run.batch(rows).map(|()| run))
             })
-                .await
-                .map_err(|e| NodeError::Internal(format!("the import task failed: {e}")))??;
+            .await
+            .map_err(|e| NodeError::Internal(format!("the import task failed: {e}")))??;
         }
         run.report.rejected.sort_by_key(|e| e.row);
         tracing::info!(
