@@ -263,12 +263,20 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     // and the deny-list and CA bindings in force when it arrived, for `trust::auth`.
     let call_metrics = metrics.clone();
     let call_tls = tls.clone();
+    // Refusals tonic makes before any handler runs (undecodable or oversize requests) are
+    // audited, logged and counted by this layer, which no handler would otherwise see.
+    let refusals = crate::service::refusals::RefusalLayer::new(
+        storage.clone(),
+        metrics.clone(),
+        served_service_names(),
+    );
     let router = Server::builder()
         // No server-wide deadline: an import streams rows for minutes and a watch or sync
         // stream stays open for days. A client's own deadline (grpc-timeout) is honoured,
         // and HTTP/2 keepalive finds peers that went away.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .layer(refusals)
         .layer(InterceptorLayer::new(
             move |mut request: tonic::Request<()>| {
                 request.extensions_mut().insert(call_metrics.clone());

@@ -1,23 +1,27 @@
 //! Durability and start-up checks: acknowledged writes survive a graceful restart and a
-//! `kill -9` of the real `setu-node` binary, and a bad config stops the binary at once
+//! `kill -9` of the real `setu-node` binary, every stored write keeps its audit entry
+//! through `kill -9` under concurrent load, and a bad config stops the binary at once
 //! with exit code 64 and a message naming the key.
 #![forbid(unsafe_code)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use setu_node::config::NodeConfig;
 use setu_proto::v1::upload_photo_request::Part;
 use setu_proto::v1::{
-    CreateMoNoteRequest, CreateRecordRequest, GetMoNoteRequest, GetRecordRequest,
-    ListRecordsRequest, MoCategory, PersonRecord, PersonStatus, UpdateRecordRequest,
-    UploadPhotoHeader, UploadPhotoRequest,
+    AuditEntry, CreateMoNoteRequest, CreateRecordRequest, GetMoNoteRequest, GetRecordRequest,
+    ListAuditRequest, ListRecordsRequest, MoCategory, PersonRecord, PersonStatus,
+    UpdateRecordRequest, UploadPhotoHeader, UploadPhotoRequest,
 };
 use setu_tests::bins::{self, NodeProcess};
 use setu_tests::fixtures::sample_note;
 use setu_tests::node::test_config;
-use setu_tests::{connect, png_bytes, records, sample_record, District, Role, TestCa};
+use setu_tests::{connect, png_bytes, records, sample_record, wait_until, District, Role, TestCa};
 
 const DHANBAD: &str = "jh-dhanbad";
 
@@ -289,5 +293,160 @@ async fn a_second_node_on_a_data_dir_in_use_is_refused_with_a_clear_message() ->
         .into_inner();
     assert_eq!(stored, created);
     node.kill9().await?;
+    Ok(())
+}
+
+/// Concurrent clients of the load test.
+const CLIENTS: usize = 8;
+/// Acknowledged creates per load phase before the node is killed.
+const CREATES_PER_PHASE: usize = 40;
+/// How many times the node is killed.
+const KILLS: usize = 3;
+
+/// Every record of the node `channel` is connected to, in id order.
+async fn all_records(channel: &tonic::transport::Channel) -> anyhow::Result<Vec<PersonRecord>> {
+    let mut out = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = records(channel)
+            .list(ListRecordsRequest {
+                page_size: 500,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        out.extend(page.records);
+        if page.next_page_token.is_empty() {
+            return Ok(out);
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+/// The whole audit trail of the node `channel` (an admin's) is connected to.
+async fn all_audit(channel: &tonic::transport::Channel) -> anyhow::Result<Vec<AuditEntry>> {
+    let mut out = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = setu_tests::client::audit(channel)
+            .list(ListAuditRequest {
+                page_size: 500,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        out.extend(page.entries);
+        if page.next_page_token.is_empty() {
+            return Ok(out);
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+#[tokio::test]
+async fn every_stored_write_keeps_its_audit_entry_through_kill_9_under_load() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let (config_path, ca, config) = node_files(dir.path(), DHANBAD)?;
+    let officers = (0..CLIENTS)
+        .map(|i| ca.officer(DHANBAD, &format!("JH-54{i:02}"), Role::Officer))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let admin = ca.officer(DHANBAD, "JH-5499", Role::Admin)?;
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+
+    for kill in 0..KILLS {
+        let log = dir.path().join(format!("node-{kill}.log"));
+        let node = NodeProcess::start(&config_path, &log).await?;
+        let acked_here = Arc::new(AtomicUsize::new(0));
+        let mut clients = Vec::new();
+        for (i, officer) in officers.iter().enumerate() {
+            let channel = connect(node.addr(), &ca.cert_path(), Some(officer)).await?;
+            let acked_here = acked_here.clone();
+            let acknowledged = acknowledged.clone();
+            clients.push(tokio::spawn(async move {
+                // Creates until the node dies under it; only acknowledged ids are kept.
+                for n in 0.. {
+                    let created = records(&channel)
+                        .create(CreateRecordRequest {
+                            record: Some(sample_record(&format!(
+                                "Test Load Witness {kill} {i} {n} Example"
+                            ))),
+                        })
+                        .await;
+                    match created {
+                        Ok(record) => {
+                            acknowledged
+                                .lock()
+                                .expect("the list of acknowledged ids")
+                                .push(record.into_inner().id);
+                            acked_here.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(_) => return,
+                    }
+                }
+            }));
+        }
+        wait_until(
+            Duration::from_secs(20),
+            "the load phase has its acknowledged creates",
+            || {
+                let acked_here = acked_here.clone();
+                async move { acked_here.load(Ordering::SeqCst) >= CREATES_PER_PHASE }
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}\nnode log:\n{}", node.log()))?;
+        // Mid-load: the clients are still creating when SIGKILL arrives.
+        let status = node.kill9().await?;
+        assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status:?}");
+        for client in clients {
+            tokio::time::timeout(Duration::from_secs(10), client).await??;
+        }
+    }
+
+    // After the last kill, the database as it was left.
+    let node = NodeProcess::start(&config_path, &dir.path().join("node-last.log")).await?;
+    let officer_channel = connect(node.addr(), &ca.cert_path(), Some(&officers[0])).await?;
+    let admin_channel = connect(node.addr(), &ca.cert_path(), Some(&admin)).await?;
+    let stored = all_records(&officer_channel).await?;
+    let trail = all_audit(&admin_channel).await?;
+    node.kill9().await?;
+
+    let data_dir = config.data_dir.to_string_lossy().into_owned();
+    let verified = bins::run(
+        bins::NODE_BIN,
+        &["audit", "verify", "--data-dir", &data_dir],
+    )
+    .await?;
+    assert!(verified.status.success(), "{verified}");
+    assert!(verified.stdout.contains("audit trail intact"), "{verified}");
+
+    let stored_ids: std::collections::BTreeSet<&str> =
+        stored.iter().map(|r| r.id.as_str()).collect();
+    let acknowledged = acknowledged.lock().expect("the list of acknowledged ids");
+    assert!(acknowledged.len() >= KILLS * CREATES_PER_PHASE);
+    for id in acknowledged.iter() {
+        assert!(
+            stored_ids.contains(id.as_str()),
+            "acknowledged create {id} is stored"
+        );
+    }
+    let created_in_trail: std::collections::BTreeSet<&str> = trail
+        .iter()
+        .filter(|e| e.action == "record.create" && e.outcome == "OK")
+        .flat_map(|e| e.ids.iter().map(String::as_str))
+        .collect();
+    for id in &stored_ids {
+        assert!(
+            created_in_trail.contains(id),
+            "stored record {id} has its record.create audit entry"
+        );
+    }
+    // And no create entry names a record that is not stored: entry and write are one.
+    for id in &created_in_trail {
+        assert!(stored_ids.contains(id), "audited create {id} is stored");
+    }
     Ok(())
 }

@@ -52,6 +52,7 @@ impl FederationServiceImpl {
         request: &Request<T>,
         method: &'static str,
     ) -> NodeResult<PeerConfig> {
+        crate::service::refusals::handler_reached(request);
         let identity = match auth::identify(request) {
             Ok(identity) => identity,
             Err(refused) => {

@@ -62,6 +62,14 @@ struct RpcLabels {
     code: &'static str,
 }
 
+/// A call refused before any handler saw it: its method (`RecordService/Create`, or
+/// `<Service>/unknown` for a method this node does not serve) and status code name.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusedLabels {
+    method: String,
+    code: &'static str,
+}
+
 /// An origin district.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OriginLabels {
@@ -133,6 +141,7 @@ pub struct Metrics {
     registry: Registry,
     rpc_requests: Family<RpcLabels, Counter>,
     rpc_duration: Family<RpcLabels, Histogram, fn() -> Histogram>,
+    refused_before_handler: Family<RefusedLabels, Counter>,
     gauges: Gauges,
     sources: Sources,
     /// Held from the gauge refresh to the end of encoding, so two scrapes at once cannot
@@ -153,6 +162,12 @@ impl Metrics {
             "rpc_requests",
             "gRPC calls handled, by method and status code",
             rpc_requests.clone(),
+        );
+        let refused_before_handler = Family::<RefusedLabels, Counter>::default();
+        registry.register(
+            "refused_before_handler",
+            "gRPC calls refused before any handler saw them (undecodable or oversize requests, unknown methods), by method and status code",
+            refused_before_handler.clone(),
         );
         registry.register_with_unit(
             "rpc_duration",
@@ -211,6 +226,7 @@ impl Metrics {
             registry,
             rpc_requests,
             rpc_duration,
+            refused_before_handler,
             gauges: g,
             sources,
             scrape: tokio::sync::Mutex::new(()),
@@ -228,6 +244,16 @@ impl Metrics {
         self.rpc_duration
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a call of `method` refused with `code` before any handler saw it.
+    pub(crate) fn record_refused_before_handler(&self, method: &str, code: tonic::Code) {
+        self.refused_before_handler
+            .get_or_create(&RefusedLabels {
+                method: method.to_string(),
+                code: crate::service::note::code_name(code),
+            })
+            .inc();
     }
 
     /// Reads the gauges' sources and renders every metric as OpenMetrics text.

@@ -324,9 +324,13 @@ impl ImportServiceImpl {
                     ),
                 ));
             }
-            run = tokio::task::spawn_blocking(move || run.batch(rows).map(|()| run))
-                .await
-                .map_err(|e| NodeError::Internal(format!("the import task failed: {e}")))??;
+            // The batch's transactions carry the call's audit entry, one per transaction.
+            let call = crate::storage::audit::CallAudit::current();
+            run = tokio::task::spawn_blocking(move || {
+                super::in_call(call, || run.batch(rows).map(|()| run))
+            })
+            .await
+            .map_err(|e| NodeError::Internal(format!("the import task failed: {e}")))??;
         }
         run.report.rejected.sort_by_key(|e| e.row);
         tracing::info!(

@@ -117,6 +117,7 @@ impl MaintenanceService for MaintenanceServiceImpl {
         &self,
         request: Request<BackupRequest>,
     ) -> Result<Response<Self::BackupStream>, Status> {
+        super::refusals::handler_reached(&request);
         let identity = auth::identify(&request);
         let district = self.state.district.clone();
         let denied = match &identity {

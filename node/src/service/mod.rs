@@ -2,9 +2,14 @@
 //! and the wrapper that authenticates, audits, times and logs every call.
 //!
 //! Invariants: handlers never touch sled; they go through [`crate::storage::Storage`].
-//! Handlers do not flush: every call goes through [`officer_call`], which appends the
-//! call's audit entry and then flushes once, so one `fsync` makes both the write and its
-//! audit entry durable before anything is acknowledged.
+//! A write made under an officer call and its audit entry are one transaction:
+//! [`officer_call`] runs the handler inside a [`CALL_AUDIT`] scope holding the call's draft
+//! entry, and each write transaction the handler makes appends that entry (with the ids it
+//! committed) in the same sled transaction. A call that wrote nothing, or that failed, gets
+//! its entry from `officer_call` after the handler. Handlers do not flush: `officer_call`
+//! flushes once before anything is acknowledged, so one `fsync` makes the writes and their
+//! entries durable. A handler that runs storage calls on a blocking thread re-enters the
+//! scope there ([`in_call`]).
 
 pub mod alerts;
 pub mod audit;
@@ -15,10 +20,12 @@ pub mod note;
 pub mod peers;
 pub mod photos;
 pub mod records;
+pub(crate) mod refusals;
 pub mod search;
 
 use crate::error::NodeResult;
 use crate::ops::metrics::CallTimer;
+use crate::storage::audit::{CallAudit, CALL_AUDIT};
 use crate::storage::Storage;
 use crate::trust::auth;
 use crate::trust::identity::{Identity, Officer};
@@ -50,9 +57,11 @@ pub const UNKNOWN_OFFICER: &str = "unknown";
 /// Shared node state.
 pub type SharedState = Arc<NodeState>;
 
-/// Runs an officer RPC: finds the officer behind `request`, runs `body`, appends one entry
-/// to the audit trail (who, what, which ids, how many results, the outcome; refused and
-/// unauthenticated calls included), flushes it together with whatever the call wrote (the
+/// Runs an officer RPC: finds the officer behind `request`, runs `body` inside the call's
+/// [`CALL_AUDIT`] scope (so each write transaction of the call carries its audit entry),
+/// appends the call's entry to the audit trail when no write carried one or the call failed
+/// (who, what, which ids, how many results, the outcome; refused and unauthenticated calls
+/// included), flushes it together with whatever the call wrote (the
 /// only flush of an officer call, so it must happen before the response), and logs one line with the officer,
 /// method, status and latency, which it also counts in the node's metrics (see
 /// [`CallTimer`]). If the audit entry cannot be written durably the call fails with
@@ -68,6 +77,7 @@ where
     Resp: AuditResponse,
     Fut: Future<Output = NodeResult<Resp>>,
 {
+    crate::service::refusals::handler_reached(&request);
     let timer = CallTimer::start(&request, method);
     // The identity is read apart from the deny-list check, so that the audit entry of a
     // denied certificate still names the officer.
@@ -111,10 +121,19 @@ where
             .and_then(|()| auth::check_deny(&request, &id))
             .map(|()| id)
     });
+    let mut draft = entry.clone();
+    draft.ids = note.ids.clone();
+    draft.query = note.query.clone();
+    let call = Arc::new(CallAudit::new(draft));
     let result = match identity.and_then(|id| auth::own_officer(id, district)) {
-        Ok(officer) => body(officer, request.into_inner()).await,
+        Ok(officer) => {
+            CALL_AUDIT
+                .scope(call.clone(), body(officer, request.into_inner()))
+                .await
+        }
         Err(e) => Err(e),
     };
+    let carried = !call.committed().is_empty();
     let result = result.map_err(Status::from);
     if let Ok(resp) = &result {
         resp.note(&mut note);
@@ -130,6 +149,9 @@ where
     }
     entry.results = note.results;
     entry.at_ms = crate::clock::now_ms();
+    // A successful call whose writes carried its entry needs no other; a failure after a
+    // write is recorded as an additional entry with the failure's outcome.
+    let entry = (!carried || code != tonic::Code::Ok).then_some(entry);
     if let Err(e) = record_audit(storage, entry).await {
         tracing::error!(caller = %who, method, error = %e, "the audit entry could not be written; the call is refused");
         timer.record(tonic::Code::Internal);
@@ -160,13 +182,25 @@ pub(crate) fn disown(entry: &mut AuditEntry, claimed: &Identity) {
     entry.query = format!("certificate not vouched for: it claims {claimed}");
 }
 
-/// Appends `entry` and makes it durable.
+/// Appends `entry` (if any) and makes it durable with everything written before.
 async fn record_audit(
     storage: &Storage,
-    entry: AuditEntry,
+    entry: Option<AuditEntry>,
 ) -> Result<(), crate::storage::StorageError> {
-    storage.append_audit(entry)?;
+    if let Some(entry) = entry {
+        storage.append_audit(entry)?;
+    }
     storage.flush().await
+}
+
+/// Runs `f` (on a blocking thread) inside the officer call `call` was taken from with
+/// [`CallAudit::current`], so that its writes carry the call's audit entry; without a call,
+/// runs it as it is.
+pub(crate) fn in_call<T>(call: Option<Arc<CallAudit>>, f: impl FnOnce() -> T) -> T {
+    match call {
+        Some(call) => CALL_AUDIT.sync_scope(call, f),
+        None => f(),
+    }
 }
 
 /// Page size to use for a List call: 0 means the default; above the limit is refused.

@@ -1,6 +1,16 @@
 //! The audit trail: an append-only, hash-chained log of officer calls in the `audit` tree.
 //!
-//! Layout of the `audit` tree (it is never part of the big write transaction):
+//! Invariant: a write made under an officer call and its audit entry are one transaction.
+//! `service::officer_call` runs its handler inside a [`CALL_AUDIT`] scope holding the
+//! call's draft entry; every write transaction (`Storage::transact`) that commits a local
+//! change inside such a scope appends the call's entry, listing the ids it committed, in
+//! that same sled transaction (the `audit` tree is one of its trees). After `kill -9` a
+//! write is therefore never durable without its entry, whichever flush made it durable.
+//! Reads, refusals and failures are appended on their own with [`Storage::append_audit`].
+//! Writes outside officer calls (federation apply, tombstone collection, the re-signing
+//! after an epoch change) carry no entry.
+//!
+//! Layout of the `audit` tree:
 //! - `e` + seq (8 bytes, big-endian) → the encoded [`AuditEntry`];
 //! - `h` → the chain head: the last seq (8 bytes) followed by its hash (hex);
 //! - `f` → the highest seq removed by retention (8 bytes), absent before the first prune.
@@ -8,8 +18,10 @@
 //! Each entry's `hash` is SHA-256 over the previous entry's hash (its hex text) followed by
 //! the entry's protobuf encoding with `hash` empty. Prost encodes the fields of a message in
 //! field-number order and skips default values, so the encoding is canonical for a given
-//! entry. An append reads the head and writes the entry and the new head in one single-tree
-//! transaction, so two concurrent appends can never take the same seq or fork the chain.
+//! entry. An append reads the head and writes the entry and the new head in one transaction
+//! (a single-tree one for [`Storage::append_audit`], the write's own for an entry carried by
+//! a write; both go through `append_in`), so two concurrent appends can never take the same
+//! seq or fork the chain.
 //!
 //! Retention: [`Storage::prune_audit`] removes the oldest entries and records the highest
 //! removed seq under `f` in the same atomic batch. Verification then starts at the first
@@ -22,8 +34,9 @@ use super::{Storage, StorageError, StorageResult};
 use prost::Message;
 use setu_proto::v1::AuditEntry;
 use sha2::{Digest, Sha256};
-use sled::transaction::ConflictableTransactionError;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 const ENTRY_PREFIX: u8 = b'e';
 const HEAD_KEY: &[u8] = b"h";
@@ -86,24 +99,97 @@ pub fn audit_hash(entry: &AuditEntry) -> String {
     hex::encode(hasher.finalize())
 }
 
+tokio::task_local! {
+    /// The officer call the current task works for, set by `service::officer_call` around
+    /// its handler (and re-entered with `sync_scope` on the blocking threads a handler uses),
+    /// so that each write transaction can carry the call's audit entry.
+    pub(crate) static CALL_AUDIT: Arc<CallAudit>;
+}
+
+/// The audit entry of one officer call in progress, as drafted before its handler runs,
+/// and the entries its writes have committed so far.
+#[derive(Debug)]
+pub(crate) struct CallAudit {
+    /// Who called, which method, the action and the request's ids and query summary.
+    draft: AuditEntry,
+    /// The seqs of the entries committed with the call's writes.
+    committed: Mutex<Vec<u64>>,
+}
+
+impl CallAudit {
+    /// A call whose writes are recorded from `draft` (its outcome, results, time, seq and
+    /// hashes are filled in per write).
+    pub(crate) fn new(draft: AuditEntry) -> CallAudit {
+        CallAudit {
+            draft,
+            committed: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The call of the current task, if it runs inside a [`CALL_AUDIT`] scope.
+    pub(crate) fn current() -> Option<Arc<CallAudit>> {
+        CALL_AUDIT.try_with(Arc::clone).ok()
+    }
+
+    /// The seqs of the entries the call's writes committed, in commit order.
+    pub(crate) fn committed(&self) -> Vec<u64> {
+        self.committed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The entry of a write that committed the changes of `ids`.
+    pub(super) fn entry_for_write(&self, ids: &[String]) -> AuditEntry {
+        let mut entry = self.draft.clone();
+        for id in ids {
+            if !entry.ids.contains(id) {
+                entry.ids.push(id.clone());
+            }
+        }
+        entry.outcome = "OK".to_string();
+        entry.results = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+        entry.at_ms = crate::clock::now_ms();
+        entry
+    }
+
+    /// Notes that entry `seq` was committed with one of the call's writes.
+    pub(super) fn note_committed(&self, seq: u64) {
+        self.committed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(seq);
+    }
+}
+
+/// Appends `entry` to the audit chain inside the transaction `tx` over the `audit` tree:
+/// takes the next seq after the head, links `prev_hash`, computes `hash` and moves the head.
+pub(super) fn append_in(
+    tx: &TransactionalTree,
+    mut entry: AuditEntry,
+) -> Result<AuditEntry, ConflictableTransactionError<StorageError>> {
+    let (last_seq, last_hash) = match tx.get(HEAD_KEY)? {
+        Some(head) => decode_head(&head).map_err(ConflictableTransactionError::Abort)?,
+        None => (0, String::new()),
+    };
+    entry.seq = last_seq + 1;
+    entry.prev_hash = last_hash;
+    entry.hash = audit_hash(&entry);
+    tx.insert(&entry_key(entry.seq), entry.encode_to_vec())?;
+    tx.insert(HEAD_KEY, encode_head(entry.seq, &entry.hash))?;
+    Ok(entry)
+}
+
 impl Storage {
     /// Appends `entry` to the audit trail, assigning the next seq, `prev_hash` and `hash`
     /// (whatever the caller put there is replaced). Returns the entry as stored. The caller
-    /// flushes before acknowledging the call it records.
+    /// flushes before acknowledging the call it records. For reads, refusals and failures:
+    /// a write under an officer call carries its entry in its own transaction instead.
     pub fn append_audit(&self, entry: AuditEntry) -> StorageResult<AuditEntry> {
-        let stored: AuditEntry = self.t.audit.transaction(|tx| {
-            let (last_seq, last_hash) = match tx.get(HEAD_KEY)? {
-                Some(head) => decode_head(&head).map_err(ConflictableTransactionError::Abort)?,
-                None => (0, String::new()),
-            };
-            let mut entry = entry.clone();
-            entry.seq = last_seq + 1;
-            entry.prev_hash = last_hash;
-            entry.hash = audit_hash(&entry);
-            tx.insert(&entry_key(entry.seq), entry.encode_to_vec())?;
-            tx.insert(HEAD_KEY, encode_head(entry.seq, &entry.hash))?;
-            Ok::<_, ConflictableTransactionError<StorageError>>(entry)
-        })?;
+        let stored: AuditEntry = self
+            .t
+            .audit
+            .transaction(|tx| append_in(tx, entry.clone()))?;
         Ok(stored)
     }
 
@@ -467,6 +553,90 @@ mod tests {
         // Removing the first kept entry is still detected after a prune.
         s.t.audit.remove(entry_key(6)).unwrap();
         assert_eq!(s.verify_audit().unwrap().unwrap_err().seq, 6);
+    }
+
+    /// A record of the test district, new (version 1).
+    fn record(id: &str) -> setu_proto::v1::PersonRecord {
+        setu_proto::v1::PersonRecord {
+            id: id.into(),
+            origin: "jh-dhanbad".into(),
+            version: 1,
+            name: "Imaginary Example Person".into(),
+            handling: setu_proto::v1::Handling::Federation as i32,
+            ..Default::default()
+        }
+    }
+
+    /// The draft entry of an officer's create call.
+    fn create_call() -> Arc<CallAudit> {
+        Arc::new(CallAudit::new(AuditEntry {
+            officer: "JH-1001".into(),
+            officer_name: "Imaginary Officer".into(),
+            district: "jh-dhanbad".into(),
+            role: "officer".into(),
+            action: "record.create".into(),
+            method: "RecordService/Create".into(),
+            ..Default::default()
+        }))
+    }
+
+    #[test]
+    fn a_write_under_a_call_carries_one_chained_entry() {
+        let (_dir, s) = open_temp();
+        s.append_audit(entry(1, "JH-2", "record.get")).unwrap();
+        let call = create_call();
+        CALL_AUDIT.sync_scope(call.clone(), || {
+            s.put_record(&record("rec-1"), crate::storage::Expect::Absent, &[])
+                .unwrap();
+        });
+        assert_eq!(call.committed(), vec![2]);
+        let all = s.audit_range(0, 10).unwrap();
+        assert_eq!(all.len(), 2, "{all:#?}");
+        let written = &all[1];
+        assert_eq!(written.seq, 2);
+        assert_eq!(written.prev_hash, all[0].hash);
+        assert_eq!(written.officer, "JH-1001");
+        assert_eq!(written.action, "record.create");
+        assert_eq!(written.outcome, "OK");
+        assert_eq!(written.ids, vec!["rec-1".to_string()]);
+        assert_eq!(written.results, 1);
+        assert!(written.at_ms > 0);
+        assert_eq!(s.verify_audit().unwrap(), Ok(2));
+
+        // A bulk write is one transaction and so one entry listing every id.
+        let call = create_call();
+        CALL_AUDIT.sync_scope(call.clone(), || {
+            s.put_new_records(&[record("rec-2"), record("rec-3")])
+                .unwrap();
+        });
+        assert_eq!(call.committed(), vec![3]);
+        let bulk = s.audit_range(2, 10).unwrap();
+        assert_eq!(bulk.len(), 1);
+        assert_eq!(bulk[0].ids, vec!["rec-2".to_string(), "rec-3".to_string()]);
+        assert_eq!(bulk[0].results, 2);
+        assert_eq!(s.verify_audit().unwrap(), Ok(3));
+    }
+
+    #[test]
+    fn an_aborted_write_leaves_no_entry() {
+        let (_dir, s) = open_temp();
+        s.put_record(&record("rec-1"), crate::storage::Expect::Absent, &[])
+            .unwrap();
+        // Outside a call, a write carries no entry.
+        assert!(s.audit_range(0, 10).unwrap().is_empty());
+        let call = create_call();
+        let mut stale = record("rec-1");
+        stale.version = 3;
+        let refused = CALL_AUDIT.sync_scope(call.clone(), || {
+            s.put_record(&stale, crate::storage::Expect::Version(2), &[])
+        });
+        assert!(matches!(
+            refused,
+            Err(StorageError::VersionConflict { actual: 1, .. })
+        ));
+        assert!(call.committed().is_empty());
+        assert!(s.audit_range(0, 10).unwrap().is_empty());
+        assert_eq!(s.verify_audit().unwrap(), Ok(0));
     }
 
     #[test]

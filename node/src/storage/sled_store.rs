@@ -9,7 +9,8 @@
 //!   (the previous entry of an item is removed when it changes again);
 //! - `index`: `s`+tag+id → [`ItemState`]; `x`+origin+NUL+external ref → record id;
 //!   `p`+sha256 → how many records reference the photo;
-//! - `audit`: the hash-chained audit trail (layout in `audit.rs`), outside the transaction;
+//! - `audit`: the hash-chained audit trail (layout in `audit.rs`); a write made under an
+//!   officer call appends the call's entry in its own transaction;
 //! - `meta`: this database's `epoch` and `seq` counter;
 //! - `origins`: origin → its epoch, highest sequence held, retired epochs;
 //! - `watermarks`: peer + NUL + origin → (epoch, seq) applied from that peer;
@@ -100,7 +101,8 @@ pub(super) struct Trees {
     pub keys: sled::Tree,
     pub search_docs: sled::Tree,
     pub alerts: sled::Tree,
-    /// The audit trail; never part of the write transaction (see `audit.rs`).
+    /// The audit trail; a write under an officer call appends its entry in the write's
+    /// transaction (see `audit.rs`).
     pub audit: sled::Tree,
 }
 
@@ -152,6 +154,11 @@ pub(super) struct Tx<'a> {
     pub photo_meta: &'a TransactionalTree,
     pub search_docs: &'a TransactionalTree,
     pub alerts: &'a TransactionalTree,
+    /// Only for the entry of the officer call the write is made under (see `transact`).
+    audit: &'a TransactionalTree,
+    /// The ids of the local changes committed in this attempt of the transaction, for the
+    /// call's audit entry (a retried attempt starts again with a new `Tx`).
+    committed: std::cell::RefCell<Vec<String>>,
 }
 
 pub(super) fn item_kind(kind: Kind) -> ItemKind {
@@ -541,7 +548,10 @@ impl Storage {
         self.changed.subscribe()
     }
 
-    /// Runs `body` as one transaction over every tree it may touch.
+    /// Runs `body` as one transaction over every tree it may touch. Under an officer call
+    /// (a [`CALL_AUDIT`](super::audit::CALL_AUDIT) scope), a transaction that committed local
+    /// changes also appends the call's audit entry, listing their ids, so that the write and
+    /// its entry are one transaction.
     pub(super) fn transact<T>(&self, body: impl Fn(&Tx<'_>) -> TxResult<T>) -> StorageResult<T> {
         // Shared with every other write; only a backup's copy waits for (and holds off)
         // the writes.
@@ -549,6 +559,7 @@ impl Storage {
             .gate
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let call = super::audit::CallAudit::current();
         let t = &self.t;
         let trees = (
             &t.records,
@@ -564,6 +575,7 @@ impl Storage {
             &t.photo_meta,
             &t.search_docs,
             &t.alerts,
+            &t.audit,
         );
         let result = sled::Transactional::transaction(
             &trees,
@@ -581,8 +593,9 @@ impl Storage {
                 photo_meta,
                 search_docs,
                 alerts,
+                audit,
             )| {
-                body(&Tx {
+                let tx = Tx {
                     records,
                     mo_notes,
                     tombstones,
@@ -596,10 +609,25 @@ impl Storage {
                     photo_meta,
                     search_docs,
                     alerts,
-                })
+                    audit,
+                    committed: std::cell::RefCell::default(),
+                };
+                let value = body(&tx)?;
+                let ids = tx.committed.take();
+                let seq = match &call {
+                    Some(call) if !ids.is_empty() => {
+                        Some(super::audit::append_in(tx.audit, call.entry_for_write(&ids))?.seq)
+                    }
+                    _ => None,
+                };
+                Ok((value, seq))
             },
         );
-        result.map_err(StorageError::from)
+        let (value, seq) = result.map_err(StorageError::from)?;
+        if let (Some(call), Some(seq)) = (&call, seq) {
+            call.note_committed(seq);
+        }
+        Ok(value)
     }
 
     /// Takes the next sequence number of this origin, signs the change (with its signed
@@ -664,6 +692,10 @@ impl Storage {
         )?;
         tx.origins
             .insert(self.origin.as_bytes(), encode_origin(self.epoch, seq, &[]))?;
+        let mut committed = tx.committed.borrow_mut();
+        if !committed.iter().any(|c| c == id) {
+            committed.push(id.to_string());
+        }
         Ok(ChangeEntry {
             seq,
             kind,
