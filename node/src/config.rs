@@ -1,7 +1,7 @@
 //! The node's configuration: a TOML file with `SETU_*` environment overrides, checked in
 //! full before any port is bound, so that a bad config fails at once and names the key.
 
-use crate::trust::anchors::{BindingSpec, CertKind, DistrictPattern, TrustAnchors};
+use crate::trust::anchors::{BindingSpec, CertKind, DistrictPattern, NotVouched, TrustAnchors};
 use crate::trust::identity::{self, Identity};
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
@@ -27,6 +27,12 @@ impl ConfigError {
             key: key.into(),
             problem: problem.into(),
         }
+    }
+}
+
+impl From<crate::trust::deny::DenyError> for ConfigError {
+    fn from(err: crate::trust::deny::DenyError) -> Self {
+        ConfigError::new(err.key, err.problem)
     }
 }
 
@@ -552,6 +558,22 @@ impl NodeConfig {
             }
         }
         let anchors = self.trust_anchors()?;
+        let own = Identity::Node {
+            district: self.district.clone(),
+        };
+        // An expired certificate is warned about elsewhere; here only the binding counts.
+        if let Err(e @ (NotVouched::NoBinding { .. } | NotVouched::KindNotBound { .. })) =
+            anchors.vouch_at(own_leaf, &own, rustls::pki_types::UnixTime::now())
+        {
+            return Err(ConfigError::new(
+                "cert",
+                format!(
+                    "{} is not vouched for by this node's own trust: {e}; bind the CA that issued it to {} in a [[trust]] table with kinds = [\"officer\", \"node\"]",
+                    self.cert.display(),
+                    self.district
+                ),
+            ));
+        }
         let own_issuers = anchors.issuers_of(own_leaf);
         let officer_ca = self.trust.iter().any(|t| {
             t.kinds.contains(&CertKind::Officer)

@@ -5,13 +5,13 @@
 use crate::config::{ConfigError, NodeConfig};
 use crate::federation::keys::{KeyError, Signer};
 use crate::federation::puller::Puller;
-use crate::federation::service::FederationServiceImpl;
 use crate::federation::Federation;
 use crate::net::reload::{ReloadError, ReloadReport, TlsState};
 use crate::ops::health::Health;
 use crate::ops::metrics::{self, Metrics};
 use crate::service::alerts::AlertServiceImpl;
 use crate::service::audit::AuditServiceImpl;
+use crate::service::federation::FederationServiceImpl;
 use crate::service::import::ImportServiceImpl;
 use crate::service::maintenance::MaintenanceServiceImpl;
 use crate::service::mo::MoServiceImpl;

@@ -15,7 +15,6 @@
 pub mod keys;
 pub mod policy;
 pub mod puller;
-pub mod service;
 pub mod status;
 
 use crate::config::{NodeConfig, PeerConfig};

@@ -136,6 +136,12 @@ impl Federation {
     }
 }
 
+impl crate::net::connection::PeerCertSink for Federation {
+    fn saw_peer_cert(&self, district: &str, facts: &CertFacts) {
+        Federation::saw_peer_cert(self, district, facts);
+    }
+}
+
 /// Checks the node's own certificate and every peer certificate seen, at start and then
 /// once a day, until `stop` turns true.
 pub async fn watch_expiry(

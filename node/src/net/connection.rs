@@ -16,7 +16,6 @@
 //! Both wrap the stream in [`Guarded`], which closes the connection once a reload puts its
 //! peer's certificate on the deny-list (ending, say, an alert watch of a stolen laptop).
 
-use crate::federation::Federation;
 use crate::net::reload::TlsState;
 use crate::trust::cert::CertFacts;
 use crate::trust::deny::{Denial, DenyList};
@@ -244,6 +243,13 @@ fn leaf_facts(chain: Option<&[rustls::pki_types::CertificateDer<'_>]>) -> Option
         .and_then(|leaf| CertFacts::of_der(leaf.as_ref()).ok())
 }
 
+/// Told of each peer node certificate a dial sees (the federation keeps it for `setu peers`
+/// and the expiry watch), so that the network layer needs nothing of the federation.
+pub trait PeerCertSink: Send + Sync {
+    /// The node of `district` presented `facts` in a handshake.
+    fn saw_peer_cert(&self, district: &str, facts: &CertFacts);
+}
+
 /// An outgoing connection to a peer node.
 pub type Outgoing = TokioIo<Guarded<tokio_rustls::client::TlsStream<TcpStream>>>;
 
@@ -252,7 +258,7 @@ pub type Outgoing = TokioIo<Guarded<tokio_rustls::client::TlsStream<TcpStream>>>
 #[derive(Clone)]
 pub struct PeerConnector {
     tls: Arc<TlsState>,
-    federation: Arc<Federation>,
+    seen: Arc<dyn PeerCertSink>,
     /// The peer's district; its certificate must carry `<district>.node.setu`.
     district: String,
     /// Host and port from the peer's configured address.
@@ -264,7 +270,7 @@ impl PeerConnector {
     /// A connector for the peer `district` at `address` (`https://host:port`).
     pub fn new(
         tls: Arc<TlsState>,
-        federation: Arc<Federation>,
+        seen: Arc<dyn PeerCertSink>,
         district: &str,
         address: &Uri,
     ) -> Result<PeerConnector, String> {
@@ -278,7 +284,7 @@ impl PeerConnector {
             .to_string();
         Ok(PeerConnector {
             tls,
-            federation,
+            seen,
             district: district.to_string(),
             host,
             port: address.port_u16().unwrap_or(443),
@@ -304,7 +310,7 @@ impl PeerConnector {
                     format!("the peer's node {denial}"),
                 ));
             }
-            self.federation.saw_peer_cert(&self.district, facts);
+            self.seen.saw_peer_cert(&self.district, facts);
         }
         Ok(TokioIo::new(Guarded::new(
             stream,

@@ -140,7 +140,7 @@ impl TlsState {
     pub fn reload(&self, config: &NodeConfig) -> Result<ReloadReport, ReloadError> {
         config.validate()?;
         let material = TlsMaterial::load(config)?;
-        let deny = DenyList::parse(&config.deny)?;
+        let deny = DenyList::parse(&config.deny).map_err(ConfigError::from)?;
         let old = read(&self.config);
         let needs_restart = restart_keys(&old, config);
         let previous = self.own();

@@ -238,7 +238,7 @@ impl Metrics {
     pub fn record_rpc(&self, method: &'static str, code: tonic::Code, elapsed: Duration) {
         let labels = RpcLabels {
             method,
-            code: crate::service::note::code_name(code),
+            code: crate::error::code_name(code),
         };
         self.rpc_requests.get_or_create(&labels).inc();
         self.rpc_duration
@@ -251,7 +251,7 @@ impl Metrics {
         self.refused_before_handler
             .get_or_create(&RefusedLabels {
                 method: method.to_string(),
-                code: crate::service::note::code_name(code),
+                code: crate::error::code_name(code),
             })
             .inc();
     }

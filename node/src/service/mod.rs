@@ -13,6 +13,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod federation;
 pub mod import;
 pub mod maintenance;
 pub mod mo;

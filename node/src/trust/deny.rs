@@ -8,7 +8,6 @@
 //! every call (see [`crate::trust::auth::caller`]) and against every open connection when it
 //! changes (see [`crate::net::connection`]); a reload swaps it without a restart.
 
-use crate::config::ConfigError;
 use crate::trust::cert::{normalise_serial, CertFacts};
 
 use std::collections::HashSet;
@@ -18,6 +17,25 @@ use std::fmt;
 const MAX_SERIAL_HEX: usize = 40;
 /// The length of a SHA-256 fingerprint in hex digits.
 const FINGERPRINT_HEX: usize = 64;
+
+/// An entry of the `deny` list that cannot be read, naming it (`deny[2]`).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("config key `{key}`: {problem}")]
+pub struct DenyError {
+    /// The entry at fault.
+    pub key: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl DenyError {
+    fn new(key: impl Into<String>, problem: impl Into<String>) -> Self {
+        DenyError {
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+}
 
 /// Why a certificate is refused: which entry of the list names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,19 +65,19 @@ pub struct DenyList {
 
 impl DenyList {
     /// Parses the `deny` entries of `node.toml`; a bad entry is refused naming `deny[i]`.
-    pub fn parse(entries: &[String]) -> Result<DenyList, ConfigError> {
+    pub fn parse(entries: &[String]) -> Result<DenyList, DenyError> {
         let mut list = DenyList::default();
         for (i, entry) in entries.iter().enumerate() {
             let key = format!("deny[{i}]");
             let (kind, value) = entry.trim().split_once(':').ok_or_else(|| {
-                ConfigError::new(
+                DenyError::new(
                     &key,
                     format!("'{entry}' must be `serial:<hex>` or `sha256:<hex>`"),
                 )
             })?;
             let digits: String = value.chars().filter(|c| *c != ':').collect();
             if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(ConfigError::new(
+                return Err(DenyError::new(
                     &key,
                     format!("'{entry}': the value must be hexadecimal digits (colons allowed)"),
                 ));
@@ -68,7 +86,7 @@ impl DenyList {
             match kind.trim().to_ascii_lowercase().as_str() {
                 "serial" => {
                     if digits.len() > MAX_SERIAL_HEX {
-                        return Err(ConfigError::new(
+                        return Err(DenyError::new(
                             &key,
                             format!(
                                 "'{entry}': a serial has at most {MAX_SERIAL_HEX} hex digits (20 octets); this has {}",
@@ -80,7 +98,7 @@ impl DenyList {
                 }
                 "sha256" => {
                     if digits.len() != FINGERPRINT_HEX {
-                        return Err(ConfigError::new(
+                        return Err(DenyError::new(
                             &key,
                             format!(
                                 "'{entry}': a SHA-256 fingerprint has {FINGERPRINT_HEX} hex digits; this has {}",
@@ -91,7 +109,7 @@ impl DenyList {
                     list.fingerprints.insert(digits);
                 }
                 other => {
-                    return Err(ConfigError::new(
+                    return Err(DenyError::new(
                         &key,
                         format!("'{entry}': unknown kind '{other}'; use `serial:` or `sha256:`"),
                     ))
@@ -151,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn entries_match_by_serial_or_fingerprint_in_any_spelling() -> Result<(), ConfigError> {
+    fn entries_match_by_serial_or_fingerprint_in_any_spelling() -> Result<(), DenyError> {
         let fp = "ab".repeat(32);
         let list = DenyList::parse(&[
             "serial:00:4A:1B:2c".to_string(),

@@ -2,9 +2,9 @@
 //! the `Sync` stream of signed changes (backlog in sequence order, then a live tail), the
 //! anti-entropy `Digest`, and photos by hash.
 
-use super::{policy, Federation};
 use crate::config::PeerConfig;
 use crate::error::{NodeError, NodeResult};
+use crate::federation::{policy, Federation};
 use crate::ops::metrics::CallTimer;
 use crate::service::note;
 use crate::storage::StorageError;
