@@ -110,7 +110,7 @@ pub struct NodeConfig {
     #[serde(default = "default_audit_retention_days")]
     pub audit_retention_days: u64,
     /// The peer districts this node syncs with (`[[peers]]` tables).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<PeerConfig>,
     /// Certificates refused although they chain to a trusted CA (an officer transferred
     /// out, a stolen laptop, a retired node): `serial:<hex>` or `sha256:<hex>` (the SHA-256
