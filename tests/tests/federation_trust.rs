@@ -91,6 +91,13 @@ impl FederationService for FakePeer {
         Err(Status::unimplemented("the fake relay has no digests"))
     }
 
+    async fn repair(
+        &self,
+        _: Request<setu_proto::v1::RepairRequest>,
+    ) -> Result<Response<setu_proto::v1::RepairResponse>, Status> {
+        Err(Status::unimplemented("the fake relay repairs nothing"))
+    }
+
     type FetchPhotoStream = PhotoStream;
 
     async fn fetch_photo(

@@ -128,6 +128,7 @@ mod tests {
                 }],
                 peer_cert_expires_at_ms: 1_762_000_000_000,
                 peer_cert_serial: "4a1b".into(),
+                origin_lags: Vec::new(),
             }],
             own_cert_expires_at_ms: 1_761_000_000_000,
             own_cert_serial: "5c2d".into(),

@@ -46,7 +46,23 @@ pub fn sends_origin(own_district: &str, origin: &str, peer: &PeerConfig) -> bool
     origin == own_district || peer.relays(origin)
 }
 
-/// Whether `peer` gets `entry` in full (used by the digest, which counts what is sent in full).
+/// The handling codes of `origin`'s records and notes that `peer` gets in full from this
+/// node: what an anti-entropy digest for the peer covers.
+pub fn handlings_sent(own_district: &str, origin: &str, peer: &PeerConfig) -> Vec<i32> {
+    if !sends_origin(own_district, origin, peer) {
+        return Vec::new();
+    }
+    if origin == own_district {
+        [Handling::Peers as i32, Handling::Federation as i32]
+            .into_iter()
+            .filter(|h| peer.sends_own(*h))
+            .collect()
+    } else {
+        vec![Handling::Federation as i32]
+    }
+}
+
+/// Whether `peer` gets `entry` in full.
 pub fn sends_in_full(
     own_district: &str,
     origin: &str,

@@ -7,12 +7,15 @@ use super::Federation;
 use crate::config::PeerConfig;
 use crate::net::connection::PeerConnector;
 use crate::net::reload::TlsState;
+use crate::storage::digest::{Bucket, BUCKETS};
 use crate::storage::{EpochChange, Kind, RemoteChange};
 use setu_proto::v1::federation_service_client::FederationServiceClient;
 use setu_proto::v1::sync_message::Message as SyncPart;
-use setu_proto::v1::{DigestRequest, Envelope, FetchPhotoRequest, SyncBatch, SyncRequest};
+use setu_proto::v1::{
+    DigestRequest, Envelope, FetchPhotoRequest, ItemVersion, RepairRequest, SyncBatch, SyncRequest,
+};
 use sha2::{Digest as _, Sha256};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -27,9 +30,13 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 enum LinkEnd {
     /// The node is shutting down.
     Stopped,
-    /// Anti-entropy asked for a full resync of some origins: reconnect at once.
-    Resync,
 }
+
+/// How many differing buckets one anti-entropy check narrows per origin; the rest wait
+/// for the next check.
+const MAX_BUCKETS_PER_CHECK: usize = 64;
+/// How many items one repair call asks for (the peer's limit).
+const MAX_REPAIR_ITEMS: usize = 4096;
 
 /// A batch whose signatures are being checked.
 struct VerifyingBatch {
@@ -60,7 +67,9 @@ pub struct Puller {
     /// Dials the peer with the TLS material current at each attempt.
     connector: PeerConnector,
     /// Origins to fetch in full on the next connection.
-    pending_full: BTreeSet<String>,
+    /// When the last anti-entropy check finished: the next is due a period later, across
+    /// reconnects.
+    last_check: Option<tokio::time::Instant>,
     /// Full passes in progress: origin → items seen so far.
     passes: HashMap<String, HashSet<(Kind, String)>>,
     /// Wakes the acknowledgement task of the current connection.
@@ -102,7 +111,7 @@ impl Puller {
             peer,
             endpoint,
             connector,
-            pending_full: BTreeSet::new(),
+            last_check: None,
             passes: HashMap::new(),
             ack: None,
         })
@@ -123,10 +132,6 @@ impl Puller {
                 .update(&district, |s| s.connected = false);
             match result {
                 Ok(LinkEnd::Stopped) => return,
-                Ok(LinkEnd::Resync) => {
-                    delay = BACKOFF_START;
-                    continue;
-                }
                 Err(error) => {
                     tracing::warn!(peer = %district, %error, retry_in_ms = delay.as_millis() as u64, "peer link down");
                     self.federation.status.update(&district, |s| {
@@ -166,11 +171,10 @@ impl Puller {
         let mut client = FederationServiceClient::new(channel.clone());
         let storage = &self.federation.storage;
         let watermarks = storage.watermarks(&peer).map_err(|e| e.to_string())?;
-        let full_resync: Vec<String> = std::mem::take(&mut self.pending_full).into_iter().collect();
         let mut stream = client
             .sync(SyncRequest {
                 watermarks,
-                full_resync,
+                full_resync: Vec::new(),
             })
             .await
             .map_err(|s| format!("sync refused: {}", status_text(&s)))?
@@ -182,14 +186,31 @@ impl Puller {
             s.last_contact_ms = crate::clock::now_ms();
         });
         tracing::info!(%peer, "sync stream open");
-        let mut anti_entropy = tokio::time::interval(self.federation.anti_entropy);
-        anti_entropy.tick().await;
+        // Due a period after the last completed check, whatever happened to the link since
+        // (a check missed while the link was down is made at once).
+        let period = self.federation.anti_entropy;
+        let due = self.last_check.map_or_else(
+            || tokio::time::Instant::now() + period,
+            |last| last + period,
+        );
+        let mut anti_entropy = tokio::time::interval_at(due, period);
+        anti_entropy.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Two stages: the signatures of batch N+1 are checked while batch N is applied.
         let mut pending: Option<VerifyingBatch> = None;
         loop {
             tokio::select! {
                 biased;
                 _ = stop.changed() => return Ok(LinkEnd::Stopped),
+                // A due check goes before the next batch: its cost is a few bucket reads,
+                // and on a busy stream it would otherwise wait for the backlog to drain.
+                _ = anti_entropy.tick() => {
+                    if let Some(previous) = pending.take() {
+                        self.apply_verified(&channel, previous).await?;
+                    }
+                    self.anti_entropy(&mut client, &channel).await?;
+                    self.last_check = Some(tokio::time::Instant::now());
+                    self.fetch_missing_photos(&channel).await?;
+                }
                 message = stream.message() => {
                     let message = message.map_err(|s| format!("sync stream broke: {}", status_text(&s)))?;
                     let Some(message) = message else {
@@ -221,15 +242,7 @@ impl Puller {
                         self.apply_verified_now(&channel, batch, verified).await?;
                     }
                 }
-                _ = anti_entropy.tick() => {
-                    if let Some(previous) = pending.take() {
-                        self.apply_verified(&channel, previous).await?;
-                    }
-                    if self.anti_entropy(&mut client).await? {
-                        return Ok(LinkEnd::Resync);
-                    }
-                    self.fetch_missing_photos(&channel).await?;
-                }
+
             }
         }
     }
@@ -343,11 +356,12 @@ impl Puller {
         if outcome.applied > 0 {
             tracing::debug!(%peer, %origin, applied = outcome.applied, watermark, "applied changes");
         }
-        if origin == peer {
-            self.federation
-                .status
-                .update(&peer, |s| s.peer_head = batch.head);
-        }
+        self.federation.status.update(&peer, |s| {
+            if origin == peer {
+                s.peer_head = batch.head;
+            }
+            s.origin_heads.insert(origin.clone(), batch.head);
+        });
         for sha in outcome.missing_photos {
             if let Err(e) = self.fetch_photo(channel, &sha).await {
                 tracing::warn!(%peer, %sha, error = %e, "photo not fetched yet; anti-entropy will retry");
@@ -385,9 +399,9 @@ impl Puller {
                     return;
                 };
                 let request = DigestRequest {
-                    origins: Vec::new(),
                     watermarks,
                     acknowledge_only: true,
+                    ..Default::default()
                 };
                 if let Err(status) = client.digest(request).await {
                     tracing::debug!(%peer, error = %status_text(&status), "acknowledgement not delivered");
@@ -471,57 +485,235 @@ impl Puller {
         Ok(())
     }
 
-    /// Compares digests with the peer; returns true when a full resync of some origin is
-    /// needed (queued for the next connection).
+    /// Compares the incremental digests with the peer, origin by origin, and repairs what
+    /// differs: only origins this node has caught up with are compared (a catch-up in
+    /// progress is never restarted and no watermark moves); a difference is narrowed to
+    /// buckets, then to items, and only those items are fetched.
     async fn anti_entropy(
         &mut self,
         client: &mut FederationServiceClient<Channel>,
-    ) -> Result<bool, String> {
+        channel: &Channel,
+    ) -> Result<(), String> {
         let peer = self.peer.district.clone();
         let storage = self.federation.storage.clone();
         let watermarks = storage.watermarks(&peer).map_err(|e| e.to_string())?;
         let response = client
             .digest(DigestRequest {
-                origins: Vec::new(),
-                watermarks,
-                acknowledge_only: false,
+                watermarks: watermarks.clone(),
+                ..Default::default()
             })
             .await
             .map_err(|s| format!("digest refused: {}", status_text(&s)))?
             .into_inner();
-        let mut repairs = Vec::new();
+        let mut in_sync = 0;
+        let mut notes = Vec::new();
         for d in &response.digests {
             if d.origin == self.federation.district {
                 continue;
             }
-            let epoch = d.epoch;
-            let (count, hash) = storage
-                .digest(&d.origin, |e| e.state.has_data && e.state.epoch == epoch)
-                .map_err(|e| e.to_string())?;
-            let differs = if d.origin == peer {
-                count != d.count || hash != d.hash
-            } else {
-                count < d.count
-            };
-            if differs {
-                repairs.push(format!(
-                    "{} (here {count} items, peer {})",
-                    d.origin, d.count
-                ));
-                self.pending_full.insert(d.origin.clone());
+            let caught_up = watermarks
+                .iter()
+                .find(|w| w.origin == d.origin)
+                .filter(|w| w.epoch == d.epoch)
+                .map(|w| w.seq);
+            match caught_up {
+                Some(seq) if seq >= d.head_seq => {}
+                other => {
+                    notes.push(format!(
+                        "{} catching up ({} of {})",
+                        d.origin,
+                        other.unwrap_or(0),
+                        d.head_seq
+                    ));
+                    continue;
+                }
             }
+            let mine = storage
+                .digest_root(&d.origin, d.epoch, &d.handlings)
+                .map_err(|e| e.to_string())?;
+            if mine.count == d.count && hex::encode(mine.hash) == d.hash {
+                in_sync += 1;
+                continue;
+            }
+            let repaired = self.repair_origin(client, channel, d).await?;
+            notes.push(format!(
+                "{} repaired {repaired} (here {} items, peer {})",
+                d.origin, mine.count, d.count
+            ));
         }
-        let result = if repairs.is_empty() {
-            format!("in sync ({} origins compared)", response.digests.len())
+        let result = if notes.is_empty() {
+            format!("in sync ({in_sync} origins compared)")
         } else {
-            format!("repairing {}", repairs.join(", "))
+            format!("{in_sync} in sync; {}", notes.join(", "))
         };
         tracing::info!(%peer, %result, "anti-entropy");
         self.federation.status.update(&peer, |s| {
             s.anti_entropy_at_ms = crate::clock::now_ms();
             s.anti_entropy_result = result.clone();
         });
-        Ok(!repairs.is_empty())
+        Ok(())
+    }
+
+    /// Narrows a difference in one origin's digest to buckets and items, and fetches the
+    /// items that differ; returns how many changes were applied or dropped.
+    async fn repair_origin(
+        &mut self,
+        client: &mut FederationServiceClient<Channel>,
+        channel: &Channel,
+        theirs: &setu_proto::v1::OriginDigest,
+    ) -> Result<usize, String> {
+        let storage = self.federation.storage.clone();
+        let origin = theirs.origin.clone();
+        let ask = |buckets: bool, bucket_items: Vec<u32>| DigestRequest {
+            origins: vec![origin.clone()],
+            buckets,
+            bucket_items,
+            ..Default::default()
+        };
+        let narrowed = client
+            .digest(ask(true, Vec::new()))
+            .await
+            .map_err(|s| format!("digest refused: {}", status_text(&s)))?
+            .into_inner();
+        let Some(their_buckets) = narrowed.digests.into_iter().find(|d| d.origin == origin) else {
+            return Ok(0);
+        };
+        let mine = storage
+            .digest_buckets(&origin, theirs.epoch, &theirs.handlings)
+            .map_err(|e| e.to_string())?;
+        let mut remote = vec![Bucket::default(); BUCKETS];
+        for b in &their_buckets.buckets {
+            if let (Some(slot), Ok(hash)) = (
+                remote.get_mut(b.index as usize),
+                <[u8; 32]>::try_from(b.hash.as_slice()),
+            ) {
+                *slot = Bucket {
+                    count: b.count,
+                    hash,
+                };
+            }
+        }
+        let differing: Vec<u32> = (0..BUCKETS)
+            .filter(|&i| mine[i] != remote[i])
+            .take(MAX_BUCKETS_PER_CHECK)
+            .map(|i| i as u32)
+            .collect();
+        if differing.is_empty() {
+            return Ok(0);
+        }
+        let listed = client
+            .digest(ask(false, differing.clone()))
+            .await
+            .map_err(|s| format!("digest refused: {}", status_text(&s)))?
+            .into_inner();
+        let their_items: HashMap<(Kind, String), u64> = listed
+            .digests
+            .into_iter()
+            .filter(|d| d.origin == origin)
+            .flat_map(|d| d.items)
+            .filter_map(|i| Some(((Kind::from_item_kind(i.kind)?, i.id), i.seq)))
+            .collect();
+        let buckets: Vec<u16> = differing.iter().map(|b| *b as u16).collect();
+        let my_items: HashMap<(Kind, String), u64> = storage
+            .digest_items(&origin, theirs.epoch, &theirs.handlings, &buckets)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|(kind, id, seq)| ((kind, id), seq))
+            .collect();
+        let version = |(kind, id): &(Kind, String), seq: u64| ItemVersion {
+            kind: kind.item_kind() as i32,
+            id: id.clone(),
+            seq,
+        };
+        let mut wanted: Vec<ItemVersion> = their_items
+            .iter()
+            .filter(|(key, seq)| my_items.get(*key).is_none_or(|mine| mine < *seq))
+            .map(|(key, seq)| version(key, *seq))
+            .collect();
+        // The origin itself is the authority on its items: what this node holds and the
+        // origin does not list was expunged or retracted there (or never existed).
+        let authoritative = origin == self.peer.district;
+        if authoritative {
+            wanted.extend(
+                my_items
+                    .iter()
+                    .filter(|(key, _)| !their_items.contains_key(*key))
+                    .map(|(key, seq)| version(key, *seq)),
+            );
+        }
+        wanted.truncate(MAX_REPAIR_ITEMS);
+        if wanted.is_empty() {
+            return Ok(0);
+        }
+        let repair = client
+            .repair(RepairRequest {
+                origin: origin.clone(),
+                items: wanted,
+            })
+            .await
+            .map_err(|s| format!("repair refused: {}", status_text(&s)))?
+            .into_inner();
+        for statement in &repair.keys {
+            if let Err(e) = self.federation.accept_key_statement(statement) {
+                tracing::warn!(peer = %self.peer.district, error = %e, "refused a key statement");
+            }
+        }
+        let mut repaired = 0;
+        if let Some(batch) = repair.batch {
+            repaired += self.apply_repair(channel, batch).await?;
+        }
+        if authoritative && !repair.unknown.is_empty() {
+            let gone: Vec<(Kind, String)> = repair
+                .unknown
+                .iter()
+                .filter_map(|i| Some((Kind::from_item_kind(i.kind)?, i.id.clone())))
+                .collect();
+            repaired += storage.drop_items(&gone).map_err(|e| e.to_string())?;
+            storage.flush().await.map_err(|e| e.to_string())?;
+        }
+        tracing::info!(peer = %self.peer.district, %origin, repaired, "anti-entropy repair");
+        Ok(repaired)
+    }
+
+    /// Verifies and applies a repair batch without touching the watermarks, then fetches
+    /// the photos its records need.
+    async fn apply_repair(&self, channel: &Channel, batch: SyncBatch) -> Result<usize, String> {
+        let federation = self.federation.clone();
+        let peer = self.peer.district.clone();
+        let (origin, epoch) = (batch.origin.clone(), batch.epoch);
+        if origin == federation.district {
+            return Ok(0);
+        }
+        let outcome = tokio::task::spawn_blocking(move || {
+            let changes: Vec<RemoteChange> = federation
+                .verify_changes(&peer, &origin, epoch, batch.envelopes)
+                .into_iter()
+                .filter_map(|checked| match checked {
+                    Ok(change) => Some(change),
+                    Err(e) => {
+                        tracing::error!(%peer, %origin, error = %e, "ALARM: refused a repaired change from a peer");
+                        None
+                    }
+                })
+                .collect();
+            federation
+                .storage
+                .apply_repair(&peer, &origin, epoch, &changes)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        let storage = &self.federation.storage;
+        storage.flush().await.map_err(|e| e.to_string())?;
+        for refusal in &outcome.refused {
+            tracing::error!(peer = %self.peer.district, "{refusal}");
+        }
+        for sha in &outcome.missing_photos {
+            if let Err(e) = self.fetch_photo(channel, sha).await {
+                tracing::warn!(peer = %self.peer.district, %sha, error = %e, "photo not fetched yet; anti-entropy will retry");
+            }
+        }
+        Ok(outcome.applied)
     }
 }
 

@@ -6,7 +6,7 @@ use super::Federation;
 use crate::config::PeerConfig;
 use crate::storage::StorageResult;
 use crate::trust::cert::CertFacts;
-use setu_proto::v1::PeerStatus;
+use setu_proto::v1::{OriginLag, PeerStatus};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -21,6 +21,8 @@ pub struct PeerLink {
     pub last_contact_ms: i64,
     /// The peer's highest sequence of its own changes, as it last said.
     pub peer_head: u64,
+    /// The peer's highest sequence of every origin it sends, as its last batch said.
+    pub origin_heads: HashMap<String, u64>,
     /// When the last anti-entropy check ran (Unix ms) and what it found.
     pub anti_entropy_at_ms: i64,
     pub anti_entropy_result: String,
@@ -116,7 +118,24 @@ impl Federation {
                 .find(|w| w.origin == self.district)
                 .map(|w| w.seq)
                 .unwrap_or(0);
+            let origin_lags = link
+                .origin_heads
+                .iter()
+                .map(|(origin, head)| {
+                    let applied = watermarks
+                        .iter()
+                        .find(|w| &w.origin == origin)
+                        .map_or(0, |w| w.seq);
+                    OriginLag {
+                        origin: origin.clone(),
+                        peer_head: *head,
+                        applied,
+                        behind: head.saturating_sub(applied),
+                    }
+                })
+                .collect();
             peers.push(PeerStatus {
+                origin_lags,
                 district: peer.district.clone(),
                 address: peer.address.clone(),
                 connected: link.connected,

@@ -298,10 +298,18 @@ impl Metrics {
         g.peer_last_contact.clear();
         let own = &self.sources.district;
         for peer in s.peers {
-            let lags = [
+            let mut lags = vec![
                 (peer.district.clone(), "in", peer.lag_in),
                 (own.clone(), "out", peer.lag_out),
             ];
+            // Relayed origins too, so that a change stuck on its way through the mesh shows
+            // at the link where it waits.
+            lags.extend(
+                peer.origin_lags
+                    .iter()
+                    .filter(|l| l.origin != peer.district)
+                    .map(|l| (l.origin.clone(), "in", l.behind)),
+            );
             for (origin, direction, lag) in lags {
                 g.sync_lag
                     .get_or_create(&LagLabels {

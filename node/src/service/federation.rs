@@ -7,7 +7,8 @@ use crate::error::{NodeError, NodeResult};
 use crate::federation::{policy, Federation};
 use crate::ops::metrics::CallTimer;
 use crate::service::note;
-use crate::storage::StorageError;
+use crate::storage::digest::{Bucket, BUCKETS};
+use crate::storage::{Kind, StorageError};
 use crate::trust::auth;
 use crate::trust::cert::CertFacts;
 use crate::trust::identity::Identity;
@@ -15,8 +16,9 @@ use prost::Message;
 use setu_proto::v1::federation_service_server::FederationService;
 use setu_proto::v1::sync_message::Message as SyncPart;
 use setu_proto::v1::{
-    AuditEntry, DigestRequest, DigestResponse, FetchPhotoRequest, KeyStatement, OriginDigest,
-    PhotoChunk, SyncBatch, SyncMessage, SyncRequest, Watermark,
+    AuditEntry, BucketDigest, DigestRequest, DigestResponse, FetchPhotoRequest, ItemVersion,
+    KeyStatement, OriginDigest, PhotoChunk, RepairRequest, RepairResponse, SyncBatch, SyncMessage,
+    SyncRequest, Watermark,
 };
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
@@ -30,6 +32,9 @@ use tonic::{Request, Response, Status};
 const BATCH: usize = 512;
 /// Chunk size of photo transfers.
 const PHOTO_CHUNK: usize = 256 * 1024;
+
+/// The most items one repair call may ask for.
+const MAX_REPAIR_ITEMS: usize = 4096;
 
 /// The federation service of one node.
 pub struct FederationServiceImpl {
@@ -311,6 +316,14 @@ impl FederationService for FederationServiceImpl {
         timer.finish(self.answer_digest(request).await)
     }
 
+    async fn repair(
+        &self,
+        request: Request<RepairRequest>,
+    ) -> Result<Response<RepairResponse>, Status> {
+        let timer = CallTimer::start(&request, "FederationService/Repair");
+        timer.finish(self.answer_repair(request).await)
+    }
+
     type FetchPhotoStream = PhotoStream;
 
     async fn fetch_photo(
@@ -382,6 +395,12 @@ impl FederationServiceImpl {
         if request.acknowledge_only {
             return Ok(Response::new(DigestResponse { digests }));
         }
+        let bucket_items: Vec<u16> = request
+            .bucket_items
+            .iter()
+            .filter_map(|b| u16::try_from(*b).ok())
+            .filter(|b| usize::from(*b) < BUCKETS)
+            .collect();
         for info in storage
             .origins()
             .map_err(|e| Status::from(NodeError::from(e)))?
@@ -391,20 +410,136 @@ impl FederationServiceImpl {
             {
                 continue;
             }
-            let (count, hash) = storage
-                .digest(&info.origin, |entry| {
-                    entry.state.epoch == info.epoch
-                        && policy::sends_in_full(&federation.district, &info.origin, entry, &peer)
-                })
+            let handlings = policy::handlings_sent(&federation.district, &info.origin, &peer);
+            // The head is read first: a change committed meanwhile is then in the buckets
+            // but above the head, so a requester at the head sees a difference and narrows
+            // it on a later check rather than missing it.
+            let head = storage
+                .origin_info(&info.origin)
+                .map_err(|e| Status::from(NodeError::from(e)))?
+                .map_or(info.max_seq, |i| i.max_seq);
+            let buckets = storage
+                .digest_buckets(&info.origin, info.epoch, &handlings)
                 .map_err(|e| Status::from(NodeError::from(e)))?;
-            digests.push(OriginDigest {
-                origin: info.origin,
+            let mut root = Bucket::default();
+            for bucket in &buckets {
+                root.combine(bucket);
+            }
+            let mut digest = OriginDigest {
+                origin: info.origin.clone(),
                 epoch: info.epoch,
-                count,
-                hash,
-            });
+                count: root.count,
+                hash: hex::encode(root.hash),
+                head_seq: head,
+                handlings: handlings.clone(),
+                buckets: Vec::new(),
+                items: Vec::new(),
+            };
+            if request.buckets {
+                digest.buckets = buckets
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.count > 0)
+                    .map(|(i, b)| BucketDigest {
+                        index: i as u32,
+                        count: b.count,
+                        hash: b.hash.to_vec(),
+                    })
+                    .collect();
+            }
+            if !bucket_items.is_empty() {
+                digest.items = storage
+                    .digest_items(&info.origin, info.epoch, &handlings, &bucket_items)
+                    .map_err(|e| Status::from(NodeError::from(e)))?
+                    .into_iter()
+                    .map(|(kind, id, seq)| ItemVersion {
+                        kind: kind.item_kind() as i32,
+                        id,
+                        seq,
+                    })
+                    .collect();
+            }
+            digests.push(digest);
         }
         Ok(Response::new(DigestResponse { digests }))
+    }
+
+    /// The current change of each item asked for, as the sync stream would send it to this
+    /// peer (full, retraction or nothing, by the same policy), with watermark 0.
+    async fn answer_repair(
+        &self,
+        request: Request<RepairRequest>,
+    ) -> Result<Response<RepairResponse>, Status> {
+        let peer = self
+            .peer_of(&request, "FederationService/Repair")
+            .await
+            .map_err(Status::from)?;
+        let request = request.into_inner();
+        if request.items.len() > MAX_REPAIR_ITEMS {
+            return Err(Status::invalid_argument(format!(
+                "items: {} items asked for; the limit is {MAX_REPAIR_ITEMS}",
+                request.items.len()
+            )));
+        }
+        let federation = &self.federation;
+        let storage = &federation.storage;
+        let own = federation.district.as_str();
+        let origin = request.origin;
+        let Some(info) = storage
+            .origin_info(&origin)
+            .map_err(|e| Status::from(NodeError::from(e)))?
+        else {
+            return Ok(Response::new(RepairResponse::default()));
+        };
+        if !policy::sends_origin(own, &origin, &peer) {
+            return Err(Status::permission_denied(format!(
+                "{} changes are not sent to {}",
+                crate::validate::excerpt(&origin),
+                peer.district
+            )));
+        }
+        let mut envelopes = Vec::new();
+        let mut unknown = Vec::new();
+        for item in request.items {
+            let Some(kind) = Kind::from_item_kind(item.kind) else {
+                continue;
+            };
+            let entry = storage
+                .current_change(kind, &item.id)
+                .map_err(|e| Status::from(NodeError::from(e)))?;
+            match entry {
+                Some(entry) if entry.state.origin == origin && entry.state.epoch == info.epoch => {
+                    if let Some(envelope) = policy::outgoing(own, &origin, &entry, &peer) {
+                        envelopes.push(envelope);
+                    }
+                }
+                _ => unknown.push(item),
+            }
+        }
+        let mut keys = Vec::new();
+        for (key_origin, _, bytes) in storage
+            .key_statements()
+            .map_err(|e| Status::from(NodeError::from(e)))?
+        {
+            if key_origin == origin {
+                if let Ok(statement) = KeyStatement::decode(bytes.as_slice()) {
+                    keys.push(statement);
+                }
+            }
+        }
+        Ok(Response::new(RepairResponse {
+            batch: Some(SyncBatch {
+                origin: origin.clone(),
+                epoch: info.epoch,
+                envelopes,
+                watermark: 0,
+                reset: false,
+                caught_up: false,
+                head: info.max_seq,
+            }),
+            unknown,
+            keys,
+        }))
     }
 
     async fn send_photo(

@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod audit;
 pub mod backup;
 mod codec;
+pub mod digest;
 pub mod lock;
 mod replication;
 mod search;
@@ -160,6 +161,23 @@ impl Kind {
             b'm' => Some(Kind::MoNote),
             b'a' => Some(Kind::Alert),
             b'k' => Some(Kind::AlertAck),
+            _ => None,
+        }
+    }
+
+    /// The kind as the wire names it.
+    pub fn item_kind(self) -> setu_proto::v1::ItemKind {
+        sled_store::item_kind(self)
+    }
+
+    /// The kind of a wire `ItemKind` value, if it is one.
+    pub fn from_item_kind(value: i32) -> Option<Kind> {
+        use setu_proto::v1::ItemKind;
+        match ItemKind::try_from(value) {
+            Ok(ItemKind::Record) => Some(Kind::Record),
+            Ok(ItemKind::MoNote) => Some(Kind::MoNote),
+            Ok(ItemKind::Alert) => Some(Kind::Alert),
+            Ok(ItemKind::AlertAck) => Some(Kind::AlertAck),
             _ => None,
         }
     }

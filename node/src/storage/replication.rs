@@ -12,7 +12,6 @@ use super::{
 use crate::storage::Storage;
 use prost::Message;
 use setu_proto::v1::{Envelope, Handling, PersonRecord, Watermark};
-use sha2::{Digest, Sha256};
 
 /// What adopting an origin's epoch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +204,22 @@ impl Storage {
         Ok(out)
     }
 
+    /// The current change of one item: its state and the envelope to send, if held.
+    pub fn current_change(&self, kind: Kind, id: &str) -> StorageResult<Option<LogEntry>> {
+        let Some(state) = self.item_state(kind, id)? else {
+            return Ok(None);
+        };
+        let Some(bytes) = self.t.envelopes.get(item_key(kind, id))? else {
+            return Ok(None);
+        };
+        Ok(Some(LogEntry {
+            kind,
+            id: id.to_string(),
+            state,
+            envelope: Envelope::decode(bytes.as_ref())?,
+        }))
+    }
+
     /// Makes `epoch` the current epoch of `origin` (a restored origin starts a new one);
     /// the old epoch is retired so that no stale change brings it back.
     pub fn adopt_origin_epoch(&self, origin: &str, epoch: u64) -> StorageResult<EpochChange> {
@@ -240,6 +255,29 @@ impl Storage {
         epoch: u64,
         changes: &[RemoteChange],
         watermark: u64,
+    ) -> StorageResult<ApplyOutcome> {
+        self.apply_changes(peer, origin, epoch, changes, Some(watermark))
+    }
+
+    /// Applies verified changes of `origin` that a repair brought from `peer`, leaving the
+    /// watermarks where they are (a repair never moves a watermark, in either direction).
+    pub fn apply_repair(
+        &self,
+        peer: &str,
+        origin: &str,
+        epoch: u64,
+        changes: &[RemoteChange],
+    ) -> StorageResult<ApplyOutcome> {
+        self.apply_changes(peer, origin, epoch, changes, None)
+    }
+
+    fn apply_changes(
+        &self,
+        peer: &str,
+        origin: &str,
+        epoch: u64,
+        changes: &[RemoteChange],
+        watermark: Option<u64>,
     ) -> StorageResult<ApplyOutcome> {
         if origin == self.origin {
             return Err(StorageError::Backend(format!(
@@ -281,7 +319,7 @@ impl Storage {
             {
                 tx.raise_origin_seq(origin, current_epoch, highest)?;
             }
-            if epoch == current_epoch {
+            if let (Some(watermark), true) = (watermark, epoch == current_epoch) {
                 tx.watermarks.insert(
                     pair_key(peer, origin),
                     encode_position(epoch, watermark).to_vec(),
@@ -353,33 +391,6 @@ impl Storage {
         Ok(out)
     }
 
-    /// Count and hash over (id, seq) of `origin`'s items that `keep` accepts, for
-    /// anti-entropy: two nodes holding the same items get the same digest.
-    pub fn digest(
-        &self,
-        origin: &str,
-        keep: impl Fn(&LogEntry) -> bool,
-    ) -> StorageResult<(u64, String)> {
-        let mut items = Vec::new();
-        let mut after = 0;
-        loop {
-            let batch = self.log_after(origin, after, 4096)?;
-            let Some(last) = batch.last() else { break };
-            after = last.state.seq;
-            for entry in batch {
-                if keep(&entry) {
-                    items.push((entry.id, entry.state.seq));
-                }
-            }
-        }
-        items.sort();
-        let mut hasher = Sha256::new();
-        for (id, seq) in &items {
-            hasher.update(format!("{id}:{seq}\n").as_bytes());
-        }
-        Ok((items.len() as u64, hex::encode(hasher.finalize())))
-    }
-
     /// Every item of `origin` this node has a state for: (kind, id, state).
     pub fn items_of_origin(&self, origin: &str) -> StorageResult<Vec<(Kind, String, ItemState)>> {
         let mut out = Vec::new();
@@ -424,6 +435,7 @@ impl Storage {
                 tx.tombstones.remove(item_key(*kind, id))?;
                 tx.envelopes.remove(item_key(*kind, id))?;
                 tx.index.remove(state_key(*kind, id))?;
+                tx.update_digest(*kind, id, Some(&state), None)?;
                 let key = log_key(&state.origin, state.seq);
                 if tx.log.get(&key)?.as_deref() == Some(item_key(*kind, id).as_slice()) {
                     tx.log.remove(key)?;
@@ -490,6 +502,7 @@ impl Storage {
                 tx.tombstones.remove(item_key(kind, &id))?;
                 tx.envelopes.remove(item_key(kind, &id))?;
                 tx.index.remove(state_key(kind, &id))?;
+                tx.update_digest(kind, &id, Some(&state), None)?;
                 let key = log_key(&state.origin, seq);
                 if tx.log.get(&key)?.as_deref() == Some(item_key(kind, &id).as_slice()) {
                     tx.log.remove(key)?;

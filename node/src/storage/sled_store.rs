@@ -220,7 +220,7 @@ impl Tx<'_> {
     }
 
     /// Records an item's latest change: its envelope, its log entry (dropping the previous
-    /// one) and its state.
+    /// one), its state and its contribution to the anti-entropy digests.
     pub fn record_change(
         &self,
         kind: Kind,
@@ -242,6 +242,7 @@ impl Tx<'_> {
         self.index
             .insert(state_key(kind, id), encode_state(state))?;
         self.envelopes.insert(item_key(kind, id), envelope_bytes)?;
+        self.update_digest(kind, id, previous, Some(state))?;
         Ok(())
     }
 
@@ -438,6 +439,7 @@ impl Storage {
                 .origins
                 .insert(origin.as_bytes(), encode_origin(epoch, seq, &[]))?;
         }
+        storage.build_digests_once()?;
         storage.reannounce_stale_epoch()?;
         storage.load_search_index()?;
         Ok(storage)

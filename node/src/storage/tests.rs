@@ -216,12 +216,70 @@ fn remote_changes_apply_once_newest_wins_and_conflicts_are_refused() {
         b.record("x").unwrap_err(),
         StorageError::Expunged { .. }
     ));
-    // The digests of the two nodes agree on what each holds.
-    let held = |e: &LogEntry| e.state.has_data;
-    assert_eq!(
-        a.digest("jh-dhanbad", held).unwrap(),
-        b.digest("jh-dhanbad", held).unwrap()
+    // The digests of the two nodes agree on what each holds (nothing: x was expunged).
+    let all = [
+        Handling::LocalOnly as i32,
+        Handling::Peers as i32,
+        Handling::Federation as i32,
+    ];
+    let root = |s: &Storage| s.digest_root("jh-dhanbad", a.epoch(), &all).unwrap();
+    assert_eq!(root(&a), root(&b));
+    assert_eq!(root(&a).count, 0);
+}
+
+#[test]
+fn incremental_digests_follow_every_change_and_narrow_to_the_bucket_that_differs() {
+    let (_d1, a) = store("jh-dhanbad");
+    let (_d2, b) = store("wb-asansol-durgapur");
+    let all = [
+        Handling::LocalOnly as i32,
+        Handling::Peers as i32,
+        Handling::Federation as i32,
+    ];
+    let mut changes = Vec::new();
+    let numbered = |id: &str, version: u64| PersonRecord {
+        external_ref: format!("DHN/{id}"),
+        ..record(id, version)
+    };
+    for i in 0..20 {
+        let id = format!("r{i}");
+        a.put_record(&numbered(&id, 1), Expect::Absent, &[])
+            .unwrap();
+        if i % 3 == 0 {
+            a.put_record(&numbered(&id, 2), Expect::Version(1), &[])
+                .unwrap();
+        }
+        if i % 5 == 0 {
+            a.expunge(Kind::Record, &id, None, "test", "JH-1", 1)
+                .unwrap();
+        }
+        changes.push(remote_change(&a, &id));
+    }
+    // All but the last change reach b, in another order.
+    let last = changes.pop().unwrap();
+    changes.reverse();
+    b.apply_remote("jh-dhanbad", "jh-dhanbad", a.epoch(), &changes, 100)
+        .unwrap();
+    let (mine, theirs) = (
+        b.digest_buckets("jh-dhanbad", a.epoch(), &all).unwrap(),
+        a.digest_buckets("jh-dhanbad", a.epoch(), &all).unwrap(),
     );
+    let differing: Vec<u16> = (0..mine.len())
+        .filter(|&i| mine[i] != theirs[i])
+        .map(|i| i as u16)
+        .collect();
+    assert_eq!(differing, vec![crate::storage::digest::bucket_of("r19")]);
+    let listed = a
+        .digest_items("jh-dhanbad", a.epoch(), &all, &differing)
+        .unwrap();
+    assert!(listed.iter().any(|(_, id, _)| id == "r19"), "{listed:?}");
+    // A repair brings the one change without touching the watermark.
+    b.apply_repair("jh-dhanbad", "jh-dhanbad", a.epoch(), &[last])
+        .unwrap();
+    assert_eq!(b.watermarks("jh-dhanbad").unwrap()[0].seq, 100);
+    let root = |s: &Storage| s.digest_root("jh-dhanbad", a.epoch(), &all).unwrap();
+    assert_eq!(root(&a), root(&b));
+    assert_eq!(root(&a).count, 16, "20 records, 4 expunged");
 }
 
 #[test]
