@@ -126,9 +126,11 @@ impl Browser {
     /// The text of the first element matching the CSS `selector`, once there is one.
     pub async fn text_of(&self, selector: &str, timeout: Duration) -> anyhow::Result<String> {
         let client = &self.client;
-        wait_for(timeout, &format!("{selector} is on the page"), || async move {
-            client.find(Locator::Css(selector)).await?.text().await
-        })
+        wait_for(
+            timeout,
+            &format!("{selector} is on the page"),
+            || async move { client.find(Locator::Css(selector)).await?.text().await },
+        )
         .await
     }
 

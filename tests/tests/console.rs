@@ -19,9 +19,7 @@ use std::time::Duration;
 use anyhow::Context;
 use fantoccini::Locator;
 use setu_proto::v1::upload_photo_request::Part;
-use setu_proto::v1::{
-    CreateRecordRequest, GetAlertRequest, UploadPhotoHeader, UploadPhotoRequest,
-};
+use setu_proto::v1::{CreateRecordRequest, GetAlertRequest, UploadPhotoHeader, UploadPhotoRequest};
 use setu_tests::bins::{binary, setu, write_client_config, CLIENT_BIN};
 use setu_tests::browser::Browser;
 use setu_tests::mesh::{Mesh, SYNC_TIMEOUT};
@@ -72,8 +70,14 @@ impl Console {
             .kill_on_drop(true)
             .spawn()
             .context("spawning setu console")?;
-        let stdout = child.stdout.take().context("the console's stdout is piped")?;
-        let mut stderr = child.stderr.take().context("the console's stderr is piped")?;
+        let stdout = child
+            .stdout
+            .take()
+            .context("the console's stdout is piped")?;
+        let mut stderr = child
+            .stderr
+            .take()
+            .context("the console's stderr is piped")?;
         let mut lines = BufReader::new(stdout).lines();
         let first = tokio::time::timeout(PAGE_TIMEOUT, lines.next_line())
             .await
@@ -115,8 +119,7 @@ impl Console {
 async fn raw_get(base: &str, path: &str) -> anyhow::Result<String> {
     let authority = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(authority).await?;
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut response = String::new();
     tokio::time::timeout(PAGE_TIMEOUT, stream.read_to_string(&mut response)).await??;
@@ -169,9 +172,17 @@ async fn drive(browser: &Browser) -> anyhow::Result<()> {
     let console = Console::start(&asansol_liaison).await?;
 
     // Without the token or its cookie, every route answers 401.
-    for path in ["/", "/search?q=Bikash", &format!("/photos/{sha256}"), "/assets/console.js"] {
+    for path in [
+        "/",
+        "/search?q=Bikash",
+        &format!("/photos/{sha256}"),
+        "/assets/console.js",
+    ] {
         let status = raw_get(&console.base, path).await?;
-        anyhow::ensure!(status.contains(" 401 "), "GET {path} without the token: {status}");
+        anyhow::ensure!(
+            status.contains(" 401 "),
+            "GET {path} without the token: {status}"
+        );
     }
     let wrong = raw_get(&console.base, "/?token=00000000000000000000000000000000").await?;
     anyhow::ensure!(wrong.contains(" 401 "), "a wrong token: {wrong}");
@@ -182,22 +193,42 @@ async fn drive(browser: &Browser) -> anyhow::Result<()> {
     client.goto(&console.url).await?;
     browser.text_of("#wall h1", PAGE_TIMEOUT).await?;
     let url = client.current_url().await?;
-    anyhow::ensure!(!url.as_str().contains("token"), "the token stays in the address bar: {url}");
-    wait_for(PAGE_TIMEOUT, "the wall's event stream is live", || async move {
-        let live = client.find(Locator::Css("#live.on")).await;
-        live.map(|_| ())
-    })
+    anyhow::ensure!(
+        !url.as_str().contains("token"),
+        "the token stays in the address bar: {url}"
+    );
+    wait_for(
+        PAGE_TIMEOUT,
+        "the wall's event stream is live",
+        || async move {
+            let live = client.find(Locator::Css("#live.on")).await;
+            live.map(|_| ())
+        },
+    )
     .await?;
 
     // An alert posted in Dhanbad appears on the Asansol wall within 2 s, without a reload.
-    browser.eval("window.__notReloaded = true; return true;").await?;
+    browser
+        .eval("window.__notReloaded = true; return true;")
+        .await?;
     let title = "Test Nagar cash van robbed (console test)";
     let posted = setu(
         &dhanbad_liaison,
         &[
-            "alert", "post", "--priority", "flash", "--category", "robbery", "--title", title,
-            "--body", "Four men on two motorcycles, headed for the river bridge.",
-            "--expires-in", "2h", "--vehicle", "JH 99 ZZ 0001",
+            "alert",
+            "post",
+            "--priority",
+            "flash",
+            "--category",
+            "robbery",
+            "--title",
+            title,
+            "--body",
+            "Four men on two motorcycles, headed for the river bridge.",
+            "--expires-in",
+            "2h",
+            "--vehicle",
+            "JH 99 ZZ 0001",
         ],
     )
     .await?
@@ -208,10 +239,19 @@ async fn drive(browser: &Browser) -> anyhow::Result<()> {
         .wait_for_text(&format!("{card} .alert-title"), title, WALL_DEADLINE)
         .await
         .context("the alert should be on the Asansol wall within 2 s of `setu alert post`")?;
-    let kept = browser.eval("return window.__notReloaded === true;").await?;
-    anyhow::ensure!(kept == serde_json::Value::Bool(true), "the wall reloaded instead of updating live");
+    let kept = browser
+        .eval("return window.__notReloaded === true;")
+        .await?;
+    anyhow::ensure!(
+        kept == serde_json::Value::Bool(true),
+        "the wall reloaded instead of updating live"
+    );
     browser
-        .wait_for_text(&format!("{card} .countdown"), "acknowledge within", PAGE_TIMEOUT)
+        .wait_for_text(
+            &format!("{card} .countdown"),
+            "acknowledge within",
+            PAGE_TIMEOUT,
+        )
         .await?;
 
     // The liaison acknowledges it from the page; the acknowledgement reaches Dhanbad.
@@ -226,28 +266,41 @@ async fn drive(browser: &Browser) -> anyhow::Result<()> {
         .await?
         .click()
         .await?;
-    browser
+    if let Err(e) = browser
         .wait_for_text(&format!("{card} .target.acked"), "WB-7002", PAGE_TIMEOUT)
-        .await?;
+        .await
+    {
+        let shown = browser
+            .text_of("main", PAGE_TIMEOUT)
+            .await
+            .unwrap_or_default();
+        anyhow::bail!("{e}; the page shows:\n{shown}");
+    }
     let origin = mesh.officer(DHANBAD, "JH-7004", Role::Officer).await?;
     let origin = &origin;
     let alert_id = &alert_id;
-    wait_for(SYNC_TIMEOUT, "Dhanbad has Asansol's acknowledgement", || async move {
-        let view = origin
-            .alerts()
-            .get(GetAlertRequest { alert_id: alert_id.clone() })
-            .await?
-            .into_inner();
-        let ack = view
-            .targets
-            .iter()
-            .find(|t| t.district == ASANSOL)
-            .and_then(|t| t.ack.clone());
-        match ack {
-            Some(ack) if ack.note == note && ack.officer_badge == "WB-7002" => Ok(()),
-            other => Err(anyhow::anyhow!("not yet: {other:?}")),
-        }
-    })
+    wait_for(
+        SYNC_TIMEOUT,
+        "Dhanbad has Asansol's acknowledgement",
+        || async move {
+            let view = origin
+                .alerts()
+                .get(GetAlertRequest {
+                    alert_id: alert_id.clone(),
+                })
+                .await?
+                .into_inner();
+            let ack = view
+                .targets
+                .iter()
+                .find(|t| t.district == ASANSOL)
+                .and_then(|t| t.ack.clone());
+            match ack {
+                Some(ack) if ack.note == note && ack.officer_badge == "WB-7002" => Ok(()),
+                other => Err(anyhow::anyhow!("not yet: {other:?}")),
+            }
+        },
+    )
     .await?;
 
     // A search finds the record and opens its dossier with the photo.
@@ -263,7 +316,11 @@ async fn drive(browser: &Browser) -> anyhow::Result<()> {
         .await?;
     let reasons = browser.text_of(".hit .reasons", PAGE_TIMEOUT).await?;
     anyhow::ensure!(!reasons.trim().is_empty(), "a hit says why it matched");
-    client.find(Locator::Css(".hit .hit-link")).await?.click().await?;
+    client
+        .find(Locator::Css(".hit .hit-link"))
+        .await?
+        .click()
+        .await?;
     browser
         .wait_for_text("#record-name", "Test Bikash Mondal", PAGE_TIMEOUT)
         .await?;
@@ -272,37 +329,63 @@ async fn drive(browser: &Browser) -> anyhow::Result<()> {
          return img ? (img.complete && img.naturalWidth > 0) : false;"
     );
     let photo_script = &photo_script;
-    wait_for(PAGE_TIMEOUT, "the dossier's photo has loaded", || async move {
-        match browser.eval(photo_script).await? {
-            serde_json::Value::Bool(true) => Ok(()),
-            other => Err(anyhow::anyhow!("not loaded: {other}")),
-        }
-    })
+    wait_for(
+        PAGE_TIMEOUT,
+        "the dossier's photo has loaded",
+        || async move {
+            match browser.eval(photo_script).await? {
+                serde_json::Value::Bool(true) => Ok(()),
+                other => Err(anyhow::anyhow!("not loaded: {other}")),
+            }
+        },
+    )
     .await?;
     let dossier = browser.text_of("#dossier", PAGE_TIMEOUT).await?;
     for needle in ["Kalu Test", "Imaginary Prasad", ASANSOL, "JH 99 ZZ 0001"] {
-        anyhow::ensure!(dossier.contains(needle), "the dossier shows {needle:?}:\n{dossier}");
+        anyhow::ensure!(
+            dossier.contains(needle),
+            "the dossier shows {needle:?}:\n{dossier}"
+        );
     }
 
     // A value the node refuses on /records/new is shown at its field, the form kept.
-    client.goto(&format!("{}/records/new", console.base)).await?;
+    client
+        .goto(&format!("{}/records/new", console.base))
+        .await?;
     client
         .find(Locator::Css("#name"))
         .await?
         .send_keys("Test Form Kumar")
         .await?;
-    client.find(Locator::Css("#phones")).await?.send_keys("12345").await?;
+    client
+        .find(Locator::Css("#phones"))
+        .await?
+        .send_keys("12345")
+        .await?;
     client.find(Locator::Css("#save")).await?.click().await?;
-    let error = browser.text_of("#field-phones #error-phones", PAGE_TIMEOUT).await?;
-    anyhow::ensure!(error.starts_with("phones"), "the refusal names the field: {error:?}");
-    let kept = client.find(Locator::Css("#name")).await?.prop("value").await?;
+    let error = browser
+        .text_of("#field-phones #error-phones", PAGE_TIMEOUT)
+        .await?;
+    anyhow::ensure!(
+        error.starts_with("phones"),
+        "the refusal names the field: {error:?}"
+    );
+    let kept = client
+        .find(Locator::Css("#name"))
+        .await?
+        .prop("value")
+        .await?;
     anyhow::ensure!(
         kept.as_deref() == Some("Test Form Kumar"),
         "the form keeps what was typed: {kept:?}"
     );
 
     // The labels switch to Hindi.
-    client.goto(&format!("{}/search?lang=hi", console.base)).await?;
-    browser.wait_for_text("header.top nav", "खोज", PAGE_TIMEOUT).await?;
+    client
+        .goto(&format!("{}/search?lang=hi", console.base))
+        .await?;
+    browser
+        .wait_for_text("header.top nav", "खोज", PAGE_TIMEOUT)
+        .await?;
     Ok(())
 }

@@ -133,7 +133,8 @@ pub(crate) async fn guard(
 }
 
 /// Adds the headers every response carries: nothing is stored by the browser, nothing is
-/// framed, no script or style but the console's own runs, no address leaves in a referrer.
+/// framed, no script or style but the console's own runs, no address leaves for another site in
+/// a referrer.
 fn secured(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -149,9 +150,11 @@ fn secured(mut response: Response) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` the browser sends a form's
+    // `Origin` as "null", and the console could no longer tell its own forms from others.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     response
 }

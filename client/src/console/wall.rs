@@ -302,8 +302,9 @@ async fn feed(console: Console, after: u64, sender: tokio::sync::mpsc::Sender<Ev
             return;
         }
     };
+    // The browser never dispatches an event whose data is empty, hence "live".
     if sender
-        .send(Event::default().event("ready").retry(RETRY).data(""))
+        .send(Event::default().event("ready").retry(RETRY).data("live"))
         .await
         .is_err()
     {
