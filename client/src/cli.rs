@@ -150,6 +150,24 @@ pub enum Command {
     /// Write this district's own records to a CSV or JSON Lines file.
     #[command(long_about = EXPORT_HELP)]
     Export(ExportArgs),
+    /// A web console for the control room, served on this machine with your certificate.
+    ///
+    /// Prints `console: http://127.0.0.1:PORT/?token=TOKEN` as its first line: open that
+    /// address in a browser on this machine. The alert wall updates live; search, dossiers,
+    /// record and alert forms and the federation links are one click away. Every page is
+    /// made from calls to your node with your certificate, so the node allows and audits
+    /// exactly what it would for `setu` commands. Without the token (or the cookie it sets)
+    /// every page answers 401; nothing is written to disk. Ctrl-C stops it.
+    Console(ConsoleArgs),
+}
+
+/// The arguments of `setu console`.
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleArgs {
+    /// Where to listen: a loopback address only, e.g. 127.0.0.1:7480 (port 0 picks a free one).
+    #[arg(long, value_name = "ADDRESS", default_value = crate::console::DEFAULT_LISTEN,
+          value_parser = crate::console::parse_listen)]
+    pub listen: std::net::SocketAddr,
 }
 
 /// The arguments of `setu import`.

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connect;
+pub mod console;
 pub mod error;
 pub mod explain;
 pub mod export;
@@ -57,6 +58,11 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
             let result = import::run(&config, args, cli.json, terminal, &mut stdout).await;
             return diagnosed(&config, result).await;
         }
+        cli::Command::Console(args) => {
+            let config = load_config(&cli)?;
+            let mut stdout = std::io::stdout();
+            return console::run(&config, args.listen, &mut stdout).await;
+        }
         cli::Command::Export(args) => {
             let config = load_config(&cli)?;
             let mut stdout = std::io::stdout();
@@ -91,6 +97,9 @@ pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
     let path = cli.config.as_deref().ok_or(ClientError::NoConfig)?;
     let config = ClientConfig::load(path)?;
     let result = match &cli.command {
+        cli::Command::Console(_) => Err(ClientError::Input(
+            "`setu console` serves until Ctrl-C; run it through setu_client::run".to_string(),
+        )),
         cli::Command::Import(_) | cli::Command::Export(_) => Err(ClientError::Input(
             "`setu import` and `setu export` stream their files; run them through \
              setu_client::run, which reports progress on standard error"

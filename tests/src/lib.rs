@@ -14,6 +14,7 @@
 
 pub mod bench;
 pub mod bins;
+pub mod browser;
 pub mod client;
 pub mod fixtures;
 pub mod mesh;
