@@ -20,6 +20,7 @@ pub mod output;
 pub mod parse;
 pub mod peers;
 pub mod photos;
+mod plain;
 pub mod probe;
 pub mod progress;
 pub mod records;

@@ -130,7 +130,7 @@ async fn record_lifecycle() -> Res {
     )
     .await;
     assert!(
-        matches!(&stale, Err(e) if e.starts_with("aborted: record")),
+        matches!(&stale, Err(e) if e.starts_with("record ")),
         "{stale:?}"
     );
     let nothing = setu(&s.config, &["record", "update", &id]).await;
@@ -150,10 +150,7 @@ async fn record_lifecycle() -> Res {
     assert_eq!(none, "no records\n");
 
     let missing = setu(&s.config, &["record", "show", "no-such-id"]).await;
-    assert_eq!(
-        missing,
-        Err("not found: record no-such-id does not exist".to_string())
-    );
+    assert_eq!(missing, Err("record no-such-id does not exist".to_string()));
 
     let deleted = setu_json(
         &s.config,
@@ -538,7 +535,65 @@ async fn the_binary_keeps_results_and_errors_apart() -> Res {
     assert!(missing.stdout.is_empty());
     assert_eq!(
         String::from_utf8(missing.stderr)?,
-        "error: not found: record no-such-id does not exist\n"
+        "error: record no-such-id does not exist\n"
+    );
+    Ok(())
+}
+
+/// The node's refusals read as sentences without gRPC codes or field names; `--json` keeps
+/// the code on standard error.
+#[tokio::test]
+async fn refusals_read_as_sentences_and_json_keeps_the_code() -> Res {
+    let s = setup().await?;
+    let limit = setu(&s.config, &["record", "list", "--limit", "1000"]).await;
+    assert_eq!(
+        limit,
+        Err(
+            "1000 at a time is more than the node gives at once; the limit is 500 \
+             (use --limit 500 or less)"
+                .to_string()
+        )
+    );
+    let other = setu(
+        &s.config,
+        &[
+            "mo",
+            "add",
+            "--category",
+            "other",
+            "--summary",
+            "Gas-cutter on kiosks",
+        ],
+    )
+    .await;
+    assert_eq!(
+        other,
+        Err(
+            "the category in words (--category-other) is required when the category is other"
+                .to_string()
+        )
+    );
+
+    let bin = env!("CARGO_BIN_EXE_setu");
+    let config = s.config.display().to_string();
+    let refused = tokio::process::Command::new(bin)
+        .args([
+            "--config", &config, "--json", "record", "list", "--limit", "1000",
+        ])
+        .output()
+        .await?;
+    assert_eq!(refused.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&refused.stderr)?;
+    assert_eq!(error["code"], "INVALID_ARGUMENT");
+    assert_eq!(
+        error["message"],
+        "page_size: 1000 is above the limit of 500"
+    );
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("1000 at a time")),
+        "{error}"
     );
     Ok(())
 }
@@ -577,7 +632,7 @@ async fn cut_off_calls_are_probed_for_a_refusal() -> Res {
     };
     assert_eq!(
         probe::diagnose(&config, cancelled).await.to_string(),
-        "cancelled: operation was canceled"
+        "the call was cancelled: operation was canceled"
     );
 
     // Refused: the probe receives the alert the call lost.
@@ -607,7 +662,7 @@ async fn cut_off_calls_are_probed_for_a_refusal() -> Res {
     };
     assert_eq!(
         probe::diagnose(&outsider_config, denied).await.to_string(),
-        "permission denied: admins only"
+        "not allowed: admins only"
     );
     Ok(())
 }
