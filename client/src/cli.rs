@@ -120,7 +120,8 @@ pub enum Command {
     /// applied here) and out (ours it has not yet applied), the last anti-entropy check and
     /// its result, the last error on the link, and how far the changes of each origin received
     /// from it have been applied (sequence number and the origin database's epoch in hex).
-    /// Times are UTC. With --json, timestamps are Unix milliseconds and 0 means never.
+    /// Times are local, in the zone TZ names (else the system's), with the zone shown. With
+    /// --json, timestamps are Unix milliseconds and 0 means never.
     Peers,
     /// The node's audit trail (admins only): who did what, when, to which ids, and how it ended.
     ///
@@ -141,7 +142,8 @@ pub enum Command {
     /// --target names some); officers of those districts see it live with `alert watch`, and a
     /// liaison or admin of each targeted district acknowledges it on their own node within the
     /// deadline its priority sets: 10 minutes for flash, 1 hour for immediate, none for
-    /// routine. Times are UTC; with --json they are Unix milliseconds.
+    /// routine. Times are local (TZ, else the system's zone); with --json they are Unix
+    /// milliseconds.
     #[command(subcommand)]
     Alert(AlertCommand),
     /// Import person records into this district from a CSV or JSON Lines file.
@@ -304,7 +306,7 @@ pub struct AlertUpdate {
 /// The optional content of an alert, shared by `alert post` and `alert update`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct AlertDetails {
-    /// When the incident happened: YYYY-MM-DD (UTC) or RFC 3339, e.g. 2025-10-09T08:30:00+05:30.
+    /// When the incident happened: YYYY-MM-DD (local) or RFC 3339, e.g. 2025-10-09T08:30:00+05:30.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub incident_at: Option<TimeArg>,
     /// Where the incident happened, e.g. "Test Nagar, near the bank".
@@ -419,10 +421,10 @@ pub struct SearchArgs {
 /// The filters and paging of `setu audit`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct AuditArgs {
-    /// Only entries at or after this time: YYYY-MM-DD (UTC) or RFC 3339.
+    /// Only entries at or after this time: YYYY-MM-DD (local) or RFC 3339.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<TimeArg>,
-    /// Only entries before this time: YYYY-MM-DD (UTC, the whole day included) or RFC 3339.
+    /// Only entries before this time: YYYY-MM-DD (local, the whole day included) or RFC 3339.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub until: Option<TimeArg>,
     /// Only entries of this officer (badge, e.g. JH-1234).
@@ -484,7 +486,7 @@ pub enum RecordCommand {
     Review {
         /// The record id.
         id: String,
-        /// The next review date: YYYY-MM-DD (UTC) or RFC 3339; at most five years ahead.
+        /// The next review date: YYYY-MM-DD (local) or RFC 3339; at most five years ahead.
         #[arg(long, value_name = "DATE", value_parser = parse_time)]
         until: Option<TimeArg>,
         /// Refuse unless the stored version is this one.

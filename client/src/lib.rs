@@ -28,6 +28,7 @@ pub mod render;
 pub mod search;
 pub mod table;
 pub mod view;
+pub mod when;
 pub mod words;
 
 use std::io::{IsTerminal, Write};

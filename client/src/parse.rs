@@ -122,10 +122,10 @@ pub fn parse_non_blank(text: &str) -> Result<String, String> {
     }
 }
 
-/// A point in time given on the command line: a UTC date or an RFC 3339 timestamp.
+/// A point in time given on the command line: a local date or an RFC 3339 timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeArg {
-    /// Unix milliseconds of the instant (midnight UTC for a date).
+    /// Unix milliseconds of the instant (local midnight for a date, see [`crate::when`]).
     pub ms: i64,
     /// Whether only a date was given, so that an upper bound can include the whole day.
     pub date_only: bool,
@@ -147,17 +147,25 @@ impl TimeArg {
     }
 }
 
-/// Parses `YYYY-MM-DD` (midnight UTC) or an RFC 3339 timestamp such as
+/// Parses `YYYY-MM-DD` (midnight in the officer's zone) or an RFC 3339 timestamp such as
 /// `2025-10-09T08:53:00+05:30`.
 pub fn parse_time(text: &str) -> Result<TimeArg, String> {
     let text = text.trim();
     let date_format = time::macros::format_description!("[year]-[month]-[day]");
     let (at, date_only) = if let Ok(date) = time::Date::parse(text, &date_format) {
-        (date.midnight().assume_utc(), true)
+        let ms = crate::when::local_midnight_ms(
+            i16::try_from(date.year()).map_err(|_| "the year is out of range".to_string())?,
+            i8::try_from(u8::from(date.month())).unwrap_or(1),
+            i8::try_from(date.day()).unwrap_or(1),
+        )
+        .ok_or_else(|| "the date is out of range".to_string())?;
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .map_err(|_| "the date is out of range".to_string())?;
+        (at, true)
     } else {
         let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
             .map_err(|_| {
-                "expected a date as YYYY-MM-DD (UTC) or an RFC 3339 time such as 2025-10-09T08:53:00Z"
+                "expected a date as YYYY-MM-DD (local) or an RFC 3339 time such as 2025-10-09T08:53:00Z"
                     .to_string()
             })?;
         (at, false)

@@ -598,6 +598,53 @@ async fn refusals_read_as_sentences_and_json_keeps_the_code() -> Res {
     Ok(())
 }
 
+/// Times print in the officer's zone with the zone shown, and spans in one style.
+#[tokio::test]
+async fn times_are_local_with_the_zone_shown() -> Res {
+    let s = setup().await?;
+    let bin = env!("CARGO_BIN_EXE_setu");
+    let config = s.config.display().to_string();
+    let run = |zone: &'static str, args: &'static [&'static str]| {
+        let mut command = tokio::process::Command::new(bin);
+        command
+            .env("TZ", zone)
+            .arg("--config")
+            .arg(&config)
+            .args(args);
+        command
+    };
+    let peers = run("Asia/Kolkata", &["peers"]).output().await?;
+    let text = String::from_utf8(peers.stdout)?;
+    assert!(
+        text.contains("Last contact  2025-10-09 14:23:20 IST\n"),
+        "{text}"
+    );
+    let added = run("Asia/Kolkata", &["record", "add", "--name", "Raju Mahto"])
+        .output()
+        .await?;
+    let added = String::from_utf8(added.stdout)?;
+    let id = added
+        .split_whitespace()
+        .nth(2)
+        .ok_or("no id printed")?
+        .to_string();
+    let shown = tokio::process::Command::new(bin)
+        .env("TZ", "Asia/Kolkata")
+        .args(["--config", &config, "record", "show", &id])
+        .output()
+        .await?;
+    let card = String::from_utf8(shown.stdout)?;
+    assert!(card.contains("2025-10-09 14:23 IST by JH-1234"), "{card}");
+    let utc = tokio::process::Command::new(bin)
+        .env("TZ", "UTC")
+        .args(["--config", &config, "record", "show", &id])
+        .output()
+        .await?;
+    let card = String::from_utf8(utc.stdout)?;
+    assert!(card.contains("2025-10-09 08:53 UTC by JH-1234"), "{card}");
+    Ok(())
+}
+
 /// A call cut off by the connection is diagnosed by a probe: the refusal when the node
 /// refuses the certificate (its alert was lost with the call), otherwise the cut-off itself
 /// with the node's real address. Other errors never reach the network.

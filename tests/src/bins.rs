@@ -48,7 +48,7 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// A command for a workspace binary with no `SETU_*` variables inherited, so that the test
-/// environment cannot override the config files the tests write.
+/// environment cannot override the config files the tests write, and `TZ=UTC`.
 fn command(name: &str) -> anyhow::Result<Command> {
     let mut command = Command::new(binary(name)?);
     for (key, _) in std::env::vars_os() {
@@ -56,7 +56,11 @@ fn command(name: &str) -> anyhow::Result<Command> {
             command.env_remove(key);
         }
     }
-    command.kill_on_drop(true).stdin(Stdio::null());
+    // Times print in the local zone; the tests read them in UTC unless they set TZ.
+    command
+        .kill_on_drop(true)
+        .stdin(Stdio::null())
+        .env("TZ", "UTC");
     Ok(command)
 }
 

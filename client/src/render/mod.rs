@@ -11,28 +11,20 @@ mod peers;
 mod record;
 mod search;
 
-pub use alert::{ack_line, alert_card, alert_table, message_card, span};
+pub use crate::when::span;
+pub use alert::{ack_line, alert_card, alert_table, message_card};
 pub use audit::audit_table;
 pub use mo::{mo_card, mo_table};
 pub use peers::peers_report;
 pub use record::{record_card, record_table};
 pub use search::search_report;
 
-use time::macros::format_description;
-use time::OffsetDateTime;
-
 use crate::view::{AddressView, CaseView};
 
-/// Formats Unix milliseconds as UTC `YYYY-MM-DD HH:MM`; 0 means unset and prints as "-".
+/// Formats Unix milliseconds as local `YYYY-MM-DD HH:MM ZONE` (see [`crate::when`]); 0
+/// means unset and prints as "-".
 pub fn format_ms(ms: i64) -> String {
-    if ms == 0 {
-        return "-".to_string();
-    }
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .map_or_else(|| format!("{ms} ms"), |t| format!("{t} UTC"))
+    crate::when::minutes(ms)
 }
 
 /// Escapes control characters (terminal escape sequences among them) in text for display.
@@ -82,7 +74,7 @@ pub fn case_line(case: &CaseView) -> String {
     line
 }
 
-/// A timestamp and its author, e.g. "2025-10-09 08:53 UTC by JH-1234 (jh-dhanbad)".
+/// A timestamp and its author, e.g. "2025-10-09 14:23 IST by JH-1234 (jh-dhanbad)".
 pub fn by_line(ms: i64, who: &str) -> String {
     if who.is_empty() {
         format_ms(ms)
@@ -200,9 +192,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_print_as_utc_minutes() {
+    fn timestamps_print_as_local_minutes() {
         assert_eq!(format_ms(0), "-");
-        assert_eq!(format_ms(1_760_000_000_000), "2025-10-09 08:53 UTC");
         assert_eq!(format_ms(i64::MAX), format!("{} ms", i64::MAX));
     }
 
