@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connect;
+mod districts;
 pub mod error;
 pub mod explain;
 pub mod export;

@@ -213,8 +213,9 @@ async fn list(
     filters: &ListRecords,
     json: bool,
 ) -> Result<String, ClientError> {
-    let response = client(config)
-        .await?
+    let channel = connect(config).await?;
+    crate::districts::check_known(&channel, "--origin", &filters.origins).await?;
+    let response = client_on(channel)
         .list(pb::ListRecordsRequest {
             statuses: filters.statuses.iter().map(|s| s.to_proto()).collect(),
             origins: filters.origins.clone(),

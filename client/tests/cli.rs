@@ -598,6 +598,25 @@ async fn refusals_read_as_sentences_and_json_keeps_the_code() -> Res {
     Ok(())
 }
 
+/// A district the node does not know is refused with the ones it knows, not taken for
+/// "nothing matched".
+#[tokio::test]
+async fn unknown_districts_are_refused_with_the_known_ones() -> Res {
+    let s = setup().await?;
+    let known = setu(&s.config, &["record", "list", "--origin", "jh-dhanbad"]).await?;
+    assert_eq!(known, "no records\n");
+    let refused = setu(&s.config, &["record", "list", "--origin", "jh-dhanbd"]).await;
+    assert_eq!(
+        refused,
+        Err(
+            "--origin jh-dhanbd: this node knows no such district; the districts it knows \
+             are br-gaya, jh-dhanbad, wb-purulia"
+                .to_string()
+        )
+    );
+    Ok(())
+}
+
 /// Times print in the officer's zone with the zone shown, and spans in one style.
 #[tokio::test]
 async fn times_are_local_with_the_zone_shown() -> Res {

@@ -384,6 +384,30 @@ async fn mistakes_exit_non_zero_naming_the_flag() -> anyhow::Result<()> {
     let finished = setu(&w.config, &["search", "raju", "--fir", "112/2025"]).await?;
     assert_failed(&finished, &["--ps"]);
 
+    // A mistyped district is refused with the districts the node knows, not taken for
+    // "nothing matched"; so is an unknown origin of `record list`.
+    let finished = setu(
+        &w.config,
+        &["search", "--district", "wb-asansol", "--status", "wanted"],
+    )
+    .await?;
+    assert_failed(
+        &finished,
+        &["--district wb-asansol", "no such district", DHANBAD],
+    );
+    let finished = setu(&w.config, &["record", "list", "--origin", "jh-dhanbd"]).await?;
+    assert_failed(
+        &finished,
+        &["--origin jh-dhanbd", "no such district", DHANBAD],
+    );
+    let known = setu(
+        &w.config,
+        &["search", "--district", DHANBAD, "--status", "wanted"],
+    )
+    .await?
+    .success()?;
+    assert!(known.stdout.contains("Raju Yadav"), "{known}");
+
     // Nothing to search for.
     let finished = setu(&w.config, &["search", "--limit", "5"]).await?;
     assert_failed(&finished, &["nothing to search for"]);

@@ -242,6 +242,7 @@ mod tests {
             }],
             own_cert_expires_at_ms: NOW + 10 * DAY_MS + 1000,
             own_cert_serial: "5c2d".into(),
+            known_districts: Vec::new(),
         };
         let text = peers_report(&list, NOW);
         assert!(

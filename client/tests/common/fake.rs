@@ -433,6 +433,7 @@ impl PeerService for Fake {
                     ..pb::PeerStatus::default()
                 },
             ],
+            known_districts: vec!["br-gaya".into(), "jh-dhanbad".into(), "wb-purulia".into()],
             ..pb::ListPeersResponse::default()
         }))
     }
