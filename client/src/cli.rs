@@ -125,8 +125,9 @@ pub enum Command {
     Peers,
     /// The node's audit trail (admins only): who did what, when, to which ids, and how it ended.
     ///
-    /// Prints time (UTC), officer, district, action, ids, results and outcome, oldest
-    /// first. A bare date for --until includes that whole day.
+    /// Prints time (local, to the second), officer, district, action, what was searched or
+    /// listed for, ids, results and outcome, newest first (--oldest-first for the other
+    /// way). A bare date for --until includes that whole day.
     Audit(AuditArgs),
     /// Search the district's records and those replicated from its peers, best match first.
     ///
@@ -440,6 +441,9 @@ pub struct AuditArgs {
     /// The token printed by a previous run, to continue after it.
     #[arg(long, value_name = "TOKEN")]
     pub page_token: Option<String>,
+    /// List the oldest entries first instead of the newest.
+    #[arg(long)]
+    pub oldest_first: bool,
 }
 
 /// Commands on person records.

@@ -617,6 +617,44 @@ async fn unknown_districts_are_refused_with_the_known_ones() -> Res {
     Ok(())
 }
 
+/// `record list` fits the terminal's width (COLUMNS here) and shows the warnings.
+#[tokio::test]
+async fn record_list_fits_the_width_and_shows_warnings() -> Res {
+    let s = setup().await?;
+    setu(
+        &s.config,
+        &[
+            "record",
+            "add",
+            "--name",
+            "Imaginary Kumar Prasad Mahato Senior Of Test Nagar",
+            "--father-name",
+            "Fictional Lal Prasad Mahato Of Test Nagar",
+            "--status",
+            "wanted",
+            "--warning",
+            "armed",
+            "--warning",
+            "escape-risk",
+        ],
+    )
+    .await?;
+    let bin = env!("CARGO_BIN_EXE_setu");
+    let config = s.config.display().to_string();
+    let listed = tokio::process::Command::new(bin)
+        .env("COLUMNS", "100")
+        .args(["--config", &config, "record", "list"])
+        .output()
+        .await?;
+    let text = String::from_utf8(listed.stdout)?;
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    assert!(text.starts_with("ID "), "{text}");
+    assert!(text.contains("WARNINGS"), "{text}");
+    assert!(text.contains("armed"), "{text}");
+    assert!(text.contains('…'), "{text}");
+    Ok(())
+}
+
 /// Times print in the officer's zone with the zone shown, and spans in one style.
 #[tokio::test]
 async fn times_are_local_with_the_zone_shown() -> Res {

@@ -609,7 +609,11 @@ async fn refusals_name_the_role_the_limit_and_the_flag() -> anyhow::Result<()> {
 
     // An expiry beyond the node's limit is refused by the node, naming the field.
     let refused = setu(&liaison, &args("40d")).await?;
-    assert_failed(&refused, &["expires_at"]);
+    assert_failed(
+        &refused,
+        &["the alert's expiry is 40 days ahead; the limit is 30 days"],
+    );
+    assert!(!refused.stderr.contains("expires_at_ms"), "{refused}");
 
     // A duration the CLI cannot read never reaches the node: a usage error naming the flag
     // and the format.

@@ -17,7 +17,9 @@ use setu_proto::v1::{
     CaseRef, CaseRole, CreateMoNoteRequest, CreateRecordRequest, Gender, Handling, MoCategory,
     PersonRecord, PersonStatus, SearchRequest, UploadPhotoHeader, UploadPhotoRequest, Warning,
 };
-use setu_tests::bins::{binary, officer_config, setu, setu_json, text, Finished, CLIENT_BIN};
+use setu_tests::bins::{
+    binary, officer_config, setu, setu_json, setu_with, text, Finished, CLIENT_BIN,
+};
 use setu_tests::wait::wait_for;
 use setu_tests::{png_bytes, sample_note, District, Officer, Role};
 use sha2::{Digest, Sha256};
@@ -296,12 +298,13 @@ async fn filters_and_other_criteria_narrow_the_search() -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(hit_ids(&wanted), vec![p.raju.clone()], "{wanted:#}");
-    let elsewhere = setu_json(
+    // A district this node does not know is refused rather than matching nothing.
+    let elsewhere = setu(
         &w.config,
         &["search", "raju yadav", "--district", "br-gaya"],
     )
     .await?;
-    assert!(hit_ids(&elsewhere).is_empty(), "{elsewhere:#}");
+    assert_failed(&elsewhere, &["--district br-gaya", "no such district"]);
 
     // Year of birth, give or take the tolerance: Raju (1990), not Raaju (1985), and not
     // Mohan, whose age is unknown.
@@ -407,6 +410,20 @@ async fn mistakes_exit_non_zero_naming_the_flag() -> anyhow::Result<()> {
     .await?
     .success()?;
     assert!(known.stdout.contains("Raju Yadav"), "{known}");
+
+    // At 100 columns nothing wraps.
+    let narrow = setu_with(
+        &w.config,
+        &["search", "--status", "wanted"],
+        &[("COLUMNS", "100")],
+    )
+    .await?
+    .success()?;
+    assert!(
+        narrow.stdout.lines().all(|l| l.chars().count() <= 100),
+        "{narrow}"
+    );
+    assert!(narrow.stdout.contains("Raju Yadav"), "{narrow}");
 
     // Nothing to search for.
     let finished = setu(&w.config, &["search", "--limit", "5"]).await?;

@@ -137,13 +137,51 @@ impl Card {
     }
 }
 
-/// A plain table with a header row; columns are as wide as their widest cell.
+/// The width tables and long lines must fit: `COLUMNS` when set, else the terminal's width
+/// when standard output is a terminal, else none (output to a file or a pipe keeps every
+/// character).
+pub fn terminal_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    columns.or_else(|| {
+        terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+    })
+}
+
+/// The narrowest a column is shrunk to when a table must fit.
+const MIN_COLUMN: usize = 5;
+
+/// A plain table with a header row, fitted to [`terminal_width`]: columns are as wide as
+/// their widest cell, and when the table is too wide the widest columns are narrowed and
+/// their cells cut with "…". A column headed "ID" is never narrowed, so ids stay whole.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    table_within(headers, rows, terminal_width())
+}
+
+/// [`table`] fitted to `width` characters, or not at all for `None`.
+pub fn table_within(headers: &[&str], rows: &[Vec<String>], width: Option<usize>) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
                 *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    if let Some(limit) = width {
+        let gaps = 2 * widths.len().saturating_sub(1);
+        while widths.iter().sum::<usize>() + gaps > limit {
+            let widest = widths
+                .iter()
+                .enumerate()
+                .filter(|(i, w)| headers.get(*i) != Some(&"ID") && **w > MIN_COLUMN)
+                .max_by_key(|(_, w)| **w)
+                .map(|(i, _)| i);
+            match widest {
+                Some(i) => widths[i] -= 1,
+                None => break,
             }
         }
     }
@@ -153,13 +191,33 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             let width = widths.get(i).copied().unwrap_or(0);
-            line.push_str(cell);
+            let cell = if cell.chars().count() > width {
+                cut(cell, width)
+            } else {
+                cell.clone()
+            };
+            line.push_str(&cell);
             line.push_str(&" ".repeat(width.saturating_sub(cell.chars().count()) + 2));
         }
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out
+}
+
+/// A line cut to [`terminal_width`] with "…", for the lines printed under a table row.
+pub fn fit_line(line: &str) -> String {
+    match terminal_width() {
+        Some(width) if line.chars().count() > width => cut(line, width),
+        _ => line.to_string(),
+    }
+}
+
+/// Text cut to `max` characters, the last one "…".
+fn cut(text: &str, max: usize) -> String {
+    let mut short: String = text.chars().take(max.saturating_sub(1)).collect();
+    short.push('…');
+    short
 }
 
 /// Quotes a word for a POSIX shell, so that a printed command can be pasted back as is:
@@ -215,7 +273,25 @@ mod tests {
 
     #[test]
     fn tables_align_columns() {
-        let text = table(&["ID", "NAME"], &[vec!["1".into(), "Raju".into()]]);
+        let text = table_within(&["ID", "NAME"], &[vec!["1".into(), "Raju".into()]], None);
         assert_eq!(text, "ID  NAME\n1   Raju\n");
+    }
+
+    #[test]
+    fn tables_fit_the_width_and_keep_ids_whole() {
+        let id = "01a23640-d9e3-7000-8000-000000000001".to_string();
+        let rows = vec![vec![
+            id.clone(),
+            "Imaginary Kumar Prasad Mahato".to_string(),
+            "Fictional Lal Mahato Senior".to_string(),
+            "armed, violent, escape-risk".to_string(),
+        ]];
+        let headers = ["ID", "NAME", "FATHER", "WARNINGS"];
+        let text = table_within(&headers, &rows, Some(80));
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(text.contains(&id), "{text}");
+        assert!(text.contains('…'), "{text}");
+        let wide = table_within(&headers, &rows, Some(200));
+        assert!(!wide.contains('…'), "{wide}");
     }
 }

@@ -67,6 +67,18 @@ fn age_text(r: &RecordView) -> String {
     parts.join("; ")
 }
 
+/// The warnings of a record for a table cell: "armed, violent", or "-" for none.
+pub(crate) fn warnings_cell(warnings: &[crate::words::Warning]) -> String {
+    if warnings.is_empty() {
+        return "-".to_string();
+    }
+    warnings
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The table `record list` prints, with the next page token under it when there is one.
 pub fn record_table(page: &RecordListView) -> String {
     if page.records.is_empty() {
@@ -81,13 +93,16 @@ pub fn record_table(page: &RecordListView) -> String {
                 shorten(&r.name, 30),
                 shorten(&r.father_name, 30),
                 word_or_dash(r.status),
+                warnings_cell(&r.warnings),
                 clean(&r.origin),
                 r.version.to_string(),
             ]
         })
         .collect();
     let mut out = table(
-        &["ID", "NAME", "FATHER", "STATUS", "ORIGIN", "VERSION"],
+        &[
+            "ID", "NAME", "FATHER", "STATUS", "WARNINGS", "ORIGIN", "VERSION",
+        ],
         &rows,
     );
     if !page.next_page_token.is_empty() {
