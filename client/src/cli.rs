@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::parse::{
-    parse_address, parse_case, parse_duration, parse_non_blank, parse_sha256, parse_time, TimeArg,
+    parse_address, parse_case, parse_duration, parse_non_blank, parse_sha256, parse_sha256_prefix,
+    parse_time, parse_warning_or_none, TimeArg,
 };
 use crate::table::{parse_map_entry, MapEntry, TableFormat};
 use crate::view::{AddressView, CaseView};
@@ -535,16 +536,20 @@ pub enum PhotoCommand {
         #[arg(long, value_name = "N")]
         expected_version: Option<u64>,
     },
-    /// Download a photo of a record and verify its SHA-256.
+    /// Download a photo of a record, verify its SHA-256 and write it (mode 0600).
     Get {
         /// The record id.
         id: String,
-        /// The photo's SHA-256, as `record show` lists it.
-        #[arg(value_parser = parse_sha256)]
+        /// The photo's SHA-256 as `record show` lists it, or enough of its first hex
+        /// digits to name one photo of the record.
+        #[arg(value_parser = parse_sha256_prefix)]
         sha256: String,
-        /// Where to write the photo.
+        /// Where to write the photo; an existing file is refused unless --force.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -561,7 +566,7 @@ pub struct RecordFields {
     /// The name in a local script, e.g. Devanagari.
     #[arg(long, value_name = "NAME")]
     pub name_local: Option<String>,
-    /// Another name the person goes by (repeatable).
+    /// Another name the person goes by (repeatable; "" alone clears the list).
     #[arg(long = "alias", value_name = "ALIAS")]
     pub aliases: Vec<String>,
     /// The father's name.
@@ -582,15 +587,16 @@ pub struct RecordFields {
     /// Where the person stands with the police.
     #[arg(long)]
     pub status: Option<Status>,
-    /// A phone number (repeatable).
+    /// A phone number (repeatable; "" alone clears the list).
     #[arg(long = "phone", value_name = "PHONE")]
     pub phones: Vec<String>,
-    /// A vehicle registration number (repeatable).
+    /// A vehicle registration number (repeatable; "" alone clears the list).
     #[arg(long = "vehicle", value_name = "REGISTRATION")]
     pub vehicles: Vec<String>,
-    /// A caution for officers (repeatable).
-    #[arg(long = "warning", value_name = "WARNING")]
-    pub warnings: Vec<Warning>,
+    /// A caution for officers: armed, violent, escape-risk or self-harm-risk (repeatable;
+    /// "" alone clears the list).
+    #[arg(long = "warning", value_name = "WARNING", value_parser = parse_warning_or_none)]
+    pub warnings: Vec<Option<Warning>>,
     /// Who may receive the record.
     #[arg(long)]
     pub handling: Option<Handling>,
@@ -774,7 +780,10 @@ mod tests {
         };
         assert_eq!(fields.aliases, vec!["Kalua", "Raju Bhai"]);
         assert_eq!(fields.status, Some(Status::InCustody));
-        assert_eq!(fields.warnings, vec![Warning::Armed, Warning::SelfHarmRisk]);
+        assert_eq!(
+            fields.warnings,
+            vec![Some(Warning::Armed), Some(Warning::SelfHarmRisk)]
+        );
         assert_eq!(fields.handling, Some(Handling::LocalOnly));
         assert_eq!(fields.addresses[0].district, "Dhanbad");
         assert_eq!(fields.cases[0].year, 2025);
@@ -881,7 +890,8 @@ mod tests {
 
     #[test]
     fn photo_get_checks_the_digest() {
-        assert!(parse(&["record", "photo", "get", "0190", "abc", "--out", "x.jpg"]).is_err());
+        assert!(parse(&["record", "photo", "get", "0190", "xyz", "--out", "x.jpg"]).is_err());
+        assert!(parse(&["record", "photo", "get", "0190", "abc", "--out", "x.jpg"]).is_ok());
         let sha = "AB".repeat(32);
         assert!(parse(&["record", "photo", "get", "0190", &sha, "--out", "x.jpg"]).is_ok());
     }

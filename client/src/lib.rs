@@ -16,6 +16,7 @@ pub mod explain;
 pub mod export;
 pub mod import;
 pub mod input;
+mod linked;
 pub mod mo;
 pub mod output;
 pub mod parse;

@@ -113,6 +113,16 @@ pub fn parse_sha256(text: &str) -> Result<String, String> {
     }
 }
 
+/// Parses the start of a SHA-256 digest: 1 to 64 hex digits, in lower case.
+pub fn parse_sha256_prefix(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err("expected a SHA-256 digest, or its first hex digits".to_string())
+    }
+}
+
 /// Refuses empty or blank text, for values such as `--reason`.
 pub fn parse_non_blank(text: &str) -> Result<String, String> {
     if text.trim().is_empty() {
@@ -176,6 +186,23 @@ pub fn parse_time(text: &str) -> Result<TimeArg, String> {
         return Err("the time must be after 1970-01-01".to_string());
     }
     Ok(TimeArg { ms, date_only })
+}
+
+/// Parses a `--warning` word, or "" for none (so that `--warning ""` clears the list).
+pub fn parse_warning_or_none(text: &str) -> Result<Option<crate::words::Warning>, String> {
+    use crate::words::Warning;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    <Warning as clap::ValueEnum>::from_str(text.trim(), true)
+        .map(Some)
+        .map_err(|_| {
+            let words: Vec<&str> = Warning::ALL.iter().map(|w| w.word()).collect();
+            format!(
+                "expected one of {} (or \"\" to clear the list)",
+                words.join(", ")
+            )
+        })
 }
 
 /// The duration format of `--expires-in`, as shown in help and error messages.

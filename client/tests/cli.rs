@@ -257,6 +257,156 @@ async fn photos_round_trip_and_are_verified() -> Res {
         card.contains(&format!("{sha}  image/jpeg  600000 bytes")),
         "{card}"
     );
+
+    // Saved photos are for the officer alone; an existing file is never silently replaced.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&out)?.permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let out_arg = out.display().to_string();
+    let prefix = &sha[..8];
+    let kept = setu(
+        &s.config,
+        &["record", "photo", "get", &id, prefix, "--out", &out_arg],
+    )
+    .await;
+    assert!(
+        matches!(&kept, Err(e) if e.contains("already exists") && e.contains("--force")),
+        "{kept:?}"
+    );
+    // A unique prefix of the digest is enough.
+    let forced = setu(
+        &s.config,
+        &[
+            "record", "photo", "get", &id, prefix, "--out", &out_arg, "--force",
+        ],
+    )
+    .await?;
+    assert!(forced.contains("600000 bytes"), "{forced}");
+    assert_eq!(std::fs::read(&out)?, photo);
+    let other = dir.path().join("other.jpg");
+    let unknown = setu(
+        &s.config,
+        &[
+            "record",
+            "photo",
+            "get",
+            &id,
+            if sha.starts_with('0') { "f" } else { "0" },
+            "--out",
+            &other.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        matches!(&unknown, Err(e) if e.contains("has no photo with sha256")),
+        "{unknown:?}"
+    );
+    Ok(())
+}
+
+/// `record show` lists the person's MO notes; `mo show` lists its records by name.
+#[tokio::test]
+async fn cards_name_what_they_link_to() -> Res {
+    let s = setup().await?;
+    let person = setu_json(
+        &s.config,
+        &[
+            "record",
+            "add",
+            "--name",
+            "Raju Mahto",
+            "--status",
+            "wanted",
+            "--warning",
+            "armed",
+        ],
+    )
+    .await?;
+    let record_id = person["id"].as_str().ok_or("no id")?.to_string();
+    let note = setu_json(
+        &s.config,
+        &[
+            "mo",
+            "add",
+            "--category",
+            "atm-robbery",
+            "--summary",
+            "Gas-cutter used on highway kiosks",
+            "--record",
+            &record_id,
+            "--record",
+            "not-held-here",
+        ],
+    )
+    .await?;
+    let note_id = note["id"].as_str().ok_or("no id")?.to_string();
+    let card = setu(&s.config, &["record", "show", &record_id]).await?;
+    assert!(
+        card.contains(&format!(
+            "MO notes   atm-robbery: Gas-cutter used on highway kiosks ({note_id})"
+        )),
+        "{card}"
+    );
+    let card = setu(&s.config, &["mo", "show", &note_id]).await?;
+    assert!(
+        card.contains(&format!("Raju Mahto (wanted; armed) {record_id}")),
+        "{card}"
+    );
+    assert!(
+        card.contains("not-held-here (not readable on this node)"),
+        "{card}"
+    );
+    Ok(())
+}
+
+/// `M`/`F` are genders, and list flags given as "" clear their list.
+#[tokio::test]
+async fn gender_letters_and_clearing_lists() -> Res {
+    let s = setup().await?;
+    let created = setu_json(
+        &s.config,
+        &[
+            "record",
+            "add",
+            "--name",
+            "Raju Mahto",
+            "--gender",
+            "M",
+            "--warning",
+            "armed",
+            "--alias",
+            "Kalua",
+            "--phone",
+            "+91 90000 11111",
+        ],
+    )
+    .await?;
+    assert_eq!(created["gender"], "male");
+    let id = created["id"].as_str().ok_or("no id")?.to_string();
+    let updated = setu_json(
+        &s.config,
+        &[
+            "record",
+            "update",
+            &id,
+            "--warning",
+            "",
+            "--alias",
+            "",
+            "--phone",
+            "",
+            "--gender",
+            "f",
+        ],
+    )
+    .await?;
+    assert_eq!(updated["gender"], "female");
+    for list in ["warnings", "aliases", "phones"] {
+        assert!(
+            updated[list].as_array().is_none_or(Vec::is_empty),
+            "{list}: {updated}"
+        );
+    }
     Ok(())
 }
 

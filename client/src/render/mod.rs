@@ -14,9 +14,9 @@ mod search;
 pub use crate::when::span;
 pub use alert::{ack_line, alert_card, alert_table, message_card};
 pub use audit::audit_table;
-pub use mo::{mo_card, mo_table};
+pub use mo::{mo_card, mo_card_with_people, mo_table};
 pub use peers::peers_report;
-pub use record::{record_card, record_table};
+pub use record::{note_line, person_line, record_card, record_card_with_notes, record_table};
 pub use search::search_report;
 
 use crate::view::{AddressView, CaseView};
