@@ -18,6 +18,26 @@ fn set_list<T: Clone>(target: &mut Vec<T>, values: &[T]) {
     }
 }
 
+/// Replaces a list of texts with the repeated flag's values when the flag was given; an
+/// empty value stands for nothing, so that `--alias ""` alone clears the list.
+fn set_texts(target: &mut Vec<String>, values: &[String]) {
+    if !values.is_empty() {
+        *target = values
+            .iter()
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+            .collect();
+    }
+}
+
+/// Replaces a list of words with the repeated flag's values when the flag was given; an
+/// empty value (`None`) stands for nothing, so that `--warning ""` alone clears the list.
+fn set_words<T: Clone>(target: &mut Vec<T>, values: &[Option<T>]) {
+    if !values.is_empty() {
+        *target = values.iter().flatten().cloned().collect();
+    }
+}
+
 impl RecordFields {
     /// Whether any field flag (not counting `--file`) was given.
     pub fn has_flags(&self) -> bool {
@@ -48,7 +68,7 @@ impl RecordFields {
     pub fn apply(&self, record: &mut RecordView) {
         set(&mut record.name, &self.name);
         set(&mut record.name_local, &self.name_local);
-        set_list(&mut record.aliases, &self.aliases);
+        set_texts(&mut record.aliases, &self.aliases);
         set(&mut record.father_name, &self.father_name);
         if self.gender.is_some() {
             record.gender = self.gender;
@@ -59,18 +79,18 @@ impl RecordFields {
         if self.status.is_some() {
             record.status = self.status;
         }
-        set_list(&mut record.phones, &self.phones);
-        set_list(&mut record.vehicles, &self.vehicles);
-        set_list(&mut record.warnings, &self.warnings);
+        set_texts(&mut record.phones, &self.phones);
+        set_texts(&mut record.vehicles, &self.vehicles);
+        set_words(&mut record.warnings, &self.warnings);
         if self.handling.is_some() {
             record.handling = self.handling;
         }
         set(&mut record.external_ref, &self.external_ref);
-        set_list(&mut record.identifying_marks, &self.marks);
+        set_texts(&mut record.identifying_marks, &self.marks);
         set(&mut record.reward_inr, &self.reward);
         set_list(&mut record.addresses, &self.addresses);
         set_list(&mut record.cases, &self.cases);
-        set_list(&mut record.associates, &self.associates);
+        set_texts(&mut record.associates, &self.associates);
     }
 }
 

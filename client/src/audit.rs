@@ -43,6 +43,7 @@ pub async fn run(
                     .unwrap_or(NODE_PAGE_LIMIT)
                     .min(NODE_PAGE_LIMIT),
                 page_token: list.next_page_token.clone(),
+                newest_first: !args.oldest_first,
             })
             .await?
             .into_inner();

@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::parse::{
-    parse_address, parse_case, parse_duration, parse_non_blank, parse_sha256, parse_time, TimeArg,
+    parse_address, parse_case, parse_duration, parse_non_blank, parse_sha256, parse_sha256_prefix,
+    parse_time, parse_warning_or_none, TimeArg,
 };
 use crate::table::{parse_map_entry, MapEntry, TableFormat};
 use crate::view::{AddressView, CaseView};
@@ -120,12 +121,14 @@ pub enum Command {
     /// applied here) and out (ours it has not yet applied), the last anti-entropy check and
     /// its result, the last error on the link, and how far the changes of each origin received
     /// from it have been applied (sequence number and the origin database's epoch in hex).
-    /// Times are UTC. With --json, timestamps are Unix milliseconds and 0 means never.
+    /// Times are local, in the zone TZ names (else the system's), with the zone shown. With
+    /// --json, timestamps are Unix milliseconds and 0 means never.
     Peers,
     /// The node's audit trail (admins only): who did what, when, to which ids, and how it ended.
     ///
-    /// Prints time (UTC), officer, district, action, ids, results and outcome, oldest
-    /// first. A bare date for --until includes that whole day.
+    /// Prints time (local, to the second), officer, district, action, what was searched or
+    /// listed for, ids, results and outcome, newest first (--oldest-first for the other
+    /// way). A bare date for --until includes that whole day.
     Audit(AuditArgs),
     /// Search the district's records and those replicated from its peers, best match first.
     ///
@@ -141,7 +144,8 @@ pub enum Command {
     /// --target names some); officers of those districts see it live with `alert watch`, and a
     /// liaison or admin of each targeted district acknowledges it on their own node within the
     /// deadline its priority sets: 10 minutes for flash, 1 hour for immediate, none for
-    /// routine. Times are UTC; with --json they are Unix milliseconds.
+    /// routine. Times are local (TZ, else the system's zone); with --json they are Unix
+    /// milliseconds.
     #[command(subcommand)]
     Alert(AlertCommand),
     /// Import person records into this district from a CSV or JSON Lines file.
@@ -322,7 +326,7 @@ pub struct AlertUpdate {
 /// The optional content of an alert, shared by `alert post` and `alert update`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct AlertDetails {
-    /// When the incident happened: YYYY-MM-DD (UTC) or RFC 3339, e.g. 2025-10-09T08:30:00+05:30.
+    /// When the incident happened: YYYY-MM-DD (local) or RFC 3339, e.g. 2025-10-09T08:30:00+05:30.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub incident_at: Option<TimeArg>,
     /// Where the incident happened, e.g. "Test Nagar, near the bank".
@@ -437,10 +441,10 @@ pub struct SearchArgs {
 /// The filters and paging of `setu audit`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct AuditArgs {
-    /// Only entries at or after this time: YYYY-MM-DD (UTC) or RFC 3339.
+    /// Only entries at or after this time: YYYY-MM-DD (local) or RFC 3339.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<TimeArg>,
-    /// Only entries before this time: YYYY-MM-DD (UTC, the whole day included) or RFC 3339.
+    /// Only entries before this time: YYYY-MM-DD (local, the whole day included) or RFC 3339.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub until: Option<TimeArg>,
     /// Only entries of this officer (badge, e.g. JH-1234).
@@ -456,6 +460,9 @@ pub struct AuditArgs {
     /// The token printed by a previous run, to continue after it.
     #[arg(long, value_name = "TOKEN")]
     pub page_token: Option<String>,
+    /// List the oldest entries first instead of the newest.
+    #[arg(long)]
+    pub oldest_first: bool,
 }
 
 /// Commands on person records.
@@ -502,7 +509,7 @@ pub enum RecordCommand {
     Review {
         /// The record id.
         id: String,
-        /// The next review date: YYYY-MM-DD (UTC) or RFC 3339; at most five years ahead.
+        /// The next review date: YYYY-MM-DD (local) or RFC 3339; at most five years ahead.
         #[arg(long, value_name = "DATE", value_parser = parse_time)]
         until: Option<TimeArg>,
         /// Refuse unless the stored version is this one.
@@ -547,16 +554,20 @@ pub enum PhotoCommand {
         #[arg(long, value_name = "N")]
         expected_version: Option<u64>,
     },
-    /// Download a photo of a record and verify its SHA-256.
+    /// Download a photo of a record, verify its SHA-256 and write it (mode 0600).
     Get {
         /// The record id.
         id: String,
-        /// The photo's SHA-256, as `record show` lists it.
-        #[arg(value_parser = parse_sha256)]
+        /// The photo's SHA-256 as `record show` lists it, or enough of its first hex
+        /// digits to name one photo of the record.
+        #[arg(value_parser = parse_sha256_prefix)]
         sha256: String,
-        /// Where to write the photo.
+        /// Where to write the photo; an existing file is refused unless --force.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -573,7 +584,7 @@ pub struct RecordFields {
     /// The name in a local script, e.g. Devanagari.
     #[arg(long, value_name = "NAME")]
     pub name_local: Option<String>,
-    /// Another name the person goes by (repeatable).
+    /// Another name the person goes by (repeatable; "" alone clears the list).
     #[arg(long = "alias", value_name = "ALIAS")]
     pub aliases: Vec<String>,
     /// The father's name.
@@ -594,15 +605,16 @@ pub struct RecordFields {
     /// Where the person stands with the police.
     #[arg(long)]
     pub status: Option<Status>,
-    /// A phone number (repeatable).
+    /// A phone number (repeatable; "" alone clears the list).
     #[arg(long = "phone", value_name = "PHONE")]
     pub phones: Vec<String>,
-    /// A vehicle registration number (repeatable).
+    /// A vehicle registration number (repeatable; "" alone clears the list).
     #[arg(long = "vehicle", value_name = "REGISTRATION")]
     pub vehicles: Vec<String>,
-    /// A caution for officers (repeatable).
-    #[arg(long = "warning", value_name = "WARNING")]
-    pub warnings: Vec<Warning>,
+    /// A caution for officers: armed, violent, escape-risk or self-harm-risk (repeatable;
+    /// "" alone clears the list).
+    #[arg(long = "warning", value_name = "WARNING", value_parser = parse_warning_or_none)]
+    pub warnings: Vec<Option<Warning>>,
     /// Who may receive the record.
     #[arg(long)]
     pub handling: Option<Handling>,
@@ -786,7 +798,10 @@ mod tests {
         };
         assert_eq!(fields.aliases, vec!["Kalua", "Raju Bhai"]);
         assert_eq!(fields.status, Some(Status::InCustody));
-        assert_eq!(fields.warnings, vec![Warning::Armed, Warning::SelfHarmRisk]);
+        assert_eq!(
+            fields.warnings,
+            vec![Some(Warning::Armed), Some(Warning::SelfHarmRisk)]
+        );
         assert_eq!(fields.handling, Some(Handling::LocalOnly));
         assert_eq!(fields.addresses[0].district, "Dhanbad");
         assert_eq!(fields.cases[0].year, 2025);
@@ -893,7 +908,8 @@ mod tests {
 
     #[test]
     fn photo_get_checks_the_digest() {
-        assert!(parse(&["record", "photo", "get", "0190", "abc", "--out", "x.jpg"]).is_err());
+        assert!(parse(&["record", "photo", "get", "0190", "xyz", "--out", "x.jpg"]).is_err());
+        assert!(parse(&["record", "photo", "get", "0190", "abc", "--out", "x.jpg"]).is_ok());
         let sha = "AB".repeat(32);
         assert!(parse(&["record", "photo", "get", "0190", &sha, "--out", "x.jpg"]).is_ok());
     }

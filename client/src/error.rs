@@ -101,8 +101,9 @@ pub enum ClientError {
         network: Option<String>,
     },
 
-    /// The node answered a call with a gRPC error.
-    #[error("{code}: {message}")]
+    /// The node answered a call with a gRPC error, shown in an officer's words (see
+    /// [`crate::plain`]); `--json` error output keeps the code.
+    #[error("{}", crate::plain::rpc_sentence(code, message))]
     Rpc {
         /// The gRPC status code in lower-case words, e.g. "permission denied".
         code: String,
@@ -181,6 +182,20 @@ impl ClientError {
     }
 }
 
+impl ClientError {
+    /// The error as `--json` prints it on standard error: the sentence, and for an answer
+    /// of the node its gRPC code and message as received.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::json!({ "error": self.to_string() });
+        if let Self::Rpc { code, message } | Self::CallCutOff { code, message, .. } = self {
+            value["code"] = crate::plain::grpc_name(code).into();
+            value["message"] = message.clone().into();
+        }
+        value
+    }
+}
+
 /// Describes which kind of access the permission bits `mode` grant to others.
 fn open_to(mode: u32) -> &'static str {
     if mode & 0o044 != 0 {
@@ -225,6 +240,6 @@ impl ClientError {
 fn cut_off_text(code: &str, message: &str, network: Option<&str>) -> String {
     match network {
         Some(reason) => format!("could not reach the node: {reason}"),
-        None => format!("{code}: {message}"),
+        None => crate::plain::rpc_sentence(code, message),
     }
 }

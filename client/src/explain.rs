@@ -14,13 +14,14 @@ use crate::error::ClientError;
 /// How deep a source chain is followed before giving up; real chains are far shorter.
 const MAX_CHAIN: usize = 32;
 
-/// Explains a gRPC status in one line, e.g. `permission denied: record ... is owned by ...`
+/// Explains a gRPC status in one line, e.g. `record ... is owned by ...`
 /// or `the node refused this certificate: unknown CA`.
 pub fn explain_status(status: &Status) -> String {
     status_error(status).to_string()
 }
 
-/// Classifies a gRPC status: TLS and network causes first, otherwise `<code>: <message>`.
+/// Classifies a gRPC status: TLS and network causes first, otherwise the node's answer
+/// (shown in an officer's words, see [`crate::plain`]).
 ///
 /// A status that failed below gRPC (it carries a transport source) without naming a TLS cause
 /// becomes [`ClientError::CallCutOff`]: it may hide a refused certificate, which only a probe
@@ -291,11 +292,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_statuses_print_code_and_message() {
+    fn plain_statuses_print_the_message_without_the_code() {
         let status = Status::permission_denied("record 0190 is owned by jh-dhanbad");
         assert_eq!(
             explain_status(&status),
-            "permission denied: record 0190 is owned by jh-dhanbad"
+            "not allowed: record 0190 is owned by jh-dhanbad"
         );
     }
 
@@ -359,7 +360,7 @@ mod tests {
         assert!(matches!(error, ClientError::CallCutOff { .. }), "{error:?}");
         assert_eq!(
             error.at_address("https://127.0.0.1:7401").to_string(),
-            "cancelled: operation was canceled"
+            "the call was cancelled: operation was canceled"
         );
     }
 

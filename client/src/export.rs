@@ -6,7 +6,6 @@
 //! its destination and is renamed into place only when complete, so an interrupted export
 //! never leaves a truncated file that looks whole.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -77,7 +76,8 @@ pub async fn run(
         return Ok(());
     };
     let partial = partial_path(path);
-    let file = File::create(&partial).map_err(|source| ClientError::File {
+    // The export holds personal data: readable by the officer alone (mode 0600).
+    let file = crate::photos::private_file(&partial).map_err(|source| ClientError::File {
         action: "create",
         path: partial.clone(),
         source,

@@ -11,7 +11,7 @@ use crate::error::ClientError;
 use crate::input::read_optional;
 use crate::output::{emit, MAX_MESSAGE_BYTES};
 use crate::records::check_file_id;
-use crate::render::{mo_card, mo_table};
+use crate::render::{mo_card, mo_card_with_people, mo_table};
 use crate::view::{edited_note, MoListView, MoView, TombstoneView};
 
 /// Runs one MO command and returns what it prints on stdout.
@@ -23,8 +23,15 @@ pub async fn run(
     match command {
         MoCommand::Add(fields) => add(config, fields, json).await,
         MoCommand::Show { id } => {
-            let note = MoView::from(get(&mut client(config).await?, id).await?);
-            emit(json, &note, mo_card)
+            let channel = connect(config).await?;
+            let mut notes =
+                MoServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES);
+            let note = MoView::from(get(&mut notes, id).await?);
+            if json {
+                return emit(json, &note, mo_card);
+            }
+            let people = crate::linked::person_lines(&channel, &note.record_ids).await;
+            Ok(mo_card_with_people(&note, &people))
         }
         MoCommand::Update {
             id,

@@ -113,6 +113,16 @@ pub fn parse_sha256(text: &str) -> Result<String, String> {
     }
 }
 
+/// Parses the start of a SHA-256 digest: 1 to 64 hex digits, in lower case.
+pub fn parse_sha256_prefix(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err("expected a SHA-256 digest, or its first hex digits".to_string())
+    }
+}
+
 /// Refuses empty or blank text, for values such as `--reason`.
 pub fn parse_non_blank(text: &str) -> Result<String, String> {
     if text.trim().is_empty() {
@@ -122,10 +132,10 @@ pub fn parse_non_blank(text: &str) -> Result<String, String> {
     }
 }
 
-/// A point in time given on the command line: a UTC date or an RFC 3339 timestamp.
+/// A point in time given on the command line: a local date or an RFC 3339 timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeArg {
-    /// Unix milliseconds of the instant (midnight UTC for a date).
+    /// Unix milliseconds of the instant (local midnight for a date, see [`crate::when`]).
     pub ms: i64,
     /// Whether only a date was given, so that an upper bound can include the whole day.
     pub date_only: bool,
@@ -147,17 +157,25 @@ impl TimeArg {
     }
 }
 
-/// Parses `YYYY-MM-DD` (midnight UTC) or an RFC 3339 timestamp such as
+/// Parses `YYYY-MM-DD` (midnight in the officer's zone) or an RFC 3339 timestamp such as
 /// `2025-10-09T08:53:00+05:30`.
 pub fn parse_time(text: &str) -> Result<TimeArg, String> {
     let text = text.trim();
     let date_format = time::macros::format_description!("[year]-[month]-[day]");
     let (at, date_only) = if let Ok(date) = time::Date::parse(text, &date_format) {
-        (date.midnight().assume_utc(), true)
+        let ms = crate::when::local_midnight_ms(
+            i16::try_from(date.year()).map_err(|_| "the year is out of range".to_string())?,
+            i8::try_from(u8::from(date.month())).unwrap_or(1),
+            i8::try_from(date.day()).unwrap_or(1),
+        )
+        .ok_or_else(|| "the date is out of range".to_string())?;
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .map_err(|_| "the date is out of range".to_string())?;
+        (at, true)
     } else {
         let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
             .map_err(|_| {
-                "expected a date as YYYY-MM-DD (UTC) or an RFC 3339 time such as 2025-10-09T08:53:00Z"
+                "expected a date as YYYY-MM-DD (local) or an RFC 3339 time such as 2025-10-09T08:53:00Z"
                     .to_string()
             })?;
         (at, false)
@@ -168,6 +186,23 @@ pub fn parse_time(text: &str) -> Result<TimeArg, String> {
         return Err("the time must be after 1970-01-01".to_string());
     }
     Ok(TimeArg { ms, date_only })
+}
+
+/// Parses a `--warning` word, or "" for none (so that `--warning ""` clears the list).
+pub fn parse_warning_or_none(text: &str) -> Result<Option<crate::words::Warning>, String> {
+    use crate::words::Warning;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    <Warning as clap::ValueEnum>::from_str(text.trim(), true)
+        .map(Some)
+        .map_err(|_| {
+            let words: Vec<&str> = Warning::ALL.iter().map(|w| w.word()).collect();
+            format!(
+                "expected one of {} (or \"\" to clear the list)",
+                words.join(", ")
+            )
+        })
 }
 
 /// The duration format of `--expires-in`, as shown in help and error messages.

@@ -56,7 +56,12 @@ pub async fn run(
             file,
             expected_version,
         } => add(config, id, file, *expected_version, json).await,
-        PhotoCommand::Get { id, sha256, out } => get(config, id, sha256, out, json).await,
+        PhotoCommand::Get {
+            id,
+            sha256,
+            out,
+            force,
+        } => get(config, id, sha256, out, *force, json).await,
     }
 }
 
@@ -137,23 +142,23 @@ async fn add(
 async fn get(
     config: &ClientConfig,
     id: &str,
-    sha256: &str,
+    prefix: &str,
     out: &Path,
+    force: bool,
     json: bool,
 ) -> Result<String, ClientError> {
+    if !force && tokio::fs::symlink_metadata(out).await.is_ok() {
+        return Err(ClientError::Input(format!(
+            "{} already exists; choose another --out or add --force to replace it",
+            out.display()
+        )));
+    }
     let channel = connect(config).await?;
     let mut records = records::client_on(channel.clone());
     let record = records::get(&mut records, id).await?;
-    let listed = record
-        .photos
-        .iter()
-        .find(|p| p.sha256.eq_ignore_ascii_case(sha256))
-        .cloned()
-        .ok_or_else(|| ClientError::PhotoNotListed {
-            record_id: id.to_string(),
-            sha256: sha256.to_string(),
-        })?;
-    let (photo, bytes) = download(&mut client(channel), sha256, &listed).await?;
+    let listed = unique_photo(id, &record.photos, prefix)?;
+    let sha256 = listed.sha256.to_ascii_lowercase();
+    let (photo, bytes) = download(&mut client(channel), &sha256, &listed).await?;
     write(out, &bytes).await?;
     let view = PhotoDownloadView {
         photo,
@@ -280,15 +285,66 @@ async fn download(
     Ok((photo, bytes))
 }
 
-/// Writes verified photo bytes to `path`.
+/// The one photo of the record whose SHA-256 starts with `prefix` (hex, any case); an
+/// unknown or ambiguous prefix is refused with a sentence.
+fn unique_photo(id: &str, photos: &[PhotoView], prefix: &str) -> Result<PhotoView, ClientError> {
+    let prefix = prefix.trim().to_ascii_lowercase();
+    let matching: Vec<&PhotoView> = photos
+        .iter()
+        .filter(|p| p.sha256.to_ascii_lowercase().starts_with(&prefix))
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(ClientError::PhotoNotListed {
+            record_id: id.to_string(),
+            sha256: prefix,
+        }),
+        many => Err(ClientError::Input(format!(
+            "{} photos of record {id} start with {prefix}; give more of the digest ({})",
+            many.len(),
+            many.iter()
+                .map(|p| p.sha256.chars().take(prefix.len() + 4).collect::<String>())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Writes verified photo bytes to `path`, readable by the officer alone (mode 0600): a
+/// photo of a person on record is not for other users of the machine.
 async fn write(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
-    tokio::fs::write(path, bytes)
+    let path = path.to_path_buf();
+    let bytes = bytes.to_vec();
+    let target = path.clone();
+    tokio::task::spawn_blocking(move || write_private(&target, &bytes))
         .await
+        .map_err(|e| ClientError::Protocol(format!("the file writer stopped: {e}")))?
         .map_err(|source| ClientError::File {
             action: "write",
-            path: path.to_path_buf(),
+            path,
             source,
         })
+}
+
+/// Writes `bytes` to `path` with mode 0600, also when the file was there with another mode.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = private_file(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Creates (or truncates) `path` for writing with mode 0600.
+pub(crate) fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::connect::connect;
 use crate::error::ClientError;
 use crate::input::{read_optional, Overlay};
 use crate::output::{emit, MAX_MESSAGE_BYTES};
-use crate::render::{record_card, record_table};
+use crate::render::{record_card, record_card_with_notes, record_table};
 use crate::view::{edited_record, RecordListView, RecordView, TombstoneView};
 
 /// Runs one record command and returns what it prints on stdout.
@@ -26,8 +26,13 @@ pub async fn run(
             id,
             save_photos: None,
         } => {
-            let record = get(&mut client(config).await?, id).await?;
-            emit(json, &record, record_card)
+            let channel = connect(config).await?;
+            let record = get(&mut client_on(channel.clone()), id).await?;
+            if json {
+                return emit(json, &record, record_card);
+            }
+            let notes = crate::linked::note_lines(&channel, &record.id).await?;
+            Ok(record_card_with_notes(&record, &notes))
         }
         RecordCommand::Show {
             id,
@@ -213,8 +218,9 @@ async fn list(
     filters: &ListRecords,
     json: bool,
 ) -> Result<String, ClientError> {
-    let response = client(config)
-        .await?
+    let channel = connect(config).await?;
+    crate::districts::check_known(&channel, "--origin", &filters.origins).await?;
+    let response = client_on(channel)
         .list(pb::ListRecordsRequest {
             statuses: filters.statuses.iter().map(|s| s.to_proto()).collect(),
             origins: filters.origins.clone(),

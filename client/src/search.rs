@@ -31,7 +31,9 @@ pub async fn run(
     json: bool,
 ) -> Result<String, ClientError> {
     let request = request(args)?;
-    let response = SearchServiceClient::new(connect(config).await?)
+    let channel = connect(config).await?;
+    crate::districts::check_known(&channel, "--district", &args.districts).await?;
+    let response = SearchServiceClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .search(request)
         .await?

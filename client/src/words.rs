@@ -65,9 +65,11 @@ macro_rules! word_enum {
 }
 
 word_enum! {
-    /// A person's gender.
+    /// A person's gender; `M` and `F` (either case) are accepted for male and female.
     Gender => Gender {
+        #[value(alias = "m", alias = "M")]
         Male = Male: "male",
+        #[value(alias = "f", alias = "F")]
         Female = Female: "female",
         Other = Other: "other",
     }

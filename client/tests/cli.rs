@@ -130,7 +130,7 @@ async fn record_lifecycle() -> Res {
     )
     .await;
     assert!(
-        matches!(&stale, Err(e) if e.starts_with("aborted: record")),
+        matches!(&stale, Err(e) if e.starts_with("record ")),
         "{stale:?}"
     );
     let nothing = setu(&s.config, &["record", "update", &id]).await;
@@ -150,10 +150,7 @@ async fn record_lifecycle() -> Res {
     assert_eq!(none, "no records\n");
 
     let missing = setu(&s.config, &["record", "show", "no-such-id"]).await;
-    assert_eq!(
-        missing,
-        Err("not found: record no-such-id does not exist".to_string())
-    );
+    assert_eq!(missing, Err("record no-such-id does not exist".to_string()));
 
     let deleted = setu_json(
         &s.config,
@@ -260,6 +257,156 @@ async fn photos_round_trip_and_are_verified() -> Res {
         card.contains(&format!("{sha}  image/jpeg  600000 bytes")),
         "{card}"
     );
+
+    // Saved photos are for the officer alone; an existing file is never silently replaced.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&out)?.permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let out_arg = out.display().to_string();
+    let prefix = &sha[..8];
+    let kept = setu(
+        &s.config,
+        &["record", "photo", "get", &id, prefix, "--out", &out_arg],
+    )
+    .await;
+    assert!(
+        matches!(&kept, Err(e) if e.contains("already exists") && e.contains("--force")),
+        "{kept:?}"
+    );
+    // A unique prefix of the digest is enough.
+    let forced = setu(
+        &s.config,
+        &[
+            "record", "photo", "get", &id, prefix, "--out", &out_arg, "--force",
+        ],
+    )
+    .await?;
+    assert!(forced.contains("600000 bytes"), "{forced}");
+    assert_eq!(std::fs::read(&out)?, photo);
+    let other = dir.path().join("other.jpg");
+    let unknown = setu(
+        &s.config,
+        &[
+            "record",
+            "photo",
+            "get",
+            &id,
+            if sha.starts_with('0') { "f" } else { "0" },
+            "--out",
+            &other.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        matches!(&unknown, Err(e) if e.contains("has no photo with sha256")),
+        "{unknown:?}"
+    );
+    Ok(())
+}
+
+/// `record show` lists the person's MO notes; `mo show` lists its records by name.
+#[tokio::test]
+async fn cards_name_what_they_link_to() -> Res {
+    let s = setup().await?;
+    let person = setu_json(
+        &s.config,
+        &[
+            "record",
+            "add",
+            "--name",
+            "Raju Mahto",
+            "--status",
+            "wanted",
+            "--warning",
+            "armed",
+        ],
+    )
+    .await?;
+    let record_id = person["id"].as_str().ok_or("no id")?.to_string();
+    let note = setu_json(
+        &s.config,
+        &[
+            "mo",
+            "add",
+            "--category",
+            "atm-robbery",
+            "--summary",
+            "Gas-cutter used on highway kiosks",
+            "--record",
+            &record_id,
+            "--record",
+            "not-held-here",
+        ],
+    )
+    .await?;
+    let note_id = note["id"].as_str().ok_or("no id")?.to_string();
+    let card = setu(&s.config, &["record", "show", &record_id]).await?;
+    assert!(
+        card.contains(&format!(
+            "MO notes   atm-robbery: Gas-cutter used on highway kiosks ({note_id})"
+        )),
+        "{card}"
+    );
+    let card = setu(&s.config, &["mo", "show", &note_id]).await?;
+    assert!(
+        card.contains(&format!("Raju Mahto (wanted; armed) {record_id}")),
+        "{card}"
+    );
+    assert!(
+        card.contains("not-held-here (not readable on this node)"),
+        "{card}"
+    );
+    Ok(())
+}
+
+/// `M`/`F` are genders, and list flags given as "" clear their list.
+#[tokio::test]
+async fn gender_letters_and_clearing_lists() -> Res {
+    let s = setup().await?;
+    let created = setu_json(
+        &s.config,
+        &[
+            "record",
+            "add",
+            "--name",
+            "Raju Mahto",
+            "--gender",
+            "M",
+            "--warning",
+            "armed",
+            "--alias",
+            "Kalua",
+            "--phone",
+            "+91 90000 11111",
+        ],
+    )
+    .await?;
+    assert_eq!(created["gender"], "male");
+    let id = created["id"].as_str().ok_or("no id")?.to_string();
+    let updated = setu_json(
+        &s.config,
+        &[
+            "record",
+            "update",
+            &id,
+            "--warning",
+            "",
+            "--alias",
+            "",
+            "--phone",
+            "",
+            "--gender",
+            "f",
+        ],
+    )
+    .await?;
+    assert_eq!(updated["gender"], "female");
+    for list in ["warnings", "aliases", "phones"] {
+        assert!(
+            updated[list].as_array().is_none_or(Vec::is_empty),
+            "{list}: {updated}"
+        );
+    }
     Ok(())
 }
 
@@ -538,8 +685,170 @@ async fn the_binary_keeps_results_and_errors_apart() -> Res {
     assert!(missing.stdout.is_empty());
     assert_eq!(
         String::from_utf8(missing.stderr)?,
-        "error: not found: record no-such-id does not exist\n"
+        "error: record no-such-id does not exist\n"
     );
+    Ok(())
+}
+
+/// The node's refusals read as sentences without gRPC codes or field names; `--json` keeps
+/// the code on standard error.
+#[tokio::test]
+async fn refusals_read_as_sentences_and_json_keeps_the_code() -> Res {
+    let s = setup().await?;
+    let limit = setu(&s.config, &["record", "list", "--limit", "1000"]).await;
+    assert_eq!(
+        limit,
+        Err(
+            "1000 at a time is more than the node gives at once; the limit is 500 \
+             (use --limit 500 or less)"
+                .to_string()
+        )
+    );
+    let other = setu(
+        &s.config,
+        &[
+            "mo",
+            "add",
+            "--category",
+            "other",
+            "--summary",
+            "Gas-cutter on kiosks",
+        ],
+    )
+    .await;
+    assert_eq!(
+        other,
+        Err(
+            "the category in words (--category-other) is required when the category is other"
+                .to_string()
+        )
+    );
+
+    let bin = env!("CARGO_BIN_EXE_setu");
+    let config = s.config.display().to_string();
+    let refused = tokio::process::Command::new(bin)
+        .args([
+            "--config", &config, "--json", "record", "list", "--limit", "1000",
+        ])
+        .output()
+        .await?;
+    assert_eq!(refused.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&refused.stderr)?;
+    assert_eq!(error["code"], "INVALID_ARGUMENT");
+    assert_eq!(
+        error["message"],
+        "page_size: 1000 is above the limit of 500"
+    );
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("1000 at a time")),
+        "{error}"
+    );
+    Ok(())
+}
+
+/// A district the node does not know is refused with the ones it knows, not taken for
+/// "nothing matched".
+#[tokio::test]
+async fn unknown_districts_are_refused_with_the_known_ones() -> Res {
+    let s = setup().await?;
+    let known = setu(&s.config, &["record", "list", "--origin", "jh-dhanbad"]).await?;
+    assert_eq!(known, "no records\n");
+    let refused = setu(&s.config, &["record", "list", "--origin", "jh-dhanbd"]).await;
+    assert_eq!(
+        refused,
+        Err(
+            "--origin jh-dhanbd: this node knows no such district; the districts it knows \
+             are br-gaya, jh-dhanbad, wb-purulia"
+                .to_string()
+        )
+    );
+    Ok(())
+}
+
+/// `record list` fits the terminal's width (COLUMNS here) and shows the warnings.
+#[tokio::test]
+async fn record_list_fits_the_width_and_shows_warnings() -> Res {
+    let s = setup().await?;
+    setu(
+        &s.config,
+        &[
+            "record",
+            "add",
+            "--name",
+            "Imaginary Kumar Prasad Mahato Senior Of Test Nagar",
+            "--father-name",
+            "Fictional Lal Prasad Mahato Of Test Nagar",
+            "--status",
+            "wanted",
+            "--warning",
+            "armed",
+            "--warning",
+            "escape-risk",
+        ],
+    )
+    .await?;
+    let bin = env!("CARGO_BIN_EXE_setu");
+    let config = s.config.display().to_string();
+    let listed = tokio::process::Command::new(bin)
+        .env("COLUMNS", "100")
+        .args(["--config", &config, "record", "list"])
+        .output()
+        .await?;
+    let text = String::from_utf8(listed.stdout)?;
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    assert!(text.starts_with("ID "), "{text}");
+    assert!(text.contains("WARNINGS"), "{text}");
+    assert!(text.contains("armed"), "{text}");
+    assert!(text.contains('…'), "{text}");
+    Ok(())
+}
+
+/// Times print in the officer's zone with the zone shown, and spans in one style.
+#[tokio::test]
+async fn times_are_local_with_the_zone_shown() -> Res {
+    let s = setup().await?;
+    let bin = env!("CARGO_BIN_EXE_setu");
+    let config = s.config.display().to_string();
+    let run = |zone: &'static str, args: &'static [&'static str]| {
+        let mut command = tokio::process::Command::new(bin);
+        command
+            .env("TZ", zone)
+            .arg("--config")
+            .arg(&config)
+            .args(args);
+        command
+    };
+    let peers = run("Asia/Kolkata", &["peers"]).output().await?;
+    let text = String::from_utf8(peers.stdout)?;
+    assert!(
+        text.contains("Last contact  2025-10-09 14:23:20 IST\n"),
+        "{text}"
+    );
+    let added = run("Asia/Kolkata", &["record", "add", "--name", "Raju Mahto"])
+        .output()
+        .await?;
+    let added = String::from_utf8(added.stdout)?;
+    let id = added
+        .split_whitespace()
+        .nth(2)
+        .ok_or("no id printed")?
+        .to_string();
+    let shown = tokio::process::Command::new(bin)
+        .env("TZ", "Asia/Kolkata")
+        .args(["--config", &config, "record", "show", &id])
+        .output()
+        .await?;
+    let card = String::from_utf8(shown.stdout)?;
+    assert!(card.contains("2025-10-09 14:23 IST by JH-1234"), "{card}");
+    let utc = tokio::process::Command::new(bin)
+        .env("TZ", "UTC")
+        .args(["--config", &config, "record", "show", &id])
+        .output()
+        .await?;
+    let card = String::from_utf8(utc.stdout)?;
+    assert!(card.contains("2025-10-09 08:53 UTC by JH-1234"), "{card}");
     Ok(())
 }
 
@@ -577,7 +886,7 @@ async fn cut_off_calls_are_probed_for_a_refusal() -> Res {
     };
     assert_eq!(
         probe::diagnose(&config, cancelled).await.to_string(),
-        "cancelled: operation was canceled"
+        "the call was cancelled: operation was canceled"
     );
 
     // Refused: the probe receives the alert the call lost.
@@ -607,7 +916,7 @@ async fn cut_off_calls_are_probed_for_a_refusal() -> Res {
     };
     assert_eq!(
         probe::diagnose(&outsider_config, denied).await.to_string(),
-        "permission denied: admins only"
+        "not allowed: admins only"
     );
     Ok(())
 }

@@ -343,30 +343,30 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
     // through `sync_stop` when the server stops.
     let mut background = Vec::new();
     for puller in pullers {
-        background.push(tokio::spawn(puller.run(sync_stop_rx.clone())));
+        background.push(crate::spawn(puller.run(sync_stop_rx.clone())));
     }
-    background.push(tokio::spawn(collect_tombstones(
+    background.push(crate::spawn(collect_tombstones(
         federation.clone(),
         sync_stop_rx.clone(),
     )));
-    background.push(tokio::spawn(prune_audit(
+    background.push(crate::spawn(prune_audit(
         storage.clone(),
         config.audit_retention_days,
         sync_stop_rx.clone(),
     )));
-    background.push(tokio::spawn(crate::federation::status::watch_expiry(
+    background.push(crate::spawn(crate::federation::status::watch_expiry(
         tls.clone(),
         federation.clone(),
         config.clock.clone(),
         sync_stop_rx.clone(),
     )));
-    background.push(tokio::spawn(crate::review::remind_daily(
+    background.push(crate::spawn(crate::review::remind_daily(
         storage.clone(),
         config.district.clone(),
         config.clock.clone(),
         sync_stop_rx.clone(),
     )));
-    background.push(tokio::spawn(crate::ops::health::probe_storage(
+    background.push(crate::spawn(crate::ops::health::probe_storage(
         health.clone(),
         storage.clone(),
         config.clock.clone(),
@@ -384,7 +384,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         },
     ));
     let signal_sync_stop = sync_stop.clone();
-    let task = tokio::spawn(async move {
+    let task = crate::spawn(async move {
         let served = router
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_rx.await;

@@ -29,13 +29,19 @@ pub const CLIENT_BIN: &str = "setu";
 /// How long a binary may take to start listening or to finish a command.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The path of a workspace binary next to the test executable's `deps` folder.
+/// The path of a workspace binary next to the test executable's `deps` folder, or in the
+/// folder `SETU_TEST_BIN_DIR` names (for worktrees that share one target folder, whose
+/// binaries overwrite each other there).
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("locating the test executable")?;
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("the test executable is not in target/<profile>/deps")?;
+    let profile_dir = match std::env::var_os("SETU_TEST_BIN_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => exe
+            .parent()
+            .and_then(Path::parent)
+            .context("the test executable is not in target/<profile>/deps")?
+            .to_path_buf(),
+    };
     let path = profile_dir.join(name);
     if !path.is_file() {
         anyhow::bail!(
@@ -48,7 +54,7 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// A command for a workspace binary with no `SETU_*` variables inherited, so that the test
-/// environment cannot override the config files the tests write.
+/// environment cannot override the config files the tests write, and `TZ=UTC`.
 fn command(name: &str) -> anyhow::Result<Command> {
     let mut command = Command::new(binary(name)?);
     for (key, _) in std::env::vars_os() {
@@ -56,7 +62,11 @@ fn command(name: &str) -> anyhow::Result<Command> {
             command.env_remove(key);
         }
     }
-    command.kill_on_drop(true).stdin(Stdio::null());
+    // Times print in the local zone; the tests read them in UTC unless they set TZ.
+    command
+        .kill_on_drop(true)
+        .stdin(Stdio::null())
+        .env("TZ", "UTC");
     Ok(command)
 }
 
@@ -93,8 +103,15 @@ impl std::fmt::Display for Finished {
 
 /// Runs a binary to completion (within the process timeout).
 pub async fn run(name: &str, args: &[&str]) -> anyhow::Result<Finished> {
+    run_with(name, args, &[]).await
+}
+
+/// Runs a binary to completion with the environment variables `env` set (e.g. `TZ` or
+/// `COLUMNS`).
+pub async fn run_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Finished> {
     let mut command = command(name)?;
     command.args(args);
+    command.envs(env.iter().copied());
     let output = tokio::time::timeout(PROCESS_TIMEOUT, command.output())
         .await
         .with_context(|| format!("`{name} {}` did not finish in time", args.join(" ")))?
@@ -108,10 +125,19 @@ pub async fn run(name: &str, args: &[&str]) -> anyhow::Result<Finished> {
 
 /// Runs the `setu` client with `--config CONFIG` and `args`.
 pub async fn setu(config: &Path, args: &[&str]) -> anyhow::Result<Finished> {
+    setu_with(config, args, &[]).await
+}
+
+/// Runs the `setu` client with `--config CONFIG`, `args` and the environment `env`.
+pub async fn setu_with(
+    config: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<Finished> {
     let config = config.to_string_lossy().into_owned();
     let mut all = vec!["--config", config.as_str()];
     all.extend_from_slice(args);
-    run(CLIENT_BIN, &all).await
+    run_with(CLIENT_BIN, &all, env).await
 }
 
 /// Quotes a path as a TOML basic string.

@@ -600,7 +600,7 @@ async fn refusals_name_the_role_the_limit_and_the_flag() -> anyhow::Result<()> {
 
     // An officer without the liaison role may not post: the node says which roles may.
     let refused = setu(&officer, &args("2h")).await?;
-    assert_failed(&refused, &["permission denied"]);
+    assert_failed(&refused, &["not allowed"]);
     let stderr = refused.stderr.to_lowercase();
     assert!(
         stderr.contains("liaison") || stderr.contains("role"),
@@ -609,7 +609,11 @@ async fn refusals_name_the_role_the_limit_and_the_flag() -> anyhow::Result<()> {
 
     // An expiry beyond the node's limit is refused by the node, naming the field.
     let refused = setu(&liaison, &args("40d")).await?;
-    assert_failed(&refused, &["expires_at"]);
+    assert_failed(
+        &refused,
+        &["the alert's expiry is 40 days ahead; the limit is 30 days"],
+    );
+    assert!(!refused.stderr.contains("expires_at_ms"), "{refused}");
 
     // A duration the CLI cannot read never reaches the node: a usage error naming the flag
     // and the format.
@@ -629,7 +633,14 @@ async fn refusals_name_the_role_the_limit_and_the_flag() -> anyhow::Result<()> {
         ],
     )
     .await?;
-    assert_failed(&refused, &["invalid argument", "after_id"]);
+    assert_failed(
+        &refused,
+        &[
+            "the resume point (--after) 01a20860",
+            "is not an alert event",
+        ],
+    );
+    assert!(!refused.stderr.contains("invalid argument"), "{refused}");
     let nowhere = mesh.dir().join("nowhere.toml");
     let ca = mesh.ca_of(DHANBAD);
     write_client_config(

@@ -13,7 +13,7 @@ use setu_proto::v1::{
     ListAuditRequest, ListAuditResponse, ListRecordsRequest, PersonRecord, UpdateRecordRequest,
     UploadPhotoHeader, UploadPhotoRequest,
 };
-use setu_tests::bins::{self, setu, write_client_config, NODE_BIN};
+use setu_tests::bins::{self, setu, setu_with, write_client_config, NODE_BIN};
 use setu_tests::wait::wait_for;
 use setu_tests::{png_bytes, sample_record, wait_until, District, Officer, Role};
 use tonic::Code;
@@ -463,6 +463,40 @@ async fn setu_audit_prints_the_trail_for_admins_only() -> anyhow::Result<()> {
     assert_eq!(entries[0]["officer"], "JH-1007");
     assert_eq!(entries[0]["action"], "record.create");
     assert_eq!(entries[0]["outcome"], "OK");
+
+    // Newest first, to the second, with the query of a search and one style of action.
+    officer
+        .search()
+        .search(setu_proto::v1::SearchRequest {
+            text: "Client Kumar".to_string(),
+            ..Default::default()
+        })
+        .await?;
+    let table = setu_with(
+        &admin_config,
+        &["audit", "--officer", "JH-1007"],
+        &[("COLUMNS", "160")],
+    )
+    .await?
+    .success()?;
+    let rows: Vec<&str> = table.stdout.lines().skip(1).collect();
+    assert!(rows[0].contains("search.search"), "{table}");
+    assert!(rows[0].contains("Client Kumar"), "{table}");
+    assert!(
+        rows.last().is_some_and(|r| r.contains("record.create")),
+        "{table}"
+    );
+    let seconds = rows[0].split_whitespace().nth(1).unwrap_or_default();
+    assert_eq!(seconds.matches(':').count(), 2, "{table}");
+    assert!(!table.stdout.contains("SearchService"), "{table}");
+    let oldest = setu(
+        &admin_config,
+        &["audit", "--officer", "JH-1007", "--oldest-first"],
+    )
+    .await?
+    .success()?;
+    let first = oldest.stdout.lines().nth(1).unwrap_or_default();
+    assert!(first.contains("record.create"), "{oldest}");
 
     let refused = setu(&officer_config, &["audit"]).await?;
     assert!(!refused.status.success(), "{refused}");

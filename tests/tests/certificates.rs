@@ -561,7 +561,7 @@ async fn certificates_expiring_within_30_days_are_reported() -> anyhow::Result<(
     )?;
     let finished = bins::setu(&config, &["peers"]).await?.success()?;
     assert!(
-        finished.stdout.contains("Certificate   EXPIRES IN 9 DAYS"),
+        finished.stdout.contains("Certificate   EXPIRES IN 10 DAYS"),
         "{finished}"
     );
     let own_line = finished.stdout.lines().nth(1).unwrap_or_default();

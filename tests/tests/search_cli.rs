@@ -17,7 +17,9 @@ use setu_proto::v1::{
     CaseRef, CaseRole, CreateMoNoteRequest, CreateRecordRequest, Gender, Handling, MoCategory,
     PersonRecord, PersonStatus, SearchRequest, UploadPhotoHeader, UploadPhotoRequest, Warning,
 };
-use setu_tests::bins::{binary, officer_config, setu, setu_json, text, Finished, CLIENT_BIN};
+use setu_tests::bins::{
+    binary, officer_config, setu, setu_json, setu_with, text, Finished, CLIENT_BIN,
+};
 use setu_tests::wait::wait_for;
 use setu_tests::{png_bytes, sample_note, District, Officer, Role};
 use sha2::{Digest, Sha256};
@@ -296,12 +298,13 @@ async fn filters_and_other_criteria_narrow_the_search() -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(hit_ids(&wanted), vec![p.raju.clone()], "{wanted:#}");
-    let elsewhere = setu_json(
+    // A district this node does not know is refused rather than matching nothing.
+    let elsewhere = setu(
         &w.config,
         &["search", "raju yadav", "--district", "br-gaya"],
     )
     .await?;
-    assert!(hit_ids(&elsewhere).is_empty(), "{elsewhere:#}");
+    assert_failed(&elsewhere, &["--district br-gaya", "no such district"]);
 
     // Year of birth, give or take the tolerance: Raju (1990), not Raaju (1985), and not
     // Mohan, whose age is unknown.
@@ -384,23 +387,65 @@ async fn mistakes_exit_non_zero_naming_the_flag() -> anyhow::Result<()> {
     let finished = setu(&w.config, &["search", "raju", "--fir", "112/2025"]).await?;
     assert_failed(&finished, &["--ps"]);
 
+    // A mistyped district is refused with the districts the node knows, not taken for
+    // "nothing matched"; so is an unknown origin of `record list`.
+    let finished = setu(
+        &w.config,
+        &["search", "--district", "wb-asansol", "--status", "wanted"],
+    )
+    .await?;
+    assert_failed(
+        &finished,
+        &["--district wb-asansol", "no such district", DHANBAD],
+    );
+    let finished = setu(&w.config, &["record", "list", "--origin", "jh-dhanbd"]).await?;
+    assert_failed(
+        &finished,
+        &["--origin jh-dhanbd", "no such district", DHANBAD],
+    );
+    let known = setu(
+        &w.config,
+        &["search", "--district", DHANBAD, "--status", "wanted"],
+    )
+    .await?
+    .success()?;
+    assert!(known.stdout.contains("Raju Yadav"), "{known}");
+
+    // At 100 columns nothing wraps.
+    let narrow = setu_with(
+        &w.config,
+        &["search", "--status", "wanted"],
+        &[("COLUMNS", "100")],
+    )
+    .await?
+    .success()?;
+    assert!(
+        narrow.stdout.lines().all(|l| l.chars().count() <= 100),
+        "{narrow}"
+    );
+    assert!(narrow.stdout.contains("Raju Yadav"), "{narrow}");
+
     // Nothing to search for.
     let finished = setu(&w.config, &["search", "--limit", "5"]).await?;
     assert_failed(&finished, &["nothing to search for"]);
 
-    // What only the node can judge comes back as its INVALID_ARGUMENT, naming the field.
+    // What only the node can judge comes back as its refusal, naming the field in words.
     let finished = setu(
         &w.config,
         &["search", "raju", "--born", "1990", "--tolerance", "50"],
     )
     .await?;
-    assert_failed(&finished, &["error: invalid argument", "tolerance"]);
+    assert_failed(
+        &finished,
+        &["error: the birth-year tolerance (--tolerance)"],
+    );
+    assert!(!finished.stderr.contains("invalid argument"), "{finished}");
     let finished = setu(
         &w.config,
         &["search", "raju", "--page-token", "not-a-page-token"],
     )
     .await?;
-    assert_failed(&finished, &["error: invalid argument", "page_token"]);
+    assert_failed(&finished, &["error: the page token"]);
     Ok(())
 }
 

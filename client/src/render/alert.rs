@@ -7,6 +7,7 @@
 
 use super::{clean, format_ms, shell_word, shorten, table, Card};
 use crate::view::{AlertAckView, AlertListView, AlertMessageView, AlertTargetView, AlertView};
+use crate::when::span;
 use crate::words::{word_or_dash, AlertKind, AlertPriority, AlertState};
 
 /// The terminal's bell, rung before a FLASH alert.
@@ -177,29 +178,6 @@ pub fn ack_line(ack: &AlertAckView, title: Option<&str>) -> String {
     }
     line.push('\n');
     line
-}
-
-/// A span of time in its two largest units, e.g. "45s", "5m 30s", "1h 5m", "2d 3h".
-pub fn span(ms: i64) -> String {
-    let secs = ms.unsigned_abs() / 1000;
-    let (days, hours, minutes, seconds) =
-        (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    let pair = |big: u64, big_unit: &str, small: u64, small_unit: &str| {
-        if small == 0 {
-            format!("{big}{big_unit}")
-        } else {
-            format!("{big}{big_unit} {small}{small_unit}")
-        }
-    };
-    if days > 0 {
-        pair(days, "d", hours, "h")
-    } else if hours > 0 {
-        pair(hours, "h", minutes, "m")
-    } else if minutes > 0 {
-        pair(minutes, "m", seconds, "s")
-    } else {
-        format!("{seconds}s")
-    }
 }
 
 /// The message's content fields, shared by `alert show` and `alert watch`.

@@ -1,12 +1,14 @@
-//! The table `setu audit` prints.
+//! The table `setu audit` prints: newest first (unless asked otherwise), local times to
+//! the second, actions in one style ("record.get", "search.search") and what was searched
+//! for.
 
-use super::{clean, format_ms, shorten, table};
+use super::{clean, shorten, table};
 use crate::view::AuditListView;
 
 /// How many ids a table cell shows before summarising the rest.
 const IDS_SHOWN: usize = 2;
 
-/// The audit table: time (UTC), officer, district, action, ids, results, outcome.
+/// The audit table: time, officer, district, action, query, ids, results, outcome.
 pub fn audit_table(list: &AuditListView) -> String {
     if list.entries.is_empty() {
         return "no audit entries\n".to_string();
@@ -20,10 +22,15 @@ pub fn audit_table(list: &AuditListView) -> String {
                 ids.push(format!("+{} more", e.ids.len() - IDS_SHOWN));
             }
             vec![
-                format_ms(e.at_ms),
+                crate::when::seconds(e.at_ms),
                 shorten(&e.officer, 20),
                 shorten(&e.district, 30),
-                shorten(&e.action, 20),
+                shorten(&action_words(&e.action), 24),
+                if e.query.trim().is_empty() {
+                    "-".to_string()
+                } else {
+                    clean(&e.query)
+                },
                 if ids.is_empty() {
                     "-".to_string()
                 } else {
@@ -36,7 +43,7 @@ pub fn audit_table(list: &AuditListView) -> String {
         .collect();
     let mut out = table(
         &[
-            "TIME", "OFFICER", "DISTRICT", "ACTION", "IDS", "RESULTS", "OUTCOME",
+            "TIME", "OFFICER", "DISTRICT", "ACTION", "QUERY", "IDS", "RESULTS", "OUTCOME",
         ],
         &rows,
     );
@@ -47,6 +54,19 @@ pub fn audit_table(list: &AuditListView) -> String {
         ));
     }
     out
+}
+
+/// An action in the style of "record.get": entries written by older nodes may name the
+/// service instead ("SearchService.search"), which becomes "search.search".
+pub(crate) fn action_words(action: &str) -> String {
+    match action.split_once('.') {
+        Some((service, call)) if service.ends_with("Service") => format!(
+            "{}.{}",
+            service.trim_end_matches("Service").to_lowercase(),
+            call.to_lowercase()
+        ),
+        _ => action.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -72,9 +92,12 @@ mod tests {
         };
         let text = audit_table(&list);
         assert!(text.starts_with("TIME"), "{text}");
+        assert!(text.contains(" 08:53:20 UTC"), "{text}");
         assert!(text.contains("JH-1001"), "{text}");
         assert!(text.contains("a b +1 more"), "{text}");
         assert!(text.contains("UTC"), "{text}");
         assert_eq!(audit_table(&AuditListView::default()), "no audit entries\n");
+        assert_eq!(action_words("SearchService.search"), "search.search");
+        assert_eq!(action_words("record.get"), "record.get");
     }
 }

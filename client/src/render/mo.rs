@@ -6,11 +6,17 @@ use crate::words::word_or_dash;
 
 /// The full card `mo show` prints.
 pub fn mo_card(n: &MoView) -> String {
+    mo_card_with_people(n, &n.record_ids)
+}
+
+/// The card with each linked record as a line of its own, e.g. its name, status and
+/// warnings (see [`super::record::person_line`]) instead of the bare id.
+pub fn mo_card_with_people(n: &MoView, people: &[String]) -> String {
     let mut card = Card::default();
     card.always("MO note", &n.id);
     card.always("Category", category_text(n));
     card.always("Summary", &n.summary);
-    card.list("Records", &n.record_ids);
+    card.list("Records", people);
     card.list("Weapons", &n.method.weapons);
     card.list("Vehicles", &n.method.vehicles);
     card.field("Time of day", &n.method.time_of_day);

@@ -11,28 +11,20 @@ mod peers;
 mod record;
 mod search;
 
-pub use alert::{ack_line, alert_card, alert_table, message_card, span};
+pub use crate::when::span;
+pub use alert::{ack_line, alert_card, alert_table, message_card};
 pub use audit::audit_table;
-pub use mo::{mo_card, mo_table};
+pub use mo::{mo_card, mo_card_with_people, mo_table};
 pub use peers::peers_report;
-pub use record::{record_card, record_table};
+pub use record::{note_line, person_line, record_card, record_card_with_notes, record_table};
 pub use search::search_report;
-
-use time::macros::format_description;
-use time::OffsetDateTime;
 
 use crate::view::{AddressView, CaseView};
 
-/// Formats Unix milliseconds as UTC `YYYY-MM-DD HH:MM`; 0 means unset and prints as "-".
+/// Formats Unix milliseconds as local `YYYY-MM-DD HH:MM ZONE` (see [`crate::when`]); 0
+/// means unset and prints as "-".
 pub fn format_ms(ms: i64) -> String {
-    if ms == 0 {
-        return "-".to_string();
-    }
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .map_or_else(|| format!("{ms} ms"), |t| format!("{t} UTC"))
+    crate::when::minutes(ms)
 }
 
 /// Escapes control characters (terminal escape sequences among them) in text for display.
@@ -82,7 +74,7 @@ pub fn case_line(case: &CaseView) -> String {
     line
 }
 
-/// A timestamp and its author, e.g. "2025-10-09 08:53 UTC by JH-1234 (jh-dhanbad)".
+/// A timestamp and its author, e.g. "2025-10-09 14:23 IST by JH-1234 (jh-dhanbad)".
 pub fn by_line(ms: i64, who: &str) -> String {
     if who.is_empty() {
         format_ms(ms)
@@ -145,13 +137,51 @@ impl Card {
     }
 }
 
-/// A plain table with a header row; columns are as wide as their widest cell.
+/// The width tables and long lines must fit: `COLUMNS` when set, else the terminal's width
+/// when standard output is a terminal, else none (output to a file or a pipe keeps every
+/// character).
+pub fn terminal_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    columns.or_else(|| {
+        terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+    })
+}
+
+/// The narrowest a column is shrunk to when a table must fit.
+const MIN_COLUMN: usize = 5;
+
+/// A plain table with a header row, fitted to [`terminal_width`]: columns are as wide as
+/// their widest cell, and when the table is too wide the widest columns are narrowed and
+/// their cells cut with "…". A column headed "ID" is never narrowed, so ids stay whole.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    table_within(headers, rows, terminal_width())
+}
+
+/// [`table`] fitted to `width` characters, or not at all for `None`.
+pub fn table_within(headers: &[&str], rows: &[Vec<String>], width: Option<usize>) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
                 *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    if let Some(limit) = width {
+        let gaps = 2 * widths.len().saturating_sub(1);
+        while widths.iter().sum::<usize>() + gaps > limit {
+            let widest = widths
+                .iter()
+                .enumerate()
+                .filter(|(i, w)| headers.get(*i) != Some(&"ID") && **w > MIN_COLUMN)
+                .max_by_key(|(_, w)| **w)
+                .map(|(i, _)| i);
+            match widest {
+                Some(i) => widths[i] -= 1,
+                None => break,
             }
         }
     }
@@ -161,13 +191,33 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             let width = widths.get(i).copied().unwrap_or(0);
-            line.push_str(cell);
+            let cell = if cell.chars().count() > width {
+                cut(cell, width)
+            } else {
+                cell.clone()
+            };
+            line.push_str(&cell);
             line.push_str(&" ".repeat(width.saturating_sub(cell.chars().count()) + 2));
         }
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out
+}
+
+/// A line cut to [`terminal_width`] with "…", for the lines printed under a table row.
+pub fn fit_line(line: &str) -> String {
+    match terminal_width() {
+        Some(width) if line.chars().count() > width => cut(line, width),
+        _ => line.to_string(),
+    }
+}
+
+/// Text cut to `max` characters, the last one "…".
+fn cut(text: &str, max: usize) -> String {
+    let mut short: String = text.chars().take(max.saturating_sub(1)).collect();
+    short.push('…');
+    short
 }
 
 /// Quotes a word for a POSIX shell, so that a printed command can be pasted back as is:
@@ -200,9 +250,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_print_as_utc_minutes() {
+    fn timestamps_print_as_local_minutes() {
         assert_eq!(format_ms(0), "-");
-        assert_eq!(format_ms(1_760_000_000_000), "2025-10-09 08:53 UTC");
         assert_eq!(format_ms(i64::MAX), format!("{} ms", i64::MAX));
     }
 
@@ -224,7 +273,25 @@ mod tests {
 
     #[test]
     fn tables_align_columns() {
-        let text = table(&["ID", "NAME"], &[vec!["1".into(), "Raju".into()]]);
+        let text = table_within(&["ID", "NAME"], &[vec!["1".into(), "Raju".into()]], None);
         assert_eq!(text, "ID  NAME\n1   Raju\n");
+    }
+
+    #[test]
+    fn tables_fit_the_width_and_keep_ids_whole() {
+        let id = "01a23640-d9e3-7000-8000-000000000001".to_string();
+        let rows = vec![vec![
+            id.clone(),
+            "Imaginary Kumar Prasad Mahato".to_string(),
+            "Fictional Lal Mahato Senior".to_string(),
+            "armed, violent, escape-risk".to_string(),
+        ]];
+        let headers = ["ID", "NAME", "FATHER", "WARNINGS"];
+        let text = table_within(&headers, &rows, Some(80));
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(text.contains(&id), "{text}");
+        assert!(text.contains('…'), "{text}");
+        let wide = table_within(&headers, &rows, Some(200));
+        assert!(!wide.contains('…'), "{wide}");
     }
 }

@@ -1,18 +1,14 @@
 //! The human report of `setu peers`: a header line (with the node's own certificate
 //! expiry), then one card per federation link. A certificate expiring within 30 days is
-//! flagged "EXPIRES IN n DAYS".
-
-use time::macros::format_description;
-use time::OffsetDateTime;
+//! flagged "EXPIRES IN n DAYS" (rounded to the nearest day; hours and minutes under two
+//! days).
 
 use super::{clean, Card};
 use crate::view::{PeerListView, PeerView, WatermarkView};
+use crate::when::{days_left, span, DAY_MS};
 
-/// Timestamps younger than this also show how long ago they were, in seconds.
+/// Timestamps younger than this also show how long ago they were.
 const RECENT_MS: i64 = 10 * 60 * 1000;
-
-/// Milliseconds in a day.
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Certificates expiring within this many days are flagged (the node warns in its log too).
 const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -107,20 +103,22 @@ fn serial(serial: &str) -> String {
 }
 
 /// When a certificate expires, flagged when within the warning period:
-/// "expires 2026-01-01 00:00:00 UTC" or "EXPIRES IN 9 DAYS (2026-01-01 00:00:00 UTC)".
+/// "expires 2026-01-01 00:00:00 IST" or "EXPIRES IN 10 DAYS (2026-01-01 00:00:00 IST)".
 pub fn expiry(not_after_ms: i64, now_ms: i64) -> String {
     let at = when(not_after_ms, 0);
-    let days = not_after_ms.saturating_sub(now_ms).div_euclid(DAY_MS);
+    let left = not_after_ms.saturating_sub(now_ms);
     if not_after_ms <= now_ms {
         format!("EXPIRED ({at}); renew it with `setu-node pki renew`")
-    } else if days >= EXPIRY_WARNING_DAYS {
+    } else if left >= EXPIRY_WARNING_DAYS * DAY_MS {
         format!("expires {at}")
-    } else if days == 0 {
-        format!("EXPIRES IN LESS THAN A DAY ({at}); renew it with `setu-node pki renew`")
-    } else if days == 1 {
-        format!("EXPIRES IN 1 DAY ({at}); renew it with `setu-node pki renew`")
     } else {
-        format!("EXPIRES IN {days} DAYS ({at}); renew it with `setu-node pki renew`")
+        let left = days_left(not_after_ms, now_ms);
+        let left = if left.ends_with(" days") {
+            left.to_uppercase()
+        } else {
+            left
+        };
+        format!("EXPIRES IN {left} ({at}); renew it with `setu-node pki renew`")
     }
 }
 
@@ -149,16 +147,12 @@ fn timed(at_ms: i64, text: &str, now_ms: i64, missing: &str) -> Vec<String> {
     lines
 }
 
-/// Unix milliseconds as UTC `YYYY-MM-DD HH:MM:SS UTC`, with "(Ns ago)" when recent.
+/// Unix milliseconds as local `YYYY-MM-DD HH:MM:SS ZONE`, with "(5m 43s ago)" when recent.
 pub fn when(ms: i64, now_ms: i64) -> String {
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let mut text = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .map_or_else(|| format!("{ms} ms"), |t| format!("{t} UTC"));
+    let mut text = crate::when::seconds(ms);
     let age = now_ms.saturating_sub(ms);
     if now_ms > 0 && (0..RECENT_MS).contains(&age) {
-        text.push_str(&format!(" ({}s ago)", age / 1000));
+        text.push_str(&format!(" ({} ago)", span(age)));
     }
     text
 }
@@ -248,6 +242,7 @@ mod tests {
             }],
             own_cert_expires_at_ms: NOW + 10 * DAY_MS + 1000,
             own_cert_serial: "5c2d".into(),
+            known_districts: Vec::new(),
         };
         let text = peers_report(&list, NOW);
         assert!(
@@ -265,8 +260,9 @@ mod tests {
             expiry(NOW + 31 * DAY_MS, NOW),
             "expires 2025-11-09 08:54:02 UTC"
         );
-        assert!(expiry(NOW + 1000, NOW).starts_with("EXPIRES IN LESS THAN A DAY"));
-        assert!(expiry(NOW + DAY_MS + 1000, NOW).starts_with("EXPIRES IN 1 DAY "));
+        assert!(expiry(NOW + 5_000, NOW).starts_with("EXPIRES IN 5s "));
+        assert!(expiry(NOW + DAY_MS + 3_600_000, NOW).starts_with("EXPIRES IN 1d 1h "));
+        assert!(expiry(NOW + 10 * DAY_MS - 5_000, NOW).starts_with("EXPIRES IN 10 DAYS "));
         assert!(expiry(NOW - 1000, NOW).starts_with("EXPIRED"));
     }
 

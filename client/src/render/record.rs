@@ -6,6 +6,11 @@ use crate::words::word_or_dash;
 
 /// The full card `record show` prints.
 pub fn record_card(r: &RecordView) -> String {
+    record_card_with_notes(r, &[])
+}
+
+/// The card with the MO notes linked to the person, one line each (see [`note_line`]).
+pub fn record_card_with_notes(r: &RecordView, notes: &[String]) -> String {
     let mut card = Card::default();
     card.always("Record", &r.id);
     card.always("Name", &r.name);
@@ -35,6 +40,7 @@ pub fn record_card(r: &RecordView) -> String {
     card.list("Vehicles", &r.vehicles);
     card.list("Cases", r.cases.iter().map(case_line));
     card.list("Associates", &r.associates);
+    card.list("MO notes", notes);
     card.list(
         "Photos",
         r.photos
@@ -49,6 +55,27 @@ pub fn record_card(r: &RecordView) -> String {
     card.always("Created", by_line(r.created_at_ms, &r.created_by));
     card.always("Updated", by_line(r.updated_at_ms, &r.updated_by));
     card.render()
+}
+
+/// An MO note on a person's card: its category, the start of its summary and its id, e.g.
+/// "atm-robbery: Gas-cutter on kiosks at night (0190…)".
+pub fn note_line(n: &crate::view::MoView) -> String {
+    format!(
+        "{}: {} ({})",
+        super::mo::category_text(n),
+        shorten(&n.summary, 60),
+        clean(&n.id)
+    )
+}
+
+/// A linked person on a note or alert card: name, status, warnings and id, e.g. "Raju
+/// Mahto (wanted; armed) 0190…".
+pub fn person_line(r: &RecordView) -> String {
+    let mut facts = vec![word_or_dash(r.status)];
+    if !r.warnings.is_empty() {
+        facts.push(warnings_cell(&r.warnings));
+    }
+    format!("{} ({}) {}", clean(&r.name), facts.join("; "), clean(&r.id))
 }
 
 /// "born 1991; 30-36 years", or whichever part is known.
@@ -67,6 +94,18 @@ fn age_text(r: &RecordView) -> String {
     parts.join("; ")
 }
 
+/// The warnings of a record for a table cell: "armed, violent", or "-" for none.
+pub(crate) fn warnings_cell(warnings: &[crate::words::Warning]) -> String {
+    if warnings.is_empty() {
+        return "-".to_string();
+    }
+    warnings
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The table `record list` prints, with the next page token under it when there is one.
 pub fn record_table(page: &RecordListView) -> String {
     if page.records.is_empty() {
@@ -81,13 +120,16 @@ pub fn record_table(page: &RecordListView) -> String {
                 shorten(&r.name, 30),
                 shorten(&r.father_name, 30),
                 word_or_dash(r.status),
+                warnings_cell(&r.warnings),
                 clean(&r.origin),
                 r.version.to_string(),
             ]
         })
         .collect();
     let mut out = table(
-        &["ID", "NAME", "FATHER", "STATUS", "ORIGIN", "VERSION"],
+        &[
+            "ID", "NAME", "FATHER", "STATUS", "WARNINGS", "ORIGIN", "VERSION",
+        ],
         &rows,
     );
     if !page.next_page_token.is_empty() {

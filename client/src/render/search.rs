@@ -2,7 +2,7 @@
 //! MO notes, how many matched and the command for the next page.
 
 use super::mo::category_text;
-use super::{clean, shell_word, shorten, table};
+use super::{clean, fit_line, shell_word, shorten, table};
 use crate::view::{CaseView, RecordView, SearchHitView, SearchView};
 use crate::words::word_or_dash;
 
@@ -77,11 +77,13 @@ fn hits_table(hits: &[SearchHitView], this_year: i32) -> String {
         for reason in &hit.reasons {
             let detail = clean(&reason.detail);
             let field = clean(&reason.field);
-            if detail.starts_with(&field) {
-                out.push_str(&format!("{INDENT}- {detail}\n"));
+            let line = if detail.starts_with(&field) {
+                format!("{INDENT}- {detail}")
             } else {
-                out.push_str(&format!("{INDENT}- {field}: {detail}\n"));
-            }
+                format!("{INDENT}- {field}: {detail}")
+            };
+            out.push_str(&fit_line(&line));
+            out.push('\n');
         }
     }
     out

@@ -161,7 +161,9 @@ impl Column {
                 }
             }
             Column::RewardInr => record.reward_inr = rupees(cell).map_err(|e| self.refuse(e))?,
-            Column::Gender => record.gender = self.word(cell, Gender::ALL, Gender::word)?,
+            Column::Gender => {
+                record.gender = self.word(gender_letter(cell), Gender::ALL, Gender::word)?;
+            }
             Column::Status => record.status = self.word(cell, Status::ALL, Status::word)?,
             Column::Handling => {
                 record.handling = self.word(cell, Handling::ALL, Handling::word)?;
@@ -403,6 +405,16 @@ impl Column {
 trait ToProto {
     /// The protobuf number.
     fn number(self) -> i32;
+}
+
+/// A gender cell with the letters spreadsheets use, `M` and `F` (either case), read as
+/// the words.
+fn gender_letter(cell: &str) -> &str {
+    match cell.trim() {
+        "m" | "M" => "male",
+        "f" | "F" => "female",
+        other => other,
+    }
 }
 
 impl ToProto for Gender {
@@ -673,6 +685,14 @@ pub(crate) mod tests {
         assert!(Column::Gender
             .set_json(&mut record, &serde_json::json!(["male"]))
             .is_err());
+        for (cell, gender) in [
+            ("M", Gender::Male),
+            ("f", Gender::Female),
+            (" F ", Gender::Female),
+        ] {
+            assert!(Column::Gender.set(&mut record, cell).is_ok(), "{cell}");
+            assert_eq!(record.gender, gender.to_proto(), "{cell}");
+        }
         let json_case = Column::Cases.set_json(&mut record, &serde_json::json!([{"fir": 1}]));
         assert!(
             matches!(&json_case, Err(e) if e.field == "cases[0]"),

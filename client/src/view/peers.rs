@@ -89,6 +89,8 @@ pub struct PeerListView {
     pub own_cert_expires_at_ms: i64,
     /// Its serial number (lower-case hex).
     pub own_cert_serial: String,
+    /// Every district the node knows: its own, its peers and the origins it holds.
+    pub known_districts: Vec<String>,
 }
 
 impl From<pb::ListPeersResponse> for PeerListView {
@@ -98,6 +100,7 @@ impl From<pb::ListPeersResponse> for PeerListView {
             peers: r.peers.into_iter().map(PeerView::from).collect(),
             own_cert_expires_at_ms: r.own_cert_expires_at_ms,
             own_cert_serial: r.own_cert_serial,
+            known_districts: r.known_districts,
         }
     }
 }
@@ -132,6 +135,7 @@ mod tests {
             }],
             own_cert_expires_at_ms: 1_761_000_000_000,
             own_cert_serial: "5c2d".into(),
+            known_districts: vec!["br-gaya".into(), "jh-dhanbad".into()],
         });
         let json = serde_json::to_value(&view)?;
         assert_eq!(json["district"], "jh-dhanbad");

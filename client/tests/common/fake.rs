@@ -180,6 +180,12 @@ impl RecordService for Fake {
         request: Request<pb::ListRecordsRequest>,
     ) -> Result<Response<pb::ListRecordsResponse>, Status> {
         let request = request.into_inner();
+        if request.page_size > 500 {
+            return Err(Status::invalid_argument(format!(
+                "page_size: {} is above the limit of 500",
+                request.page_size
+            )));
+        }
         let state = self.lock()?;
         let records: Vec<_> = state
             .records
@@ -214,6 +220,9 @@ impl MoService for Fake {
             .into_inner()
             .note
             .ok_or_else(|| Status::invalid_argument("note is required"))?;
+        if note.category == pb::MoCategory::Other as i32 && note.category_other.is_empty() {
+            return Err(Status::invalid_argument("category_other: is required"));
+        }
         note.id = uuid::Uuid::now_v7().to_string();
         note.origin = ORIGIN.into();
         note.version = 1;
@@ -424,6 +433,7 @@ impl PeerService for Fake {
                     ..pb::PeerStatus::default()
                 },
             ],
+            known_districts: vec!["br-gaya".into(), "jh-dhanbad".into(), "wb-purulia".into()],
             ..pb::ListPeersResponse::default()
         }))
     }

@@ -323,7 +323,9 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
             &[CertKind::Officer, CertKind::Node],
         );
         let config = write_node_config(&node_dir, d.id, ports[i], vec![own_trust], vec![peer])?;
-        nodes.push(server::start(config).await?);
+        // Every line a node logs names its district: the two nodes share this process.
+        let span = tracing::info_span!("node", district = d.id);
+        nodes.push(tracing::Instrument::instrument(server::start(config), span).await?);
     }
 
     let mut sample_ids = Vec::new();

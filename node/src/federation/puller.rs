@@ -393,7 +393,7 @@ impl Puller {
         let mut client = FederationServiceClient::new(channel.clone());
         let storage = self.federation.storage.clone();
         let peer = self.peer.district.clone();
-        tokio::spawn(async move {
+        crate::spawn(async move {
             while rx.changed().await.is_ok() {
                 let Ok(watermarks) = storage.watermarks(&peer) else {
                     return;
@@ -722,7 +722,7 @@ fn status_text(status: &tonic::Status) -> String {
     let mut text = format!("{:?}: {}", status.code(), status.message());
     let mut source = status.source();
     while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
+        push_cause(&mut text, &s.to_string());
         source = s.source();
     }
     text
@@ -732,8 +732,38 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
+        push_cause(&mut text, &s.to_string());
         source = s.source();
     }
     text
+}
+
+/// Appends a cause to an error's text unless the text already says it: an error that wraps
+/// another often displays the same words (`Connection refused (os error 111)` twice).
+fn push_cause(text: &mut String, cause: &str) {
+    let cause = cause.trim();
+    if !cause.is_empty() && !text.contains(cause) {
+        text.push_str(": ");
+        text.push_str(cause);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let inner = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused (os error 111)",
+        );
+        let outer = std::io::Error::other(inner);
+        let text = error_chain(&outer);
+        assert_eq!(
+            text.matches("Connection refused (os error 111)").count(),
+            1,
+            "{text}"
+        );
+    }
 }

@@ -180,7 +180,7 @@ pub type Incoming = Guarded<tokio_rustls::server::TlsStream<TcpStream>>;
 /// server drops it.
 pub fn incoming(listener: TcpListener, tls: Arc<TlsState>) -> ReceiverStream<io::Result<Incoming>> {
     let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(accept_loop(listener, tls, tx));
+    crate::spawn(accept_loop(listener, tls, tx));
     ReceiverStream::new(rx)
 }
 
@@ -208,7 +208,7 @@ async fn accept_loop(
         let acceptor = TlsAcceptor::from(tls.server_config());
         let deny = tls.watch_deny();
         let tx = tx.clone();
-        tokio::spawn(async move {
+        crate::spawn(async move {
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(stream)) => {
                     let facts = leaf_facts(stream.get_ref().1.peer_certificates());

@@ -37,7 +37,7 @@ pub fn serve(
         .route("/metrics", get(metrics_text))
         .route("/health", get(health_text))
         .with_state(Admin { metrics, health });
-    tokio::spawn(async move {
+    crate::spawn(async move {
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(stop)
             .await

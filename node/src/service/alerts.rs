@@ -578,7 +578,7 @@ impl AlertService for AlertServiceImpl {
         .await?
         .into_inner();
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
-        tokio::spawn(run_watch(
+        crate::spawn(run_watch(
             self.state.storage.clone(),
             self.state.clock.clone(),
             start,

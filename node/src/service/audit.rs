@@ -68,7 +68,7 @@ impl AuditServiceImpl {
         }
         let mut entries = Vec::new();
         let mut more = false;
-        let last = self.state.storage.scan_audit(after, MAX_SCAN, |entry| {
+        let mut visit = |entry: setu_proto::v1::AuditEntry| {
             if entries.len() == limit {
                 more = true;
                 return false;
@@ -81,12 +81,23 @@ impl AuditServiceImpl {
                 entries.push(entry);
             }
             true
-        })?;
+        };
+        let storage = &self.state.storage;
+        // Newest first, the token is the seq to continue below; oldest first, the seq to
+        // continue above.
+        let last = if req.newest_first {
+            storage.scan_audit_back(after, MAX_SCAN, &mut visit)?
+        } else {
+            storage.scan_audit(after, MAX_SCAN, &mut visit)?
+        };
         // A page that stopped at the scan bound continues after the last entry looked at;
         // one that filled up continues after its last entry.
         let next = if more {
             entries.last().map(|e| e.seq)
-        } else if last > after && self.state.storage.scan_audit(last, 1, |_| false)? > last {
+        } else if req.newest_first {
+            let looked = last != after && last > 0;
+            (looked && storage.scan_audit_back(last, 1, |_| false)? != last).then_some(last)
+        } else if last > after && storage.scan_audit(last, 1, |_| false)? > last {
             Some(last)
         } else {
             None

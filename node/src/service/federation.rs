@@ -367,7 +367,7 @@ impl FederationServiceImpl {
         let (tx, rx) = mpsc::channel(4);
         let federation = self.federation.clone();
         let stop = self.stop.clone();
-        tokio::spawn(async move {
+        crate::spawn(async move {
             let district = peer.district.clone();
             if let Err(e) = run_sync(federation, peer, request, tx.clone(), stop).await {
                 tracing::error!(peer = %district, error = %e, "sync stream failed");

@@ -447,7 +447,7 @@ impl ImportService for ImportServiceImpl {
         .await?
         .into_inner();
         let (tx, rx) = mpsc::channel(4);
-        tokio::spawn(run_export(
+        crate::spawn(run_export(
             self.state.storage.clone(),
             self.state.district.clone(),
             start.batch,

@@ -160,7 +160,8 @@ where
             "the audit trail could not be written; the call was not completed",
         ));
     }
-    let latency_ms = timer.record(code).as_secs_f64() * 1000.0;
+    // Logged to the hundredth of a millisecond: 1.05, not 1.0473620000000001.
+    let latency_ms = (timer.record(code).as_secs_f64() * 100_000.0).round() / 100.0;
     match result {
         Ok(resp) => {
             tracing::info!(caller = %who, method, status = "OK", latency_ms, "rpc");

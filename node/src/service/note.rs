@@ -317,7 +317,17 @@ pub fn action_of(method: &str) -> String {
         "AuditService" => "audit",
         "AlertService" => "alert",
         "ImportService" => "import",
-        other => other,
+        "SearchService" => "search",
+        "MaintenanceService" => "maintenance",
+        "FederationService" => "federation",
+        // Any other service in the same style: "FooService" becomes "foo".
+        other => {
+            return format!(
+                "{}.{}",
+                other.trim_end_matches("Service").to_lowercase(),
+                call.to_lowercase()
+            )
+        }
     };
     format!("{area}.{}", call.to_lowercase())
 }
@@ -460,6 +470,8 @@ mod tests {
         assert_eq!(action_of("RecordService/Get"), "record.get");
         assert_eq!(action_of("PeerService/List"), "peers.list");
         assert_eq!(action_of("AuditService/List"), "audit.list");
+        assert_eq!(action_of("SearchService/Search"), "search.search");
+        assert_eq!(action_of("NewService/Thing"), "new.thing");
         assert_eq!(
             code_name(tonic::Code::PermissionDenied),
             "PERMISSION_DENIED"

@@ -23,11 +23,25 @@ impl PeerServiceImpl {
 
     fn list(&self) -> crate::error::NodeResult<ListPeersResponse> {
         let own = self.tls.own();
+        let peers = self.federation.peer_statuses()?;
+        let mut known: Vec<String> = std::iter::once(self.federation.district.clone())
+            .chain(peers.iter().map(|p| p.district.clone()))
+            .chain(
+                self.federation
+                    .storage
+                    .origins()?
+                    .into_iter()
+                    .map(|o| o.origin),
+            )
+            .collect();
+        known.sort();
+        known.dedup();
         Ok(ListPeersResponse {
             district: self.federation.district.clone(),
-            peers: self.federation.peer_statuses()?,
+            peers,
             own_cert_expires_at_ms: own.not_after_ms,
             own_cert_serial: own.serial,
+            known_districts: known,
         })
     }
 }

@@ -236,6 +236,33 @@ impl Storage {
         Ok(last)
     }
 
+    /// Visits the entries before `before_seq` (all of them for 0), newest first, looking at
+    /// no more than `max_scan`, until `visit` returns false; returns the seq of the last
+    /// entry looked at (`before_seq` when none was).
+    pub fn scan_audit_back(
+        &self,
+        before_seq: u64,
+        max_scan: usize,
+        mut visit: impl FnMut(AuditEntry) -> bool,
+    ) -> StorageResult<u64> {
+        let end = if before_seq == 0 {
+            entry_key(u64::MAX)
+        } else {
+            entry_key(before_seq)
+        };
+        let mut last = before_seq;
+        for item in self.t.audit.range(entry_key(0)..end).rev().take(max_scan) {
+            let (key, value) = item?;
+            last = seq_of_key(&key).ok_or_else(|| corrupt("audit key", "not prefix + 8 bytes"))?;
+            let entry = AuditEntry::decode(value.as_ref())
+                .map_err(|e| corrupt(&format!("audit entry {last}"), e.to_string()))?;
+            if !visit(entry) {
+                break;
+            }
+        }
+        Ok(last)
+    }
+
     /// Walks the whole chain. `Ok(Ok(n))`: `n` entries verified; `Ok(Err(b))`: the chain
     /// breaks at `b`; `Err`: the store could not be read.
     pub fn verify_audit(&self) -> StorageResult<Result<u64, AuditBreak>> {
