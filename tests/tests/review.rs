@@ -145,7 +145,10 @@ async fn the_cli_lists_due_records_and_confirms_a_review() -> anyhow::Result<()>
         !finished.status.success(),
         "more than five years ahead is refused"
     );
-    assert!(finished.stderr.contains("review_by_ms"), "{finished}");
+    assert!(
+        finished.stderr.contains("at most five years ahead"),
+        "{finished}"
+    );
 
     let finished = setu(&admin, &["record", "review", &id]).await?.success()?;
     assert!(

@@ -745,7 +745,7 @@ mod tests {
         assert!(matches!(err, KeyError::Untrusted(_)), "{err}");
         assert_eq!(
             err.to_string(),
-            "key statement certificate does not chain to a trusted CA: it names the node of jh-dhanbad, but no CA this node binds to jh-dhanbad's node certificates issued it"
+            "key statement certificate does not chain to a trusted CA: it names node jh-dhanbad, but no CA this node binds to jh-dhanbad's node certificates issued it"
         );
 
         // Trusting both CAs accepts it.
