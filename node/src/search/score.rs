@@ -303,6 +303,22 @@ fn find_marker(chunk: &str) -> Option<(usize, usize)> {
     None
 }
 
+/// Splits a text holding several names joined by alias markers ("Raju @ Pappu", "Raju
+/// urf Pappu", "Raju alias Pappu", "Raju@Pappu") into the names, each with its words
+/// separated by single spaces; a text without a marker comes back whole and unchanged.
+pub(crate) fn split_aliases(text: &str) -> Vec<String> {
+    let spaced = text.replace('@', " @ ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    if !words.iter().any(|w| is_alias_marker(w)) {
+        return vec![text.to_string()];
+    }
+    words
+        .split(|w| is_alias_marker(w))
+        .map(|part| part.join(" "))
+        .filter(|part| !part.is_empty())
+        .collect()
+}
+
 fn is_alias_marker(word: &str) -> bool {
     let lower = word.to_lowercase();
     let lower = lower.trim_matches(|c: char| c == ':' || c == '.');
