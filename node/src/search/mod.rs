@@ -34,6 +34,7 @@
 pub mod document;
 mod fuzzy;
 pub mod index;
+pub mod likely;
 pub mod name;
 pub mod normalize;
 pub mod query;
@@ -47,6 +48,7 @@ mod recall_set;
 
 pub use document::{NoteDoc, RecordDoc};
 pub use index::SearchIndex;
+pub use likely::LikelyMatch;
 pub use name::{Name, Token};
 pub use normalize::fold;
 pub use query::{Hit, NoteHit, Reason, SearchQuery, SearchResults};
