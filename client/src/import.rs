@@ -27,6 +27,7 @@ use crate::connect::connect_untimed;
 use crate::error::ClientError;
 use crate::output::emit;
 use crate::progress::Progress;
+use crate::records::{render_likely_matches, LikelyMatchView};
 use crate::table::{open_rows, LineMap, RowSource, TableFormat};
 
 /// How many batches the reader may run ahead of the call.
@@ -61,7 +62,7 @@ pub struct Rejection {
 }
 
 /// What `setu import` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportReport {
     /// The file imported.
     pub source: String,
@@ -83,6 +84,25 @@ pub struct ImportReport {
     pub errors: Vec<Rejection>,
     /// Ids of the records created or updated, in row order (the node lists at most 1 000).
     pub ids: Vec<String>,
+    /// New rows that are probably people already known here or in a peer district (the
+    /// node lists the first 1 000 such rows).
+    pub likely_matches: Vec<RowMatchesView>,
+    /// New rows the node did not compare with the existing records (it compares the
+    /// first 10 000 new rows of an import).
+    pub likely_matches_unchecked: u64,
+}
+
+/// The existing records that are probably the same person as one new row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowMatchesView {
+    /// The row's number.
+    pub row: u64,
+    /// Its line in the file (0 if unknown).
+    pub line: u64,
+    /// The record the row created (empty in a dry run).
+    pub id: String,
+    /// The likely matches, best first.
+    pub matches: Vec<LikelyMatchView>,
 }
 
 /// Runs `setu import`: checks the file's header, streams its rows and writes the report to
@@ -406,6 +426,21 @@ fn report(job: &Job, read: Read, response: pb::ImportResponse) -> ImportReport {
         unlisted,
         errors,
         ids: response.ids,
+        likely_matches: response
+            .likely_matches
+            .into_iter()
+            .map(|m| RowMatchesView {
+                row: m.row,
+                line: lines.line(m.row),
+                id: m.id,
+                matches: m
+                    .likely_matches
+                    .into_iter()
+                    .map(LikelyMatchView::from)
+                    .collect(),
+            })
+            .collect(),
+        likely_matches_unchecked: response.likely_matches_unchecked,
     }
 }
 
@@ -447,6 +482,23 @@ fn render(report: &ImportReport) -> String {
         text.push_str(&format!(
             "... and {} more rejected rows the node did not list; fix the rows above and import again to see them\n",
             report.unlisted
+        ));
+    }
+    for row in &report.likely_matches {
+        text.push_str(&format!("row {}", row.row));
+        if row.line != 0 {
+            text.push_str(&format!(" (line {})", row.line));
+        }
+        if !row.id.is_empty() {
+            text.push_str(&format!(", record {}", row.id));
+        }
+        text.push_str(":\n");
+        text.push_str(&render_likely_matches(&row.matches, "  "));
+    }
+    if report.likely_matches_unchecked > 0 {
+        text.push_str(&format!(
+            "{} new rows after the first 10 000 were not compared with the existing records\n",
+            report.likely_matches_unchecked
         ));
     }
     text

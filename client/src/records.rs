@@ -1,6 +1,7 @@
 //! The `setu record` commands other than photos: add, show, update, delete and list.
 //! (`record show --save-photos` hands over to [`crate::photos`] to fetch the photos.)
 
+use serde::Serialize;
 use setu_proto::v1 as pb;
 use setu_proto::v1::record_service_client::RecordServiceClient;
 use tonic::transport::Channel;
@@ -99,15 +100,92 @@ async fn add(
         None => RecordView::default(),
     };
     fields.apply(&mut record);
-    let created = client(config)
-        .await?
-        .create(pb::CreateRecordRequest {
-            record: Some(record.to_proto()),
-        })
-        .await?
-        .into_inner();
-    let created = RecordView::from(created);
-    emit(json, &created, |r| format!("created record {}\n", r.id))
+    let mut client = client(config).await?;
+    let request = pb::CreateRecordRequest {
+        record: Some(record.to_proto()),
+    };
+    // A node from before likely matches has no CreateAndMatch: create it plainly there.
+    let (created, matches) = match client.create_and_match(request.clone()).await {
+        Ok(response) => {
+            let response = response.into_inner();
+            (response.record.unwrap_or_default(), response.likely_matches)
+        }
+        Err(status) if status.code() == tonic::Code::Unimplemented => {
+            (client.create(request).await?.into_inner(), Vec::new())
+        }
+        Err(status) => return Err(status.into()),
+    };
+    let added = AddedView {
+        record: RecordView::from(created),
+        likely_matches: matches.into_iter().map(LikelyMatchView::from).collect(),
+    };
+    emit(json, &added, |a| {
+        let mut text = format!("created record {}\n", a.record.id);
+        text.push_str(&render_likely_matches(&a.likely_matches, ""));
+        text
+    })
+}
+
+/// What `record add` reports: the record as created, and the existing records that are
+/// probably the same person (in JSON, a `likely_matches` list beside the record's fields).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct AddedView {
+    #[serde(flatten)]
+    record: RecordView,
+    likely_matches: Vec<LikelyMatchView>,
+}
+
+/// An existing record, of this district or a peer, that is probably the same person as a
+/// record just added or imported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LikelyMatchView {
+    /// The existing record's id.
+    pub id: String,
+    /// The district that owns it.
+    pub district: String,
+    /// Its name.
+    pub name: String,
+    /// Its father's name (empty when unknown).
+    pub father_name: String,
+    /// How likely it is the same person, in (0, 1].
+    pub score: f32,
+    /// What agrees and what differs.
+    pub reasons: Vec<String>,
+}
+
+impl From<pb::LikelyMatch> for LikelyMatchView {
+    fn from(m: pb::LikelyMatch) -> Self {
+        LikelyMatchView {
+            id: m.id,
+            district: m.origin,
+            name: m.name,
+            father_name: m.father_name,
+            score: m.score,
+            reasons: m.reasons,
+        }
+    }
+}
+
+/// One paragraph per likely match, each line starting with `indent`: "possibly the same
+/// person as NAME s/o FATHER (DISTRICT, score 0.93): setu record show ID", then the
+/// reasons. Empty when there are none.
+pub fn render_likely_matches(matches: &[LikelyMatchView], indent: &str) -> String {
+    let mut text = String::new();
+    for m in matches {
+        let father = if m.father_name.is_empty() {
+            String::new()
+        } else {
+            format!(" s/o {}", m.father_name)
+        };
+        text.push_str(&format!(
+            "{indent}possibly the same person as {}{father} ({}, score {:.2}): setu record show {}\n",
+            m.name, m.district, m.score, m.id
+        ));
+        if !m.reasons.is_empty() {
+            text.push_str(&format!("{indent}  {}\n", m.reasons.join("; ")));
+        }
+    }
+    text
 }
 
 /// `record update`: reads the stored record, replaces the given fields and writes it back.

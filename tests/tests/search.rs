@@ -250,6 +250,60 @@ async fn names_are_found_in_either_script_and_any_spelling() -> anyhow::Result<(
 }
 
 #[tokio::test]
+async fn near_misses_typos_word_final_variants_and_split_aliases_are_found() -> anyhow::Result<()> {
+    let district = District::start(DHANBAD).await?;
+    let o = district.officer("JH-5002", Role::Officer).await?;
+    let lalit = create(&o, person("Lalit Nath Choudhury", "Navin Choudhury")).await?;
+    let mumtaz = create(&o, person("Mumtaz Paswan", "Abdul Paswan")).await?;
+    let shyam = create(&o, person("Shyam Kumari Kisku", "Budhan Kisku")).await?;
+    let rekha = create(&o, person("Rekha Lal Tirkey", "Etwa Tirkey")).await?;
+    let ajit = create(&o, person("Ajit Mondal", "Tapan Mondal")).await?;
+    let ravi = create(&o, person("Ravi Yadav", "Suresh Yadav")).await?;
+    let mut raju = person("Raju Yadav", "Bhola Yadav");
+    raju.aliases = vec!["Raju @ Pappu".into(), "Kalua urf Kallu".into()];
+    let raju = create(&o, raju).await?;
+    // The node split the aliases on entry.
+    assert_eq!(raju.aliases, ["Raju", "Pappu", "Kalua", "Kallu"]);
+    for (name, father) in [
+        ("Lalit Kumar Singh", "Navin Singh"),
+        ("Salim Ansari", "Abdul Ansari"),
+        ("Shyam Sundar Hembrom", "Budhan Hembrom"),
+        ("Rekha Devi", "Mohan Ram"),
+        ("Ajay Mandal", "Tapan Mandal"),
+        ("Raju Mahto", "Bhola Mahto"),
+    ] {
+        create(&o, person(name, father)).await?;
+    }
+    // Typos of every kind, including a swap of the first two letters, find the person
+    // first, with the father's name or without.
+    assert_first(&o, by_text("Lalit Nth Choudhury s/o Navin Khan"), &lalit).await;
+    assert_first(&o, by_text("Mumtaz Pawsan s/o Abdul Verma"), &mumtaz).await;
+    assert_first(&o, by_text("Shyam Kumai Kisku"), &shyam).await;
+    assert_first(&o, by_text("eRkha Lal Tirkey"), &rekha).await;
+    assert_first(&o, by_text("Aijt Mondal"), &ajit).await;
+    assert_first(&o, by_text("Lalit Nath Cohudhury"), &lalit).await;
+    // Word-final w/v and the other spellings of the issue.
+    for text in ["Ravi Yadaw", "Rawi Yadav", "Ravi Yadab", "Ravi Jadav"] {
+        assert_first(&o, by_text(text), &ravi).await;
+    }
+    // A near miss: one word of three matches nothing, and the reason names it.
+    let response = search(&o, by_text("Shyam Zorawar Kisku")).await?;
+    assert_eq!(
+        ids(&response).first(),
+        Some(&shyam.id),
+        "{:?}",
+        names(&response)
+    );
+    let detail = &response.hits[0].reasons[0].detail;
+    assert!(detail.contains("'Zorawar' not matched"), "{detail}");
+    // The split alias is searched as a name of its own, with the surname.
+    assert_first(&o, by_text("Pappu Yadav"), &raju).await;
+    assert_first(&o, by_text("Kallu Yadav"), &raju).await;
+    drop(district);
+    Ok(())
+}
+
+#[tokio::test]
 async fn filters_identifiers_and_mo_text_narrow_the_results() -> anyhow::Result<()> {
     let district = District::start(DHANBAD).await?;
     let officer = district.officer("JH-5002", Role::Officer).await?;

@@ -91,6 +91,18 @@ impl RecordService for Fake {
         Ok(Response::new(record))
     }
 
+    async fn create_and_match(
+        &self,
+        request: Request<pb::CreateRecordRequest>,
+    ) -> Result<Response<pb::CreateRecordResponse>, Status> {
+        // The fake holds no other districts' records: a create with no likely matches.
+        let record = RecordService::create(self, request).await?.into_inner();
+        Ok(Response::new(pb::CreateRecordResponse {
+            record: Some(record),
+            likely_matches: Vec::new(),
+        }))
+    }
+
     async fn review(
         &self,
         request: Request<pb::ReviewRecordRequest>,

@@ -13,6 +13,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::document::{NameField, NoteDoc, RecordDoc};
+use super::fuzzy::Vocabulary;
 use super::name::Name;
 use super::normalize::fold;
 use super::terms::name_terms;
@@ -53,6 +54,10 @@ pub struct SearchIndex {
     dead_notes: usize,
     /// Record id → slots of the notes linking it (empty slots included until compaction).
     pub(super) notes_of_record: HashMap<Box<str>, Vec<u32>>,
+    /// The distinct folded words of indexed names (`w:` terms), for typos.
+    pub(super) words: Vocabulary,
+    /// The distinct variant keys of indexed names (`k:` terms), for typos.
+    pub(super) keys: Vocabulary,
 }
 
 /// Words too common in MO notes to search by.
@@ -118,14 +123,34 @@ fn note_terms(doc: &NoteDoc) -> Vec<String> {
     out.into_iter().collect()
 }
 
-fn add_postings(postings: &mut Postings, terms: Vec<String>, slot: u32) {
+/// Adds `slot` to the posting list of every term, calling `new_term` for each term seen
+/// for the first time.
+fn add_postings(
+    postings: &mut Postings,
+    terms: Vec<String>,
+    slot: u32,
+    mut new_term: impl FnMut(&str),
+) {
     for term in terms {
         match postings.get_mut(term.as_str()) {
             Some(list) => list.push(slot),
             None => {
+                new_term(&term);
                 postings.insert(term.into_boxed_str(), vec![slot]);
             }
         }
+    }
+}
+
+/// Adds the word of a name term (`nw:raju`, `fk:raju`) to the dictionary of its kind.
+fn learn_word(words: &mut Vocabulary, keys: &mut Vocabulary, term: &str) {
+    let Some(rest) = term.strip_prefix('n').or_else(|| term.strip_prefix('f')) else {
+        return;
+    };
+    if let Some(word) = rest.strip_prefix("w:") {
+        words.insert(word);
+    } else if let Some(k) = rest.strip_prefix("k:") {
+        keys.insert(k);
     }
 }
 
@@ -169,7 +194,10 @@ impl SearchIndex {
     pub fn put_record_with_terms(&mut self, id: &str, doc: RecordDoc, terms: Vec<String>) {
         self.remove_record(id);
         let slot = u32::try_from(self.records.len()).unwrap_or(u32::MAX);
-        add_postings(&mut self.record_postings, terms, slot);
+        let (words, keys) = (&mut self.words, &mut self.keys);
+        add_postings(&mut self.record_postings, terms, slot, |term| {
+            learn_word(words, keys, term)
+        });
         self.records.push(Some(RecordEntry { id: id.into(), doc }));
         self.record_slots.insert(id.into(), slot);
     }
@@ -187,7 +215,7 @@ impl SearchIndex {
     pub fn put_note(&mut self, id: &str, doc: NoteDoc) {
         self.remove_note(id);
         let slot = u32::try_from(self.notes.len()).unwrap_or(u32::MAX);
-        add_postings(&mut self.note_postings, note_terms(&doc), slot);
+        add_postings(&mut self.note_postings, note_terms(&doc), slot, |_| {});
         for record in &doc.record_ids {
             match self.notes_of_record.get_mut(record.as_str()) {
                 Some(list) => list.push(slot),
@@ -224,6 +252,52 @@ impl SearchIndex {
         self.note_postings.shrink_to_fit();
         self.records.shrink_to_fit();
         self.notes.shrink_to_fit();
+    }
+
+    /// An estimate of the heap bytes the index holds: postings, term strings, documents,
+    /// id maps and the typo dictionaries (hash-table overhead estimated per entry).
+    pub fn heap_bytes(&self) -> usize {
+        // A hash-map entry: the boxed key (16), the value, and about 8 bytes of table.
+        let postings = |p: &Postings| -> usize {
+            p.iter()
+                .map(|(k, v)| k.len() + 16 + 24 + 8 + v.capacity() * 4)
+                .sum()
+        };
+        let names = |doc: &RecordDoc| -> usize {
+            doc.names
+                .iter()
+                .map(|n| n.text.capacity() + 32)
+                .sum::<usize>()
+                + doc.names.capacity() * 32
+                + doc.origin.capacity()
+                + doc.phones.iter().map(|p| p.capacity() + 24).sum::<usize>()
+                + doc
+                    .vehicles
+                    .iter()
+                    .map(|v| v.capacity() + 24)
+                    .sum::<usize>()
+                + doc.firs.iter().map(|f| f.capacity() + 24).sum::<usize>()
+        };
+        let records: usize = self
+            .records
+            .iter()
+            .map(|e| {
+                std::mem::size_of::<Option<RecordEntry>>()
+                    + e.as_ref().map_or(0, |e| e.id.len() + names(&e.doc))
+            })
+            .sum();
+        let slots: usize = self.record_slots.keys().map(|k| k.len() + 16 + 4 + 8).sum();
+        postings(&self.record_postings)
+            + postings(&self.note_postings)
+            + records
+            + slots
+            + self.words.heap_bytes()
+            + self.keys.heap_bytes()
+    }
+
+    /// The distinct name words and variant keys in the typo dictionaries.
+    pub fn dictionary_sizes(&self) -> (usize, usize) {
+        (self.words.len(), self.keys.len())
     }
 
     /// The slot of record `id`, if indexed.

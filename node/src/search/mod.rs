@@ -20,7 +20,9 @@
 //!    ("Ravi s/o Ramesh") and aliases ("Raju @ Pappu"); [`score::match_name`] scores a
 //!    query against a prepared name and says how it matched.
 //! 6. [`terms::terms`] and [`terms::query_terms`] give inverted-index terms so that
-//!    candidates can be found without scanning every name.
+//!    candidates can be found without scanning every name; `fuzzy.rs` keeps the index's
+//!    dictionary of distinct words, through which a query token reaches the words within
+//!    its typo budget.
 //!
 //! Cost, measured in a release build on the 2-core development machine: `match_name`
 //! on a prepared candidate takes about 0.1–0.3 µs when the candidate is rejected (most
@@ -30,7 +32,9 @@
 //! prints the figure for the build it runs in.
 
 pub mod document;
+mod fuzzy;
 pub mod index;
+pub mod likely;
 pub mod name;
 pub mod normalize;
 pub mod query;
@@ -44,6 +48,7 @@ mod recall_set;
 
 pub use document::{NoteDoc, RecordDoc};
 pub use index::SearchIndex;
+pub use likely::LikelyMatch;
 pub use name::{Name, Token};
 pub use normalize::fold;
 pub use query::{Hit, NoteHit, Reason, SearchQuery, SearchResults};

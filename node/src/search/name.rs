@@ -221,11 +221,14 @@ fn push_tokens(tokens: &mut Vec<Token>, raw: &RawToken) {
     }
 }
 
-/// True for a run of two or three consonant letters that is not a known short form or
-/// honorific ("RK", "S.K." is already split at the dots), read as initials.
+/// True for a run of two consonant letters, or three written in capitals, that is not a
+/// known short form or honorific ("RK", "SKM"; "S.K." is already split at the dots),
+/// read as initials. Three consonants not all in capitals are a word with a vowel
+/// dropped ("Nth" for "Nath").
 fn is_initials_cluster(word: &str, original: &str, abbreviated: bool) -> bool {
     let n = word.len();
-    (2..=3).contains(&n)
+    let capitals = original.chars().all(|c| c.is_ascii_uppercase());
+    (n == 2 || (n == 3 && capitals))
         && word.len() == original.len()
         && word
             .bytes()
@@ -253,6 +256,10 @@ mod tests {
         assert_eq!(latins(&name), [("r", true), ("k", true), ("yadav", false)]);
         let name = Name::parse("RK Yadav");
         assert_eq!(latins(&name), [("r", true), ("k", true), ("yadav", false)]);
+        let name = Name::parse("SKM Yadav");
+        assert_eq!(latins(&name).len(), 4);
+        let name = Name::parse("Lalit Nth Choudhury");
+        assert_eq!(latins(&name)[1], ("nth", false));
         let name = Name::parse("आर. के. यादव");
         assert_eq!(latins(&name), [("r", true), ("k", true), ("yadav", false)]);
     }

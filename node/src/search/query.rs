@@ -2,7 +2,8 @@
 //! filtering them, scoring names with [`match_name`], and ranking and paging the hits with
 //! the reasons each matched.
 //!
-//! Every criterion given must hold (they are ANDed): a name in the text, a father's name,
+//! Every criterion given must hold (they are ANDed): a name in the text (every full word
+//! of it, or all but one for a name of three or more words: a near miss), a father's name,
 //! phone, vehicle, FIR, MO text and MO category narrow the candidates through postings;
 //! origin, status, warnings, gender and birth year filter them. A relative written in the
 //! text ("Ravi s/o Ramesh") only ranks: a record whose father matches ranks higher, one
@@ -12,7 +13,8 @@
 //! candidates, and scoring a name in full costs microseconds (parsing the stored name
 //! dominates). So candidates are first pre-scored from the postings alone — which kind of
 //! term each query token hit: its exact folded form (1.0), its variant key (0.9), or a
-//! looser term such as a phonetic code or a one-edit deletion (0.7), plus half the
+//! looser term such as a phonetic code or a word within its typo budget (0.7), or
+//! nothing (0, a near miss), plus half the
 //! relative's pre-score — and only the best [`MAX_SCORED`] (more when paging deep) are
 //! scored in full, newest first among equals.
 
@@ -21,7 +23,7 @@ use std::collections::HashMap;
 use super::document::NameField;
 use super::index::{text_words, SearchIndex};
 use super::name::Name;
-use super::score::{match_name, Match, NameQuery};
+use super::score::{match_name, Match, NameQuery, NEAR_MISS_MIN_TOKENS};
 use super::terms::query_terms;
 
 /// The most candidates scored in full for one search.
@@ -189,7 +191,8 @@ impl TokenTiers {
 /// each alternative's tokens' tiers for pre-scoring.
 struct NameCandidates {
     /// Records where, for some alternative of the query, every non-initial token has a
-    /// lookup term.
+    /// lookup term — or all but one, for an alternative of three or more such tokens (a
+    /// near miss).
     bits: Bits,
     /// Per alternative, per non-initial token.
     alternatives: Vec<Vec<TokenTiers>>,
@@ -197,7 +200,7 @@ struct NameCandidates {
 
 impl NameCandidates {
     /// A cheap estimate of how well `slot` matches, from which kind of term each token
-    /// hit: the best alternative's mean token weight.
+    /// hit: the best alternative's mean token weight (a token that hit nothing adds 0).
     fn pre_score(&self, slot: u32) -> f32 {
         self.alternatives
             .iter()
@@ -205,6 +208,54 @@ impl NameCandidates {
             .map(|tokens| tokens.iter().map(|t| t.weight(slot)).sum::<f32>() / tokens.len() as f32)
             .fold(0.0, f32::max)
     }
+}
+
+/// The records hit by every one of `sets`, or by all but one when there are at least
+/// [`NEAR_MISS_MIN_TOKENS`]: the union over each set left out of the intersection of the
+/// others, from prefix and suffix intersections.
+fn all_or_all_but_one(sets: &[Bits], len: usize) -> Option<Bits> {
+    let n = sets.len();
+    let first = sets.first()?;
+    if n < NEAR_MISS_MIN_TOKENS {
+        let mut all = first.clone();
+        for set in &sets[1..] {
+            all.and(set);
+        }
+        return Some(all);
+    }
+    // suffix[i] is the intersection of sets[i..].
+    let mut suffix: Vec<Bits> = Vec::with_capacity(n);
+    for set in sets.iter().rev() {
+        let mut next = set.clone();
+        if let Some(last) = suffix.last() {
+            next.and(last);
+        }
+        suffix.push(next);
+    }
+    suffix.reverse();
+    let mut out = Bits::empty(len);
+    let mut prefix: Option<Bits> = None;
+    for (i, set) in sets.iter().enumerate() {
+        let without = match (&prefix, suffix.get(i + 1)) {
+            (Some(p), Some(s)) => {
+                let mut b = p.clone();
+                b.and(s);
+                b
+            }
+            (Some(p), None) => p.clone(),
+            (None, Some(s)) => s.clone(),
+            (None, None) => Bits::empty(len),
+        };
+        out.or(&without);
+        prefix = Some(match prefix {
+            None => set.clone(),
+            Some(mut p) => {
+                p.and(set);
+                p
+            }
+        });
+    }
+    Some(out)
 }
 
 /// Looks up the candidates of a name query. None if the query has no token that can be
@@ -218,7 +269,7 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
     for name in &query.names {
         let tokens = &per_token[position..position + name.tokens.len()];
         position += name.tokens.len();
-        let mut alternative: Option<Bits> = None;
+        let mut sets: Vec<Bits> = Vec::new();
         let mut tiers_of_tokens = Vec::new();
         for (token, terms) in name.tokens.iter().zip(tokens).filter(|(_, t)| !t.initial) {
             let own_word = format!("w:{}", token.latin);
@@ -240,17 +291,26 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
                     tier.set(slot);
                 }
             }
+            // Typos: the indexed words and keys within the token's typo budget.
+            let near_words = index.words.near(&token.latin);
+            let near_keys = index.keys.near(&token.key);
+            let typo_terms = near_words
+                .iter()
+                .map(|w| format!("{prefix}w:{w}"))
+                .chain(near_keys.iter().map(|k| format!("{prefix}k:{k}")));
+            for term in typo_terms {
+                for &slot in index.record_posting(&term) {
+                    tiers.loose.set(slot);
+                }
+            }
             let mut any = tiers.exact.clone();
             any.or(&tiers.variant);
             any.or(&tiers.loose);
-            match &mut alternative {
-                None => alternative = Some(any),
-                Some(a) => a.and(&any),
-            }
+            sets.push(any);
             tiers_of_tokens.push(tiers);
         }
         alternatives.push(tiers_of_tokens);
-        if let Some(alternative) = alternative {
+        if let Some(alternative) = all_or_all_but_one(&sets, len) {
             match &mut out {
                 None => out = Some(alternative),
                 Some(o) => o.or(&alternative),

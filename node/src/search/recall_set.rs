@@ -1,5 +1,6 @@
 //! The recall set for name search (test only): fictional name pairs covering every
-//! variant class the matcher handles, distractors, and near misses that must rank below
+//! variant class the matcher handles (every kind of typo, near misses and the spelling
+//! pairs of issue 14 among them), distractors, and near misses that must rank below
 //! the true match. All names are made-up combinations of common first names and
 //! surnames.
 //!
@@ -212,6 +213,64 @@ const PAIRS: &[(&str, &str, &str)] = &[
     ("short form", "Durga Pd Mahto", "Durga Prasad Mahto"),
     ("short form", "Sunil Kr. Singh", "Sunil Kumar Singh"),
     // Typos: transpositions, insertions, deletions, substitutions.
+    // Every kind of typo, in any word of three letters or more (issue 14).
+    ("typo swap", "eRkha Lal Tirkey", "Rekha Lal Tirkey"),
+    ("typo swap", "Aijt Mondal", "Ajit Mondal"),
+    ("typo swap", "Salim Nath Cohudhury", "Salim Nath Choudhury"),
+    ("typo swap", "Mumtaz Pawsan", "Mumtaz Paswan"),
+    ("typo swap", "aMnoj Bhuiyan", "Manoj Bhuiyan"),
+    ("typo swap", "Sunil Mnij", "Sunil Minj"),
+    ("typo swap", "Kamal Dsa", "Kamal Das"),
+    ("typo swap", "Ikran Ansari", "Kiran Ansari"),
+    (
+        "typo dropped",
+        "Lalit Nth Choudhury",
+        "Lalit Nath Choudhury",
+    ),
+    ("typo dropped", "Shyam Kumai Kisku", "Shyam Kumari Kisku"),
+    ("typo dropped", "Prdeep Hembrom", "Pradeep Hembrom"),
+    ("typo dropped", "Sanjay Tudu Muru", "Sanjay Tudu Murmu"),
+    ("typo dropped", "Jitndra Lakra", "Jitendra Lakra"),
+    ("typo dropped", "Bablu Ansri", "Bablu Ansari"),
+    ("typo doubled", "Ashokk Thakur", "Ashok Thakur"),
+    ("typo doubled", "Gopal Soreen", "Gopal Soren"),
+    ("typo doubled", "Nasreen Khatuun", "Nasreen Khatun"),
+    ("typo doubled", "Umesh Mahtto", "Umesh Mahto"),
+    ("typo replaced", "Ramesh Paswen", "Ramesh Paswan"),
+    (
+        "typo replaced",
+        "Dilip Mondol Sarkar",
+        "Dilip Mondal Sarkar",
+    ),
+    ("typo replaced", "Vinod Hansdq", "Vinod Hansda"),
+    ("typo replaced", "Pankaj Kujar", "Pankaj Kujur"),
+    ("typo replaced", "Ganesh Minz Xoppo", "Ganesh Minz Toppo"),
+    // A near miss: one word of three or more missing from the record or not matching.
+    ("near miss", "Manoj Kumar Bhuiyan", "Manoj Bhuiyan"),
+    ("near miss", "Shyam Zorawar Kisku", "Shyam Kisku"),
+    ("near miss", "Rekha Qwerty Tirkey", "Rekha Lal Tirkey"),
+    (
+        "near miss",
+        "Lalit Nath Choudhury Bhaiya",
+        "Lalit Nath Choudhury",
+    ),
+    // Spelling pairs both ways, anywhere in a word (issue 14).
+    ("spelling pair", "Ravi Yadaw", "Ravi Yadav"),
+    ("spelling pair", "Rawi Yadav", "Ravi Yadav"),
+    ("spelling pair", "Ravi Jadav", "Ravi Yadav"),
+    ("spelling pair", "Ravi Yadab", "Ravi Yadav"),
+    ("spelling pair", "Jogesh Mahto", "Yogesh Mahto"),
+    ("spelling pair", "Yamuna Devi", "Jamuna Devi"),
+    ("spelling pair", "Prianka Kumari", "Priyanka Kumari"),
+    ("spelling pair", "Supriya Das", "Supria Das"),
+    ("spelling pair", "Bijoi Ghosh", "Vijay Ghosh"),
+    ("spelling pair", "Subhash Roi", "Subhash Roy"),
+    ("spelling pair", "Shanbhu Oraon", "Shambhu Oraon"),
+    ("spelling pair", "Goutam Mondal", "Gautam Mondal"),
+    ("spelling pair", "Ashraph Alam", "Ashraf Alam"),
+    ("spelling pair", "Shareef Ansari", "Sharif Ansari"),
+    ("spelling pair", "Axay Kumar", "Akshay Kumar"),
+    ("spelling pair", "Aziz Khan", "Ajij Khan"),
     ("typo", "Raejsh Kumar", "Rajesh Kumar"),
     ("typo", "Mahendra Prasda", "Mahendra Prasad"),
     ("typo", "Sanotsh Oraon", "Santosh Oraon"),

@@ -16,16 +16,21 @@
 //! | initial | 0.55 (0.50 when the candidate has the initial) | "R." ~ "Ravi" |
 //!
 //! Typos are Damerau-Levenshtein (optimal string alignment) distances on the folded form
-//! or on the variant key, allowed by length: none up to 3 letters, 1 edit for 4–6
-//! letters, 2 edits from 7; a typo in the first letter costs 0.04 more. A query token
+//! or on the variant key, allowed by the shorter word's length: none up to 2 letters, 1
+//! edit for 3–6 letters, 2 edits from 7 (a dropped, doubled or replaced letter, or two
+//! neighbours swapped, the first two included); a typo in the first letter costs 0.04
+//! more, and so does a typo in a word of three letters. A query token
 //! may also match two adjacent candidate tokens written as one ("Ravikumar" ~ "Ravi
 //! Kumar") or the reverse, at 0.97 of the pair's score; such joined words match only
 //! by equal folded forms or keys, never by typo, sound or initial.
 //!
-//! Every query token must match; the name score is the mean of the token scores
-//! (initials weigh half), multiplied by 0.95 for every candidate token left unmatched
-//! (0.98 for an unmatched initial, at least 0.75 in all) and by 0.99 when the tokens
-//! match out of order. Scores lie in (0, 1].
+//! Every query token must match, except that a query of three or more full words may
+//! leave one of them unmatched (a near miss: "Shyam Kumai Kisku" for "Shyam Kisku"); that
+//! token scores 0, the match is multiplied by [`MISSED_TOKEN_FACTOR`] and the explanation
+//! names it. The name score is the mean of the token scores (initials weigh half),
+//! multiplied by 0.95 for every candidate token left unmatched (0.98 for an unmatched
+//! initial, at least 0.75 in all) and by 0.99 when the tokens match out of order. Scores
+//! lie in (0, 1].
 
 use std::fmt;
 
@@ -129,7 +134,16 @@ pub struct Match {
     pub how: String,
     /// The matched token pairs, in query order.
     pub tokens: Vec<TokenMatch>,
+    /// The query token left unmatched by a near miss, as written.
+    pub missed: Option<String>,
 }
+
+/// The factor applied to a match that left one query token unmatched, so that near
+/// misses rank below names matching every token.
+pub const MISSED_TOKEN_FACTOR: f32 = 0.9;
+
+/// Queries of at least this many full (non-initial) words may leave one unmatched.
+pub const NEAR_MISS_MIN_TOKENS: usize = 3;
 
 /// The relation written between a name and a relative's name in a query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -289,6 +303,22 @@ fn find_marker(chunk: &str) -> Option<(usize, usize)> {
     None
 }
 
+/// Splits a text holding several names joined by alias markers ("Raju @ Pappu", "Raju
+/// urf Pappu", "Raju alias Pappu", "Raju@Pappu") into the names, each with its words
+/// separated by single spaces; a text without a marker comes back whole and unchanged.
+pub(crate) fn split_aliases(text: &str) -> Vec<String> {
+    let spaced = text.replace('@', " @ ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    if !words.iter().any(|w| is_alias_marker(w)) {
+        return vec![text.to_string()];
+    }
+    words
+        .split(|w| is_alias_marker(w))
+        .map(|part| part.join(" "))
+        .filter(|part| !part.is_empty())
+        .collect()
+}
+
 fn is_alias_marker(word: &str) -> bool {
     let lower = word.to_lowercase();
     let lower = lower.trim_matches(|c: char| c == ':' || c == '.');
@@ -351,18 +381,18 @@ fn same_first(a: &str, b: &str) -> bool {
     matches!((a.chars().next(), b.chars().next()), (Some(x), Some(y)) if x == y)
 }
 
-/// The edit budget for two strings of these lengths: none up to 3 letters, 1 for 4–6,
-/// 2 from 7.
-fn edit_budget(len: usize) -> usize {
+/// The edit budget for two strings whose shorter one has `len` letters: none up to 2
+/// letters, 1 for 3–6 ("Nth" for "Nath"), 2 from 7.
+pub(crate) fn edit_budget(len: usize) -> usize {
     match len {
-        0..=3 => 0,
-        4..=6 => 1,
+        0..=2 => 0,
+        3..=6 => 1,
         _ => 2,
     }
 }
 
 /// The edit distance between `a` and `b` if it is within the budget for their length.
-fn typo_distance(a: &str, b: &str) -> Option<usize> {
+pub(crate) fn typo_distance(a: &str, b: &str) -> Option<usize> {
     let budget = edit_budget(a.len().min(b.len()));
     if budget == 0 || a.len().abs_diff(b.len()) > budget {
         return None;
@@ -436,6 +466,10 @@ fn compare(q: &Token, c: &Token) -> Option<(MatchKind, f32)> {
         let kind = MatchKind::Typo(u8::try_from(d).unwrap_or(u8::MAX));
         let mut score = kind.score();
         if !same_first(&q.latin, &c.latin) {
+            score -= 0.04;
+        }
+        // A typo in a word of three letters is the least certain kind.
+        if q.latin.len().min(c.latin.len()) <= 3 {
             score -= 0.04;
         }
         best = Some((kind, score));
@@ -535,13 +569,21 @@ fn match_one(query: &Name, candidate: &Name) -> Option<Match> {
     if qn == 0 || cn == 0 {
         return None;
     }
+    let full_words = query.tokens.iter().take(qn).filter(|t| !t.initial).count();
+    let skips = usize::from(full_words >= NEAR_MISS_MIN_TOKENS);
     let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(qn);
+    let mut uncovered = 0;
     for qi in 0..qn {
         edges.push(token_edges(query, candidate, qi, qn, cn));
-        // Most candidates fail on some token: give up as soon as a query token can be
-        // covered neither on its own nor as the second half of a joined pair.
+        // Most candidates fail on some token: give up as soon as more query tokens can
+        // be covered neither on their own nor as the second half of a joined pair than a
+        // near miss may leave out (and an initial may never be left out).
         if !coverable(&edges, qi) {
-            return None;
+            uncovered += 1;
+            let initial = query.tokens.get(qi).is_some_and(|t| t.initial);
+            if initial || uncovered > skips {
+                return None;
+            }
         }
     }
     let weights: Vec<f32> = query
@@ -549,6 +591,12 @@ fn match_one(query: &Name, candidate: &Name) -> Option<Match> {
         .iter()
         .take(qn)
         .map(|t| if t.initial { 0.5 } else { 1.0 })
+        .collect();
+    let skippable: Vec<bool> = query
+        .tokens
+        .iter()
+        .take(qn)
+        .map(|t| skips > 0 && !t.initial)
         .collect();
     // The best any token can add (its weight times its best edge, or the best joined
     // pair that covers it), summed from each position to the end, bounds the search.
@@ -572,13 +620,15 @@ fn match_one(query: &Name, candidate: &Name) -> Option<Match> {
     let mut search = Search {
         edges: &edges,
         weights: &weights,
+        skippable: &skippable,
         bounds: &bounds,
         chosen: Vec::new(),
+        skipped: None,
         best: None,
         steps: 0,
     };
-    search.run(0, 0, 0.0);
-    let (total, chosen) = search.best?;
+    search.run(0, 0, 0.0, skips);
+    let (total, chosen, skipped) = search.best?;
     let weight_sum: f32 = weights.iter().sum();
     let mut score = total / weight_sum;
     let mut used = 0u64;
@@ -595,19 +645,29 @@ fn match_one(query: &Name, candidate: &Name) -> Option<Match> {
     if chosen.windows(2).any(|w| matches!(w, [a, b] if a.c > b.c)) {
         score *= 0.99;
     }
+    let missed = skipped
+        .and_then(|qi| query.tokens.get(qi))
+        .map(|t| t.original.clone());
+    if missed.is_some() {
+        score *= MISSED_TOKEN_FACTOR;
+    }
     let tokens: Vec<TokenMatch> = chosen
         .iter()
         .map(|e| describe(query, candidate, e))
         .collect();
-    let how = tokens
+    let mut how = tokens
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ");
+    if let Some(missed) = &missed {
+        how.push_str(&format!(", '{missed}' not matched (near miss)"));
+    }
     Some(Match {
         score: score.clamp(f32::MIN_POSITIVE, 1.0),
         how,
         tokens,
+        missed,
     })
 }
 
@@ -673,25 +733,40 @@ fn edge(q: usize, q_pair: bool, c: usize, c_pair: bool, kind: MatchKind, score: 
 struct Search<'a> {
     edges: &'a [Vec<Edge>],
     weights: &'a [f32],
+    /// Which query tokens a near miss may leave unmatched.
+    skippable: &'a [bool],
     /// `bounds[i]`: the most that tokens `i..` can add.
     bounds: &'a [f32],
     chosen: Vec<Edge>,
-    best: Option<(f32, Vec<Edge>)>,
+    /// The query token left unmatched on the current path, if any.
+    skipped: Option<usize>,
+    best: Option<(f32, Vec<Edge>, Option<usize>)>,
     steps: usize,
 }
 
 impl Search<'_> {
-    fn run(&mut self, qi: usize, used: u64, total: f32) {
+    /// Extends the current path from query token `qi`, with `used` candidate tokens
+    /// taken, `total` scored so far and `skips` tokens that may still be left out.
+    fn run(&mut self, qi: usize, used: u64, total: f32, skips: usize) {
         self.steps += 1;
         if qi >= self.edges.len() {
-            if self.best.as_ref().is_none_or(|(b, _)| total > *b) {
-                self.best = Some((total, self.chosen.clone()));
+            // A full match beats a near miss of any score.
+            let better = match &self.best {
+                None => true,
+                Some((b, _, b_skipped)) => match (self.skipped, b_skipped) {
+                    (None, Some(_)) => true,
+                    (Some(_), None) => false,
+                    _ => total > *b,
+                },
+            };
+            if better {
+                self.best = Some((total, self.chosen.clone(), self.skipped));
             }
             return;
         }
         let remaining = self.bounds.get(qi).copied().unwrap_or(0.0);
-        if let Some((b, _)) = &self.best {
-            if total + remaining <= *b {
+        if let Some((b, _, b_skipped)) = &self.best {
+            if (b_skipped.is_none() || self.skipped.is_some()) && total + remaining <= *b {
                 return;
             }
         }
@@ -707,8 +782,23 @@ impl Search<'_> {
             }
             let weight: f32 = self.weights.iter().skip(qi).take(e.q_span()).sum();
             self.chosen.push(*e);
-            self.run(qi + e.q_span(), used | e.c_mask(), total + e.score * weight);
+            self.run(
+                qi + e.q_span(),
+                used | e.c_mask(),
+                total + e.score * weight,
+                skips,
+            );
             self.chosen.pop();
+        }
+        // A near miss: leave this token out, only if no full match was found.
+        let full_found = self.best.as_ref().is_some_and(|(_, _, s)| s.is_none());
+        if skips > 0 && !full_found && self.skippable.get(qi).copied().unwrap_or(false) {
+            if self.steps > MAX_STEPS && self.best.is_some() {
+                return;
+            }
+            self.skipped = Some(qi);
+            self.run(qi + 1, used, total, skips - 1);
+            self.skipped = None;
         }
     }
 }
@@ -765,8 +855,8 @@ mod tests {
 
     #[test]
     fn every_query_token_must_match() {
-        assert!(match_text("Ravi Kumar Yadav", "Ravi Yadav").is_none());
         assert!(match_text("Ramesh Yadav", "Suresh Yadav").is_none());
+        assert!(match_text("R. K. Yadav", "Ravi Yadav").is_none());
         assert!(match_text("", "Ravi").is_none());
         assert!(match_text("Ravi", "").is_none());
     }
@@ -828,8 +918,10 @@ mod tests {
     fn joined_tokens() {
         assert!(score("Ravikumar Yadav", "Ravi Kumar Yadav") > 0.9);
         assert!(score("Ravi Kumar Yadav", "Ravikumar Yadav") > 0.9);
-        // A joined pair never absorbs a token through a typo or an initial.
-        assert!(match_text("Anil Kumar Jha", "Anil Kumar").is_none());
+        // A joined pair never absorbs a token through a typo or an initial: "Jha" is
+        // left unmatched (a near miss) rather than joined to "Kumar".
+        let m = match_text("Anil Kumar Jha", "Anil Kumar");
+        assert_eq!(m.and_then(|m| m.missed).as_deref(), Some("Jha"));
         assert!(match_text("Sarfaraz Khan", "S. Yadav").is_none());
     }
 
@@ -880,7 +972,9 @@ mod tests {
 
     #[test]
     fn edit_budget_scales_with_length() {
-        assert_eq!(typo_distance("ram", "rim"), None);
+        assert_eq!(typo_distance("ra", "ri"), None);
+        assert_eq!(typo_distance("ram", "rim"), Some(1));
+        assert_eq!(typo_distance("nth", "nath"), Some(1));
         assert_eq!(typo_distance("raju", "rjau"), Some(1));
         assert_eq!(typo_distance("ramesh", "rmaesj"), None);
         assert_eq!(typo_distance("mahendra", "mahedrna"), Some(2));
@@ -888,5 +982,76 @@ mod tests {
         assert_eq!(letter_difference("raju", "ramu"), Some(1));
         assert_eq!(letter_difference("ravi", "amit"), Some(2));
         assert_eq!(letter_difference("ravi", "रवि"), None);
+    }
+
+    #[test]
+    fn a_near_miss_leaves_one_token_out_and_ranks_below() {
+        // One token of three or more may be left unmatched, and the reason names it.
+        let m = match_text("Ravi Kumar Yadav", "Ravi Yadav");
+        let m = m.as_ref();
+        assert_eq!(m.and_then(|m| m.missed.as_deref()), Some("Kumar"));
+        assert!(m.is_some_and(|m| m.how.contains("'Kumar' not matched")));
+        let near = m.map_or(0.0, |m| m.score);
+        let full_typo = score("Shyam Kumai Kisku", "Shyam Kumari Kisku");
+        let missed = score("Shyam Qwerty Kisku", "Shyam Kumari Kisku");
+        assert!(
+            missed > 0.0 && missed < full_typo,
+            "{missed} vs {full_typo}"
+        );
+        assert!(near > 0.0 && near < score("Ravi Yadav", "Ravi Kumar Yadav"));
+        // Never two tokens, never an initial, never in a query of two words.
+        assert!(match_text("Shyam Qwerty Zxcvb Kisku", "Shyam Kisku").is_none());
+        assert!(match_text("Ravi Suresh", "Ravi Yadav").is_none());
+        assert!(match_text("Ravi K. Yadav Sharma", "Ravi Yadav Sharma").is_none());
+        // A full match is preferred to a near miss of the same candidate.
+        let m = match_text("Lalit Nath Choudhury", "Lalit Nath Choudhury");
+        assert_eq!(m.map(|m| (m.score, m.missed)), Some((1.0, None)));
+    }
+
+    /// True if a single-token comparison matches loosely: a typo, the sound (which wins
+    /// over a typo in a word of three letters) or a variant spelling.
+    fn fuzzy(q: &str, c: &str) -> bool {
+        let kind = match_text(q, c).and_then(|m| m.tokens.first().map(|t| t.kind));
+        matches!(
+            kind,
+            Some(MatchKind::Typo(_) | MatchKind::Phonetic | MatchKind::Variant)
+        )
+    }
+
+    #[test]
+    fn every_kind_of_typo_matches() {
+        // Two neighbours swapped, the first two included.
+        assert!(fuzzy("eRkha", "Rekha"));
+        assert!(fuzzy("Aijt", "Ajit"));
+        assert!(fuzzy("Cohudhury", "Choudhury"));
+        assert!(fuzzy("Pawsan", "Paswan"));
+        assert!(fuzzy("Dsa", "Das"));
+        assert!(fuzzy("Jah", "Jha"));
+        // A letter dropped.
+        assert!(fuzzy("Nth", "Nath"));
+        assert!(fuzzy("Kumai", "Kumari"));
+        assert!(fuzzy("Tirky", "Tirkey"));
+        // A letter doubled.
+        assert!(fuzzy("Mondall", "Mondal"));
+        assert!(fuzzy("Soreen", "Soren"));
+        // A letter replaced.
+        assert!(fuzzy("Mondol", "Mondal"));
+        assert!(fuzzy("Hansdq", "Hansda"));
+        assert!(fuzzy("Dss", "Das"));
+        // The full names of the issue.
+        for (q, c) in [
+            ("Lalit Nth Choudhury", "Lalit Nath Choudhury"),
+            ("Mumtaz Pawsan", "Mumtaz Paswan"),
+            ("Shyam Kumai Kisku", "Shyam Kumari Kisku"),
+            ("eRkha Lal Tirkey", "Rekha Lal Tirkey"),
+            ("Aijt Mondal", "Ajit Mondal"),
+            ("Salim Nath Cohudhury", "Salim Nath Choudhury"),
+        ] {
+            let m = match_text(q, c);
+            assert!(
+                m.as_ref().is_some_and(|m| m.missed.is_none()),
+                "{q} -> {c}: {m:?}"
+            );
+        }
     }
 }

@@ -8,13 +8,17 @@
 //!    v, so "Bikash" is "Vikash"), "sh" → s, "ch"/"chh" → c, a "c" before e/i/y → s and
 //!    any other "c" → k, and the aspirate "h" after k, g, j, t, d, b, r is dropped
 //!    ("Seetha" → "seeta", "Bhola" → "vola"). A "w" after a or o and before a consonant
-//!    is a vowel ("Chowdhury").
+//!    is a vowel ("Chowdhury"), and so is a final one in a word of up to four letters
+//!    ("Shaw"); a final "w" later in a word is a v ("Yadaw" = "Yadav"). A word-initial
+//!    "y" before a vowel is a j, as Bengali writes it ("Jadav" = "Yadav", "Jogesh" =
+//!    "Yogesh"), and an "n" before b, p or v is an m ("Shanbhu" = "Shambhu").
 //! 2. *Long vowels and trailing letters.* A final "h" after a vowel is dropped ("Shah",
 //!    "Hansdah"), then aa → a, ee/ii → i, oo/uu → u, then a final "a" is dropped from
 //!    tokens of four letters or more ("Sita" → "sit", "Ajaya" → "ajay").
 //! 3. *Diphthongs and y.* ai, ae, ei and a final or preconsonantal ay, ey, oy → e
 //!    ("Ajay"/"Ajai", "Sheikh"/"Shaikh", "Roy"/"Rai"/"Ray", "Pandey"/"Pande"); au and
-//!    ou → o; a final y after a consonant → i ("Chaudhary").
+//!    ou → o; oi → e ("Roi" = "Roy", "Bijoi" = "Vijay"); a final y after a consonant → i
+//!    ("Chaudhary"); "iy" before a vowel or at the end → i ("Priyanka" = "Prianka").
 //! 4. *Doubled letters* collapse ("Mohammad" → "mohamad", "Pappu" → "papu").
 //!
 //! A small table then maps the keys of well-known multi-form names onto one canonical
@@ -253,6 +257,10 @@ fn consonants(t: &[u8]) -> Vec<u8> {
     if t.starts_with(b"jn") || t.starts_with(b"gn") {
         out.extend_from_slice(b"gy");
         i = 2;
+    } else if t.first() == Some(&b'y') && t.get(1).copied().is_some_and(is_vowel) {
+        // A word-initial y before a vowel is written j in Bengali ("Jadav", "Jogesh").
+        out.push(b'j');
+        i = 1;
     }
     while let Some(c) = at(i) {
         let next = at(i + 1);
@@ -284,12 +292,17 @@ fn consonants(t: &[u8]) -> Vec<u8> {
                     used = 2;
                 }
             }
+            // A w after a or o and before a consonant is a vowel ("Chowdhury"); so is a
+            // final one in a short word ("Shaw", "Saw"), but a final w after four
+            // letters or more is a v ("Yadaw").
             b'w' if i > 0
                 && matches!(at(i - 1), Some(b'a' | b'o'))
-                && !next.is_some_and(is_vowel) =>
+                && (next.is_some_and(|n| !is_vowel(n)) || (next.is_none() && i < 4)) =>
             {
                 out.push(b'u');
             }
+            // An n before a labial is written m as often ("Shambhu", "Shanbhu").
+            b'n' if matches!(next, Some(b'b' | b'p' | b'v')) => out.push(b'm'),
             b'w' | b'b' | b'v' => {
                 out.push(b'v');
                 if next == Some(b'h') {
@@ -371,6 +384,16 @@ fn diphthongs(t: &[u8]) -> Vec<u8> {
                 out.push(b'i');
                 i += 1;
             }
+            // "iy" before a vowel or at the end is "i" ("Priyanka" = "Prianka",
+            // "Supriya" = "Supria"), and "oi" is the "oy" glide ("Roi" = "Roy").
+            (b'i', Some(b'y')) if at(i + 2).is_none_or(is_vowel) => {
+                out.push(b'i');
+                i += 2;
+            }
+            (b'o', Some(b'i')) if at(i + 2).is_none_or(|n| !is_vowel(n)) => {
+                out.push(b'e');
+                i += 2;
+            }
             _ => {
                 out.push(c);
                 i += 1;
@@ -423,6 +446,86 @@ mod tests {
         same("biswas", "vishwas");
         same("mukherjee", "mukherji");
         same("gyanesh", "jnanesh");
+    }
+
+    /// Both spellings of each pair give the same key, whichever is the query, at the
+    /// start, in the middle and at the end of a word.
+    #[test]
+    fn spelling_pairs_merge_both_ways_anywhere() {
+        let pairs: &[(&str, &str)] = &[
+            // w/v/b, at the start, in the middle and word-final.
+            ("vikas", "wikas"),
+            ("vikas", "bikas"),
+            ("ravi", "rawi"),
+            ("ravi", "rabi"),
+            ("yadav", "yadaw"),
+            ("yadav", "yadab"),
+            ("jadav", "yadav"),
+            ("jadaw", "yadab"),
+            ("devi", "debi"),
+            ("biswas", "viswas"),
+            // sh/s.
+            ("shankar", "sankar"),
+            ("ramesh", "rames"),
+            ("kishan", "kisan"),
+            // z/j.
+            ("zakir", "jakir"),
+            ("aziz", "ajij"),
+            ("minz", "minj"),
+            // ph/f.
+            ("phulmani", "fulmani"),
+            ("saphina", "safina"),
+            ("ashraph", "ashraf"),
+            // ee/i.
+            ("deepak", "dipak"),
+            ("preeti", "priti"),
+            ("shareef", "sharif"),
+            // oo/u.
+            ("pooja", "puja"),
+            ("kujoor", "kujur"),
+            ("gooddoo", "guddu"),
+            // aa/a.
+            ("aarti", "arti"),
+            ("raajesh", "rajesh"),
+            ("alaam", "alam"),
+            // ou/au.
+            ("sourav", "saurav"),
+            ("goutam", "gautam"),
+            ("mou", "mau"),
+            // y/i.
+            ("roy", "roi"),
+            ("ray", "rai"),
+            ("vijay", "bijoi"),
+            ("priyanka", "prianka"),
+            ("supriya", "supria"),
+            ("chaudhary", "chaudhari"),
+            // ksh/x.
+            ("lakshmi", "laxmi"),
+            ("akshay", "axay"),
+            ("laksh", "lax"),
+            // y/j at the start (Bengali).
+            ("yogesh", "jogesh"),
+            ("yamuna", "jamuna"),
+            // Aspirates, ay/ai/e, oy, n/m before a labial, doubled letters.
+            ("seetha", "sita"),
+            ("bhola", "vola"),
+            ("sheikh", "shekh"),
+            ("joydeb", "jaydev"),
+            ("shambhu", "shanbhu"),
+            ("champa", "chanpa"),
+            ("pappu", "papu"),
+        ];
+        let apart: Vec<String> = pairs
+            .iter()
+            .filter(|(a, b)| key(a) != key(b))
+            .map(|(a, b)| format!("{a} {} vs {b} {}", key(a), key(b)))
+            .collect();
+        assert!(apart.is_empty(), "{apart:#?}");
+        for (a, b) in pairs {
+            same(b, a);
+        }
+        // A short word ending in w keeps it as a vowel.
+        same("shaw", "shau");
     }
 
     #[test]

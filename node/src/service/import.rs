@@ -8,7 +8,7 @@
 //! A bad row never stops the import and never half-writes: it is refused before anything
 //! of it is stored. The report is the acknowledgement; `officer_call` flushes before it.
 
-use super::records::review_by;
+use super::records::{likely_matches, review_by};
 use super::{officer_call, SharedState};
 use crate::error::{NodeError, NodeResult};
 use crate::storage::{Expect, Storage, StorageError};
@@ -18,7 +18,8 @@ use crate::validate;
 use setu_proto::v1::import_request::Part;
 use setu_proto::v1::import_service_server::ImportService;
 use setu_proto::v1::{
-    ExportBatch, ExportRequest, ImportRequest, ImportResponse, ImportRow, PersonRecord, RowError,
+    ExportBatch, ExportRequest, ImportRequest, ImportResponse, ImportRow, LikelyMatch,
+    PersonRecord, RowError, RowMatches,
 };
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -31,6 +32,11 @@ use tonic::{Request, Response, Status, Streaming};
 pub const MAX_IMPORT_BATCH: usize = 5_000;
 /// Most ids listed in an import report.
 const MAX_REPORTED_IDS: usize = 1_000;
+/// New rows of one import compared with the existing records for likely matches; the
+/// rest are counted as unchecked (a comparison costs about a search).
+const MAX_MATCHED_ROWS: u64 = 10_000;
+/// Rows with likely matches listed in the report.
+const MAX_REPORTED_MATCH_ROWS: usize = 1_000;
 /// Most rejected rows listed in an import report; the rest are counted.
 const MAX_REPORTED_REJECTIONS: usize = 10_000;
 /// Records per export message by default, and at most.
@@ -51,6 +57,8 @@ struct ImportRun {
     dry_run: bool,
     /// External references seen in this import, with the row that used them first.
     refs_seen: HashMap<String, u64>,
+    /// New rows compared with the existing records so far.
+    matched_rows: u64,
     report: ImportResponse,
 }
 
@@ -202,32 +210,66 @@ impl ImportRun {
         Ok(())
     }
 
+    /// The likely matches of each new row among the records stored before this batch
+    /// (the first [`MAX_MATCHED_ROWS`] new rows of the import; the rest are counted).
+    fn likely_matches(&mut self, fresh: &[(u64, PersonRecord)]) -> Vec<Vec<LikelyMatch>> {
+        fresh
+            .iter()
+            .map(|(_, record)| {
+                if self.matched_rows >= MAX_MATCHED_ROWS {
+                    self.report.likely_matches_unchecked += 1;
+                    return Vec::new();
+                }
+                self.matched_rows += 1;
+                likely_matches(&self.storage, record)
+            })
+            .collect()
+    }
+
+    /// Reports a new row's likely matches, if it has any.
+    fn note_matches(&mut self, row: u64, id: &str, matches: Vec<LikelyMatch>) {
+        if !matches.is_empty() && self.report.likely_matches.len() < MAX_REPORTED_MATCH_ROWS {
+            self.report.likely_matches.push(RowMatches {
+                row,
+                id: id.to_string(),
+                likely_matches: matches,
+            });
+        }
+    }
+
     /// Stores new records: the batch in one transaction, or, if that is refused, each on
-    /// its own so that only the refused rows are reported.
+    /// its own so that only the refused rows are reported. Each new row's likely matches
+    /// (existing records that are probably the same person) are reported with it.
     fn create(&mut self, fresh: Vec<(u64, PersonRecord)>) -> NodeResult<()> {
         if fresh.is_empty() {
             return Ok(());
         }
+        let matches = self.likely_matches(&fresh);
         if self.dry_run {
             self.report.created += fresh.len() as u64;
+            for ((row, _), matches) in fresh.iter().zip(matches) {
+                self.note_matches(*row, "", matches);
+            }
             return Ok(());
         }
         let records: Vec<PersonRecord> = fresh.iter().map(|(_, r)| r.clone()).collect();
         match self.storage.put_new_records(&records) {
             Ok(_) => {
                 self.report.created += records.len() as u64;
-                for record in &records {
+                for ((row, record), matches) in fresh.iter().zip(matches) {
                     self.note_id(&record.id);
+                    self.note_matches(*row, &record.id, matches);
                 }
                 Ok(())
             }
             Err(StorageError::Backend(e)) => Err(StorageError::Backend(e).into()),
             Err(_) => {
-                for (row, record) in fresh {
+                for ((row, record), matches) in fresh.into_iter().zip(matches) {
                     match self.storage.put_record(&record, Expect::Absent, &[]) {
                         Ok(_) => {
                             self.report.created += 1;
                             self.note_id(&record.id);
+                            self.note_matches(row, &record.id, matches);
                         }
                         Err(e) => reject(&mut self.report, row, e.into())?,
                     }
@@ -289,6 +331,7 @@ impl ImportServiceImpl {
             author: officer_label(&officer),
             dry_run: header.dry_run,
             refs_seen: HashMap::new(),
+            matched_rows: 0,
             report: ImportResponse {
                 dry_run: header.dry_run,
                 ..Default::default()

@@ -8,14 +8,14 @@
 use crate::storage::alerts::alert_root;
 use setu_proto::v1::{
     AcknowledgeAlertRequest, Alert, AlertAck, AlertView, CancelAlertRequest, CreateMoNoteRequest,
-    CreateRecordRequest, DeleteMoNoteRequest, DeleteMoNoteResponse, DeleteRecordRequest,
-    DeleteRecordResponse, DownloadPhotoChunk, DownloadPhotoRequest, ExportRequest, GetAlertRequest,
-    GetMoNoteRequest, GetRecordRequest, ImportRequest, ImportResponse, ListAlertsRequest,
-    ListAlertsResponse, ListAuditRequest, ListAuditResponse, ListMoNotesRequest,
-    ListMoNotesResponse, ListPeersRequest, ListPeersResponse, ListRecordsRequest,
-    ListRecordsResponse, MoNote, PersonRecord, PostAlertRequest, ReviewRecordRequest,
-    SearchRequest, SearchResponse, UpdateAlertRequest, UpdateMoNoteRequest, UpdateRecordRequest,
-    UploadPhotoRequest, UploadPhotoResponse, WatchAlertsRequest,
+    CreateRecordRequest, CreateRecordResponse, DeleteMoNoteRequest, DeleteMoNoteResponse,
+    DeleteRecordRequest, DeleteRecordResponse, DownloadPhotoChunk, DownloadPhotoRequest,
+    ExportRequest, GetAlertRequest, GetMoNoteRequest, GetRecordRequest, ImportRequest,
+    ImportResponse, ListAlertsRequest, ListAlertsResponse, ListAuditRequest, ListAuditResponse,
+    ListMoNotesRequest, ListMoNotesResponse, ListPeersRequest, ListPeersResponse,
+    ListRecordsRequest, ListRecordsResponse, MoNote, PersonRecord, PostAlertRequest,
+    ReviewRecordRequest, SearchRequest, SearchResponse, UpdateAlertRequest, UpdateMoNoteRequest,
+    UpdateRecordRequest, UploadPhotoRequest, UploadPhotoResponse, WatchAlertsRequest,
 };
 
 /// The longest query summary kept in an entry, in characters.
@@ -211,6 +211,19 @@ impl AuditResponse for PersonRecord {
     }
 }
 
+impl AuditResponse for CreateRecordResponse {
+    fn note(&self, note: &mut AuditNote) {
+        if let Some(record) = &self.record {
+            note.id(&record.id);
+        }
+        // The likely matches are records shown to the officer, like search hits.
+        for m in &self.likely_matches {
+            note.id(&m.id);
+        }
+        note.results = 1 + u32::try_from(self.likely_matches.len()).unwrap_or(u32::MAX);
+    }
+}
+
 impl AuditResponse for DeleteRecordResponse {
     fn note(&self, note: &mut AuditNote) {
         if let Some(t) = &self.tombstone {
@@ -336,10 +349,21 @@ impl AuditRequest for tonic::Streaming<ImportRequest> {}
 
 impl AuditRequest for ExportRequest {}
 
+/// Rows of an import report whose likely matches' ids are audited (the count of all is).
+const AUDITED_MATCH_ROWS: usize = 100;
+
 impl AuditResponse for ImportResponse {
     fn note(&self, note: &mut AuditNote) {
         for id in &self.ids {
             note.id(id);
+        }
+        for row in self.likely_matches.iter().take(AUDITED_MATCH_ROWS) {
+            for m in &row.likely_matches {
+                note.id(&m.id);
+            }
+        }
+        if !self.likely_matches.is_empty() {
+            note.filter("likely_match_rows", self.likely_matches.len().to_string());
         }
         if self.dry_run {
             note.filter("dry_run", "true");

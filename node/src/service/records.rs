@@ -9,9 +9,9 @@ use crate::trust::identity::{validate_district_id, Officer};
 use crate::validate;
 use setu_proto::v1::record_service_server::RecordService;
 use setu_proto::v1::{
-    CreateRecordRequest, DeleteRecordRequest, DeleteRecordResponse, GetRecordRequest,
-    ListRecordsRequest, ListRecordsResponse, PersonRecord, PersonStatus, ReviewRecordRequest,
-    UpdateRecordRequest,
+    CreateRecordRequest, CreateRecordResponse, DeleteRecordRequest, DeleteRecordResponse,
+    GetRecordRequest, LikelyMatch, ListRecordsRequest, ListRecordsResponse, PersonRecord,
+    PersonStatus, ReviewRecordRequest, UpdateRecordRequest,
 };
 use std::collections::HashSet;
 use tonic::{Request, Response, Status};
@@ -46,8 +46,53 @@ pub(crate) fn review_by(requested: i64, previous: i64, now: i64) -> NodeResult<i
     Ok(requested)
 }
 
+/// The existing records (own and replicated) that are probably the same person as
+/// `record`, which is not stored yet, in their wire form.
+pub(crate) fn likely_matches(
+    storage: &crate::storage::Storage,
+    record: &PersonRecord,
+) -> Vec<LikelyMatch> {
+    let doc = crate::search::RecordDoc::of(record);
+    storage
+        .search_index()
+        .likely_matches(&doc, Some(&record.id))
+        .into_iter()
+        .map(|m| LikelyMatch {
+            id: m.id,
+            origin: m.origin,
+            name: m.name,
+            father_name: m.father_name,
+            score: m.score,
+            reasons: m.reasons,
+        })
+        .collect()
+}
+
 impl RecordServiceImpl {
+    async fn create_and_match(
+        &self,
+        officer: Officer,
+        req: CreateRecordRequest,
+    ) -> NodeResult<CreateRecordResponse> {
+        let (record, likely_matches) = self.create_checked(officer, req, true).await?;
+        Ok(CreateRecordResponse {
+            record: Some(record),
+            likely_matches,
+        })
+    }
+
     async fn create(&self, officer: Officer, req: CreateRecordRequest) -> NodeResult<PersonRecord> {
+        Ok(self.create_checked(officer, req, false).await?.0)
+    }
+
+    /// Creates a record; with `matching`, also finds the existing records that are
+    /// probably the same person (before storing it, so it cannot match itself).
+    async fn create_checked(
+        &self,
+        officer: Officer,
+        req: CreateRecordRequest,
+        matching: bool,
+    ) -> NodeResult<(PersonRecord, Vec<LikelyMatch>)> {
         let state = &self.state;
         let mut record = req
             .record
@@ -69,8 +114,18 @@ impl RecordServiceImpl {
         record.updated_at_ms = now;
         record.created_by = officer_label(&officer);
         record.updated_by = record.created_by.clone();
+        let matches = if matching {
+            // Like a search, this is CPU work of milliseconds: off the async workers.
+            let storage = state.storage.clone();
+            let candidate = record.clone();
+            tokio::task::spawn_blocking(move || likely_matches(&storage, &candidate))
+                .await
+                .map_err(|e| NodeError::Internal(format!("the likely-match task failed: {e}")))?
+        } else {
+            Vec::new()
+        };
         state.storage.put_record(&record, Expect::Absent, &[])?;
-        Ok(record)
+        Ok((record, matches))
     }
 
     async fn update(&self, officer: Officer, req: UpdateRecordRequest) -> NodeResult<PersonRecord> {
@@ -218,6 +273,19 @@ impl RecordService for RecordServiceImpl {
             "RecordService/Create",
             request,
             |o, r| self.create(o, r),
+        )
+        .await
+    }
+
+    async fn create_and_match(
+        &self,
+        request: Request<CreateRecordRequest>,
+    ) -> Result<Response<CreateRecordResponse>, Status> {
+        officer_call(
+            &self.state.storage,
+            "RecordService/CreateAndMatch",
+            request,
+            |o, r| self.create_and_match(o, r),
         )
         .await
     }

@@ -267,12 +267,31 @@ fn handling(field: &str, value: i32, default: Handling) -> NodeResult<i32> {
     }
 }
 
-/// Validates and tidies the officer-supplied content of a person record. Fields the node
+/// Splits every alias written as several joined by a marker ("Raju @ Pappu", "Raju urf
+/// Pappu", "Raju alias Pappu") into separate aliases, keeping the order and dropping
+/// repeats (compared case-insensitively), so that each is searched as a name of its own.
+fn split_aliases(aliases: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(aliases.len());
+    for alias in aliases {
+        for part in crate::search::score::split_aliases(&alias) {
+            let lower = part.trim().to_lowercase();
+            if !out.iter().any(|o| o.trim().to_lowercase() == lower) {
+                out.push(part);
+            }
+        }
+    }
+    out
+}
+
+/// Validates and tidies the officer-supplied content of a person record. Aliases joined
+/// by a marker are split (see [`split_aliases`]). Fields the node
 /// sets itself (id, origin, version, photos, timestamps, authors) are not looked at.
 pub fn record(r: &mut PersonRecord, default_handling: Handling) -> NodeResult<()> {
     text("name", &mut r.name, MAX_NAME_CHARS, true)?;
     text("name_local", &mut r.name_local, MAX_NAME_CHARS, false)?;
     text("external_ref", &mut r.external_ref, MAX_SHORT_CHARS, false)?;
+    count("aliases", r.aliases.len(), MAX_ALIASES)?;
+    r.aliases = split_aliases(std::mem::take(&mut r.aliases));
     text_list("aliases", &mut r.aliases, MAX_ALIASES, MAX_NAME_CHARS)?;
     text("father_name", &mut r.father_name, MAX_NAME_CHARS, false)?;
     let _: Gender = enum_value("gender", r.gender)?;
@@ -493,6 +512,42 @@ mod tests {
         assert_eq!(r.name, "Test Kumar");
         assert_eq!(r.status, PersonStatus::Active as i32);
         assert_eq!(r.handling, Handling::Peers as i32);
+    }
+
+    #[test]
+    fn aliases_joined_by_a_marker_are_split() {
+        let mut r = valid();
+        r.aliases = vec![
+            "Raju @ Pappu".into(),
+            "Raju urf Pappu".into(),
+            "Kalua alias  Kallu Bhai".into(),
+            "Sonu@Monu".into(),
+            "Bablu AKA Babloo".into(),
+            "Mahtab Alam".into(),
+        ];
+        record(&mut r, Handling::Peers).unwrap();
+        assert_eq!(
+            r.aliases,
+            [
+                "Raju",
+                "Pappu",
+                "Kalua",
+                "Kallu Bhai",
+                "Sonu",
+                "Monu",
+                "Bablu",
+                "Babloo",
+                "Mahtab Alam"
+            ]
+        );
+        // A split that goes over the limit is refused like any other list.
+        let mut r = valid();
+        r.aliases = (0..20).map(|i| format!("A{i} @ B{i}")).collect();
+        let err = record(&mut r, Handling::Peers).unwrap_err().to_string();
+        assert!(
+            err.contains("aliases") && err.contains("limit is 20"),
+            "{err}"
+        );
     }
 
     #[test]
