@@ -257,7 +257,7 @@ fn spawn_node(
         dir.join("data"),
         dir.join("node.pem"),
         dir.join("node.key"),
-        vec![setu_tests::node::state_trust(&ca_pem, district)],
+        vec![setu_tests::node::state_trust(ca_pem, district)],
     );
     config.listen = format!("127.0.0.1:{port}").parse()?;
     config.peers = vec![PeerConfig {

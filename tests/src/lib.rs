@@ -17,6 +17,7 @@ pub mod bins;
 pub mod client;
 pub mod fixtures;
 pub mod mesh;
+pub mod national;
 pub mod node;
 pub mod pki;
 pub mod proxy;

@@ -105,11 +105,10 @@ fn expected(issuer: Issuer, claim: Claim, kind: Kind, call: Call) -> Expect {
     }
     // Dhanbad binds the Jharkhand CA to its own district's officers and nodes, and the
     // West Bengal CA (Asansol's `ca`) to Asansol's node alone.
-    let vouched = match (issuer, claim, kind) {
-        (Issuer::OwnState, Claim::Own, _) => true,
-        (Issuer::PeerState, Claim::Peer, Kind::Node) => true,
-        _ => false,
-    };
+    let vouched = matches!(
+        (issuer, claim, kind),
+        (Issuer::OwnState, Claim::Own, _) | (Issuer::PeerState, Claim::Peer, Kind::Node)
+    );
     // West Bengal's CA is believed about West Bengal's officers only so far as to send
     // them to their own node.
     let peer_officer = issuer == Issuer::PeerState && claim == Claim::Peer && kind != Kind::Node;
