@@ -18,6 +18,7 @@ pub mod browser;
 pub mod client;
 pub mod fixtures;
 pub mod mesh;
+pub mod national;
 pub mod node;
 pub mod pki;
 pub mod proxy;

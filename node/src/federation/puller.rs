@@ -340,6 +340,7 @@ impl Puller {
         if let Some(pass) = self.passes.get_mut(&origin) {
             pass.extend(changes.iter().map(|c| (c.kind, c.id.clone())));
         }
+        let received = changes.len() as u64;
         let (epoch, watermark) = (batch.epoch, batch.watermark);
         let (apply_peer, apply_origin) = (peer.clone(), origin.clone());
         let apply_storage = storage.clone();
@@ -350,6 +351,8 @@ impl Puller {
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
         storage.flush().await.map_err(|e| e.to_string())?;
+        let status = &self.federation.status;
+        status.update(&peer, |s| s.count_envelopes(&origin, received, &outcome));
         for refusal in &outcome.refused {
             tracing::error!(%peer, %origin, "{refusal}");
         }

@@ -4,11 +4,23 @@
 
 use super::Federation;
 use crate::config::PeerConfig;
-use crate::storage::StorageResult;
+use crate::storage::{ApplyOutcome, StorageResult};
 use crate::trust::cert::CertFacts;
 use setu_proto::v1::{OriginLag, PeerStatus};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+
+/// How many envelopes of one origin came from one peer since the node started, and what
+/// applying them did (the metrics show these, so that a relay storm or a loop is visible).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EnvelopeCounts {
+    /// Envelopes received whose signature verified.
+    pub received: u64,
+    /// Of those, the ones stored (new here).
+    pub applied: u64,
+    /// Of those, the ones this node already had (or something newer).
+    pub ignored: u64,
+}
 
 /// What is known about one peer link.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +43,19 @@ pub struct PeerLink {
     pub last_error_at_ms: i64,
     /// The peer's node certificate as last seen (on its sync calls or our dial).
     pub peer_cert: Option<CertFacts>,
+    /// Envelopes received from the peer since start, by origin.
+    pub envelopes: BTreeMap<String, EnvelopeCounts>,
+}
+
+impl PeerLink {
+    /// Counts a batch of `received` verified envelopes of `origin` from this peer, and what
+    /// applying it did.
+    pub fn count_envelopes(&mut self, origin: &str, received: u64, outcome: &ApplyOutcome) {
+        let counts = self.envelopes.entry(origin.to_string()).or_default();
+        counts.received += received;
+        counts.applied += outcome.applied as u64;
+        counts.ignored += outcome.ignored as u64;
+    }
 }
 
 /// Every peer's link state.

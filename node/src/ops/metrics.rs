@@ -98,6 +98,15 @@ struct LagLabels {
     direction: &'static str,
 }
 
+/// Envelopes of one origin from one peer, by what became of them: `received` (verified),
+/// `applied` (stored, new here) or `ignored` (already held, or something newer).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EnvelopeLabels {
+    peer: String,
+    origin: String,
+    outcome: &'static str,
+}
+
 /// Alerts this district posted (`outgoing`) or was sent (`incoming`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DirectionLabels {
@@ -142,6 +151,7 @@ pub struct Metrics {
     rpc_requests: Family<RpcLabels, Counter>,
     rpc_duration: Family<RpcLabels, Histogram, fn() -> Histogram>,
     refused_before_handler: Family<RefusedLabels, Counter>,
+    sync_envelopes: Family<EnvelopeLabels, Counter>,
     gauges: Gauges,
     sources: Sources,
     /// Held from the gauge refresh to the end of encoding, so two scrapes at once cannot
@@ -168,6 +178,12 @@ impl Metrics {
             "refused_before_handler",
             "gRPC calls refused before any handler saw them (undecodable or oversize requests, unknown methods), by method and status code",
             refused_before_handler.clone(),
+        );
+        let sync_envelopes = Family::<EnvelopeLabels, Counter>::default();
+        registry.register(
+            "sync_envelopes",
+            "Envelopes pulled from each peer since start, by origin and outcome: received (signature verified), applied (new here) or ignored (already held); received from a peer more than once per change means a relay loop",
+            sync_envelopes.clone(),
         );
         registry.register_with_unit(
             "rpc_duration",
@@ -227,6 +243,7 @@ impl Metrics {
             rpc_requests,
             rpc_duration,
             refused_before_handler,
+            sync_envelopes,
             gauges: g,
             sources,
             scrape: tokio::sync::Mutex::new(()),
@@ -336,6 +353,30 @@ impl Metrics {
             g.peer_last_contact
                 .get_or_create(&labels)
                 .set(peer.last_contact_ms as f64 / 1000.0);
+            self.count_envelopes(&peer.district);
+        }
+    }
+
+    /// Brings the envelope counters of `peer` up to the link's totals (which only grow
+    /// while the node runs, as does this registry).
+    fn count_envelopes(&self, peer: &str) {
+        let link = self.sources.federation.status.get(peer);
+        for (origin, counts) in link.envelopes {
+            for (outcome, total) in [
+                ("received", counts.received),
+                ("applied", counts.applied),
+                ("ignored", counts.ignored),
+            ] {
+                let counter = self.sync_envelopes.get_or_create(&EnvelopeLabels {
+                    peer: peer.to_string(),
+                    origin: origin.clone(),
+                    outcome,
+                });
+                let seen = counter.get();
+                if total > seen {
+                    counter.inc_by(total - seen);
+                }
+            }
         }
     }
 }
