@@ -543,21 +543,11 @@ impl NodeConfig {
                 ),
             ));
         }
-        for (i, trust) in self.trust.iter().enumerate() {
-            if trust.districts.is_empty() {
-                return Err(ConfigError::new(
-                    format!("trust[{i}].districts"),
-                    "is empty; list the districts this CA vouches for, e.g. [\"jh-*\"]",
-                ));
-            }
-            if trust.kinds.is_empty() {
-                return Err(ConfigError::new(
-                    format!("trust[{i}].kinds"),
-                    "is empty; list \"officer\", \"node\" or both",
-                ));
-            }
-        }
-        let anchors = self.trust_anchors()?;
+        // One reading of every CA file; the bindings refuse a table without districts,
+        // kinds or certificates, naming it.
+        let specs = self.trust_specs()?;
+        let anchors = TrustAnchors::from_specs(&specs)
+            .map_err(|e| ConfigError::new(e.source_key, e.problem))?;
         let own = Identity::Node {
             district: self.district.clone(),
         };
@@ -574,15 +564,13 @@ impl NodeConfig {
                 ),
             ));
         }
-        let own_issuers = anchors.issuers_of(own_leaf);
-        let officer_ca = self.trust.iter().any(|t| {
-            t.kinds.contains(&CertKind::Officer)
-                && t.districts
-                    .iter()
-                    .filter_map(|d| DistrictPattern::parse(d).ok())
-                    .any(|p| p.matches(&self.district))
-        });
-        if !officer_ca {
+        let (tables, peer_specs) = specs.split_at(self.trust.len());
+        let binds_own =
+            |spec: &BindingSpec| spec.districts.iter().any(|p| p.matches(&self.district));
+        if !tables
+            .iter()
+            .any(|spec| spec.kinds.contains(&CertKind::Officer) && binds_own(spec))
+        {
             return Err(ConfigError::new(
                 "trust",
                 format!(
@@ -591,21 +579,20 @@ impl NodeConfig {
                 ),
             ));
         }
-        for (i, trust) in self.trust.iter().enumerate() {
-            let binds_own = trust
-                .districts
-                .iter()
-                .filter_map(|d| DistrictPattern::parse(d).ok())
-                .any(|p| p.matches(&self.district));
-            if !binds_own || own_issuers.contains(&format!("trust[{i}]")) {
+        let own_issuers = anchors.issuers_of(own_leaf);
+        let certs = |spec: &BindingSpec| {
+            crate::trust::cert::parse_pem_certs(&spec.pem)
+                .map_err(|e| ConfigError::new(&spec.source, e))
+        };
+        for (spec, trust) in tables.iter().zip(&self.trust) {
+            if !binds_own(spec) || own_issuers.contains(&spec.source) {
                 continue;
             }
-            let ca_certs = read_certs(&format!("trust[{i}].ca"), &trust.ca)?;
-            for peer in &self.peers {
-                let peer_certs = read_certs("peers.ca", &peer.ca)?;
-                if ca_certs.iter().any(|c| peer_certs.contains(c)) {
+            let ca_certs = certs(spec)?;
+            for (peer_spec, peer) in peer_specs.iter().zip(&self.peers) {
+                if certs(peer_spec)?.iter().any(|c| ca_certs.contains(c)) {
                     return Err(ConfigError::new(
-                        format!("trust[{i}]"),
+                        &spec.source,
                         format!(
                             "lets {}, the CA of peer {}, vouch for this district ({}); a peer's CA may vouch only for its own districts",
                             trust.ca.display(),
@@ -704,15 +691,6 @@ fn trust_table(ca: &Path, districts: &str) -> String {
         "[[trust]]\nca = \"{}\"\ndistricts = [\"{districts}\"]\nkinds = [\"officer\", \"node\"]\n",
         ca.display()
     )
-}
-
-fn read_certs(
-    key: &str,
-    path: &Path,
-) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, ConfigError> {
-    let pem = read_file(key, path)?;
-    crate::trust::cert::parse_pem_certs(&pem)
-        .map_err(|e| ConfigError::new(key, format!("{}: {e}", path.display())))
 }
 
 fn read_file(key: &str, path: &Path) -> Result<Vec<u8>, ConfigError> {

@@ -255,19 +255,7 @@ impl Puller {
         let epoch = batch.epoch;
         let envelopes = batch.envelopes;
         let handle = tokio::task::spawn_blocking(move || {
-            let verify = |part: Vec<Envelope>| -> Vec<RemoteChange> {
-                federation
-                    .verify_changes(&peer, &origin, epoch, part)
-                    .into_iter()
-                    .filter_map(|checked| match checked {
-                        Ok(change) => Some(change),
-                        Err(e) => {
-                            tracing::error!(%peer, %origin, error = %e, "ALARM: refused a change from a peer");
-                            None
-                        }
-                    })
-                    .collect()
-            };
+            let verify = |part: Vec<Envelope>| verified(&federation, &peer, &origin, epoch, part);
             let mut first = envelopes;
             let second = first.split_off(first.len() / 2);
             std::thread::scope(|scope| {
@@ -688,17 +676,7 @@ impl Puller {
             return Ok(0);
         }
         let outcome = tokio::task::spawn_blocking(move || {
-            let changes: Vec<RemoteChange> = federation
-                .verify_changes(&peer, &origin, epoch, batch.envelopes)
-                .into_iter()
-                .filter_map(|checked| match checked {
-                    Ok(change) => Some(change),
-                    Err(e) => {
-                        tracing::error!(%peer, %origin, error = %e, "ALARM: refused a repaired change from a peer");
-                        None
-                    }
-                })
-                .collect();
+            let changes = verified(&federation, &peer, &origin, epoch, batch.envelopes);
             federation
                 .storage
                 .apply_repair(&peer, &origin, epoch, &changes)
@@ -718,6 +696,28 @@ impl Puller {
         }
         Ok(outcome.applied)
     }
+}
+
+/// The changes among `envelopes` whose signatures verify against `origin`'s keys; each
+/// refused one is raised as an alarm in the log.
+fn verified(
+    federation: &Federation,
+    peer: &str,
+    origin: &str,
+    epoch: u64,
+    envelopes: Vec<Envelope>,
+) -> Vec<RemoteChange> {
+    federation
+        .verify_changes(peer, origin, epoch, envelopes)
+        .into_iter()
+        .filter_map(|checked| match checked {
+            Ok(change) => Some(change),
+            Err(e) => {
+                tracing::error!(%peer, %origin, error = %e, "ALARM: refused a change from a peer");
+                None
+            }
+        })
+        .collect()
 }
 
 fn status_text(status: &tonic::Status) -> String {

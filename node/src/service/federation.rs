@@ -296,6 +296,11 @@ async fn run_sync(
     }
 }
 
+/// A storage failure as the status a peer gets.
+fn storage_failed(e: StorageError) -> Status {
+    NodeError::from(e).into()
+}
+
 type SyncStream = Pin<Box<dyn Stream<Item = Result<SyncMessage, Status>> + Send>>;
 type PhotoStream = Pin<Box<dyn Stream<Item = Result<PhotoChunk, Status>> + Send>>;
 
@@ -362,7 +367,7 @@ impl FederationServiceImpl {
         self.federation
             .storage
             .set_peer_acks(&peer.district, &request.watermarks)
-            .map_err(|e| Status::from(NodeError::from(e)))?;
+            .map_err(storage_failed)?;
         tracing::info!(peer = %peer.district, origins = request.watermarks.len(), full = ?request.full_resync, "sync stream opened");
         let (tx, rx) = mpsc::channel(4);
         let federation = self.federation.clone();
@@ -390,7 +395,7 @@ impl FederationServiceImpl {
         let storage = &federation.storage;
         storage
             .set_peer_acks(&peer.district, &request.watermarks)
-            .map_err(|e| Status::from(NodeError::from(e)))?;
+            .map_err(storage_failed)?;
         let mut digests = Vec::new();
         if request.acknowledge_only {
             return Ok(Response::new(DigestResponse { digests }));
@@ -401,10 +406,7 @@ impl FederationServiceImpl {
             .filter_map(|b| u16::try_from(*b).ok())
             .filter(|b| usize::from(*b) < BUCKETS)
             .collect();
-        for info in storage
-            .origins()
-            .map_err(|e| Status::from(NodeError::from(e)))?
-        {
+        for info in storage.origins().map_err(storage_failed)? {
             if !policy::sends_origin(&federation.district, &info.origin, &peer)
                 || (!request.origins.is_empty() && !request.origins.contains(&info.origin))
             {
@@ -416,11 +418,11 @@ impl FederationServiceImpl {
             // it on a later check rather than missing it.
             let head = storage
                 .origin_info(&info.origin)
-                .map_err(|e| Status::from(NodeError::from(e)))?
+                .map_err(storage_failed)?
                 .map_or(info.max_seq, |i| i.max_seq);
             let buckets = storage
                 .digest_buckets(&info.origin, info.epoch, &handlings)
-                .map_err(|e| Status::from(NodeError::from(e)))?;
+                .map_err(storage_failed)?;
             let mut root = Bucket::default();
             for bucket in &buckets {
                 root.combine(bucket);
@@ -450,7 +452,7 @@ impl FederationServiceImpl {
             if !bucket_items.is_empty() {
                 digest.items = storage
                     .digest_items(&info.origin, info.epoch, &handlings, &bucket_items)
-                    .map_err(|e| Status::from(NodeError::from(e)))?
+                    .map_err(storage_failed)?
                     .into_iter()
                     .map(|(kind, id, seq)| ItemVersion {
                         kind: kind.item_kind() as i32,
@@ -485,10 +487,7 @@ impl FederationServiceImpl {
         let storage = &federation.storage;
         let own = federation.district.as_str();
         let origin = request.origin;
-        let Some(info) = storage
-            .origin_info(&origin)
-            .map_err(|e| Status::from(NodeError::from(e)))?
-        else {
+        let Some(info) = storage.origin_info(&origin).map_err(storage_failed)? else {
             return Ok(Response::new(RepairResponse::default()));
         };
         if !policy::sends_origin(own, &origin, &peer) {
@@ -506,7 +505,7 @@ impl FederationServiceImpl {
             };
             let entry = storage
                 .current_change(kind, &item.id)
-                .map_err(|e| Status::from(NodeError::from(e)))?;
+                .map_err(storage_failed)?;
             match entry {
                 Some(entry) if entry.state.origin == origin && entry.state.epoch == info.epoch => {
                     if let Some(envelope) = policy::outgoing(own, &origin, &entry, &peer) {
@@ -517,10 +516,7 @@ impl FederationServiceImpl {
             }
         }
         let mut keys = Vec::new();
-        for (key_origin, _, bytes) in storage
-            .key_statements()
-            .map_err(|e| Status::from(NodeError::from(e)))?
-        {
+        for (key_origin, _, bytes) in storage.key_statements().map_err(storage_failed)? {
             if key_origin == origin {
                 if let Ok(statement) = KeyStatement::decode(bytes.as_slice()) {
                     keys.push(statement);
@@ -554,7 +550,7 @@ impl FederationServiceImpl {
             .federation
             .storage
             .photo(&sha)
-            .map_err(|e| Status::from(NodeError::from(e)))?
+            .map_err(storage_failed)?
         else {
             return Err(Status::not_found(format!(
                 "photo {} is not held here",
