@@ -19,7 +19,9 @@ use setu_proto::v1::record_service_client::RecordServiceClient;
 use setu_proto::v1::{
     CreateRecordRequest, DigestRequest, GetRecordRequest, Handling, ListPeersRequest,
 };
-use setu_tests::bench::{channel, env_usize, node_binary, percentile, proc_status_kib};
+use setu_tests::bench::{
+    channel, env_usize, node_binary, percentile, proc_status_kib, process_cpu,
+};
 use setu_tests::mesh::free_port;
 
 use std::sync::Arc;
@@ -189,6 +191,24 @@ async fn run(records: usize, live: usize, quick: bool) -> anyhow::Result<()> {
 
     println!(
         "one pass: B's watermark never moved back; anti-entropy results seen during the catch-up: {checks:?}"
+    );
+
+    // B idle, holding every record: what a node spends on doing nothing. Anti-entropy
+    // costs a digest exchange (measured below), not a scan, so this must not grow with
+    // the number of records held.
+    let idle = Duration::from_secs(if quick {
+        2
+    } else {
+        env_usize("SETU_BENCH_IDLE_SECS", 30) as u64
+    });
+    let cpu_before = process_cpu(b_pid)?;
+    tokio::time::sleep(idle).await; // sleep-ok: the idle window being measured
+    let cpu_used = process_cpu(b_pid)? - cpu_before;
+    println!(
+        "B idle with {records} records: {:.2} % of a core over {} s; RSS {} MiB",
+        cpu_used.as_secs_f64() / idle.as_secs_f64() * 100.0,
+        idle.as_secs(),
+        proc_status_kib(b_pid, "VmRSS:").unwrap_or(0) / 1024
     );
 
     // One digest exchange with A at this size, as B's node asks it (B's own certificate).

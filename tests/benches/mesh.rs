@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 use setu_node::sample::SampleGen;
 use setu_node::storage::Storage;
 use setu_proto::v1::{CreateRecordRequest, DeleteRecordRequest, Handling, PersonRecord};
-use setu_tests::bench::{env_usize, percentile, proc_status_kib};
+use setu_tests::bench::{env_usize, percentile, proc_status_kib, process_cpu};
 use setu_tests::national::{holds_record, NationalMap};
 use setu_tests::{sample_record, Officer, Role};
 
@@ -138,28 +138,6 @@ fn run_in_process(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
     runtime.block_on(run(size, knobs))
 }
 
-/// Process CPU time so far (user + system), from `/proc/self/stat`.
-fn process_cpu() -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    // The command name (field 2) may hold spaces; the fields after its ')' are plain.
-    let after = stat.rsplit_once(')').context("/proc/self/stat")?.1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    Ok(Duration::from_millis(ticks * 1000 / clock_ticks()))
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux unless configured otherwise).
-fn clock_ticks() -> u64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100)
-}
-
 /// The process's resident set, in MiB.
 fn rss_mib() -> f64 {
     proc_status_kib(std::process::id(), "VmRSS:").unwrap_or(0) as f64 / 1024.0
@@ -167,9 +145,9 @@ fn rss_mib() -> f64 {
 
 /// CPU used by the whole process over an idle window, as a percentage of one core per node.
 async fn idle_cpu_per_node(window: Duration, nodes: usize) -> anyhow::Result<f64> {
-    let before = process_cpu()?;
+    let before = process_cpu(std::process::id())?;
     tokio::time::sleep(window).await; // sleep-ok: the idle window being measured, not a wait for a condition
-    let used = process_cpu()? - before;
+    let used = process_cpu(std::process::id())? - before;
     Ok(used.as_secs_f64() / window.as_secs_f64() / nodes as f64 * 100.0)
 }
 

@@ -51,6 +51,32 @@ pub fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// CPU time process `pid` has used so far (user + system), from `/proc/<pid>/stat`.
+pub fn process_cpu(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name (field 2) may hold spaces; the fields after its ')' are plain.
+    let after = stat
+        .rsplit_once(')')
+        .with_context(|| format!("/proc/{pid}/stat"))?
+        .1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    anyhow::ensure!(fields.len() > 12, "/proc/{pid}/stat is too short");
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    Ok(Duration::from_millis(ticks * 1000 / clock_ticks()))
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux unless configured otherwise).
+fn clock_ticks() -> u64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100)
+}
+
 /// An mTLS channel to `addr` with the given certificate, trusting `ca`.
 pub async fn channel(addr: &str, ca: &Ca, cert: &str, key: &str) -> anyhow::Result<Channel> {
     let tls = ClientTlsConfig::new()

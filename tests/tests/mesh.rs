@@ -8,7 +8,7 @@
 
 use setu_node::storage::Kind;
 use setu_proto::v1::{CreateRecordRequest, DeleteRecordRequest, Handling, PersonRecord};
-use setu_tests::mesh::{wait_for_record, wait_until_gone, Mesh, SYNC_TIMEOUT};
+use setu_tests::mesh::{list_peers, wait_for_record, wait_until_gone, Mesh, SYNC_TIMEOUT};
 use setu_tests::national::{envelope_counts, NationalMap, MAX_PEERS, MIN_PEERS};
 use setu_tests::wait::wait_until;
 use setu_tests::{sample_record, Officer, Role};
@@ -211,6 +211,32 @@ async fn ten_districts_relay_each_change_as_far_as_its_handling_allows_and_no_fu
         applied <= SIZE as u64 * travelling,
         "{applied} changes applied by {SIZE} nodes"
     );
+
+    // Operators see per-origin lag on every link: once the links are quiet, each node
+    // reports the origin as received through its peers with nothing behind.
+    for (i, reader) in readers.iter().enumerate() {
+        let district = map.district(i);
+        if district == origin {
+            continue;
+        }
+        let status = list_peers(reader).await?;
+        let lags: Vec<_> = status
+            .peers
+            .iter()
+            .flat_map(|p| p.origin_lags.iter().map(move |l| (&p.district, l)))
+            .filter(|(_, l)| l.origin == origin)
+            .collect();
+        assert!(
+            !lags.is_empty(),
+            "{district} reports no lag for {origin}: {status:?}"
+        );
+        for (peer, lag) in lags {
+            assert_eq!(
+                lag.behind, 0,
+                "{district} is behind on {origin} through {peer}: {lag:?}"
+            );
+        }
+    }
     println!(
         "{}; {received} envelopes received, {applied} applied",
         map.summary()

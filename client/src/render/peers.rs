@@ -4,7 +4,7 @@
 //! days).
 
 use super::{clean, Card};
-use crate::view::{PeerListView, PeerView, WatermarkView};
+use crate::view::{OriginLagView, PeerListView, PeerView, WatermarkView};
 use crate::when::{days_left, span, DAY_MS};
 
 /// Timestamps younger than this also show how long ago they were.
@@ -73,6 +73,7 @@ fn peer_card(p: &PeerView, now_ms: i64) -> String {
         last_error.push("(the link has recovered since)".to_string());
     }
     card.list("Last error", last_error);
+    card.list("Behind", behind_lines(&p.origin_lags));
     if p.watermarks.is_empty() {
         card.always("Watermarks", "none");
     } else {
@@ -157,6 +158,40 @@ pub fn when(ms: i64, now_ms: i64) -> String {
     text
 }
 
+/// Per origin received through the peer, how many of its changes this node has not taken
+/// yet ("jh-ranchi: 30 changes (peer has up to 50, applied 20)"), so an operator sees
+/// where a change is stuck; "up to date" when nothing is behind, "not known yet" before
+/// the peer's first batch.
+fn behind_lines(lags: &[OriginLagView]) -> Vec<String> {
+    if lags.is_empty() {
+        return vec!["not known yet".to_string()];
+    }
+    let stuck: Vec<String> = lags
+        .iter()
+        .filter(|l| l.behind > 0)
+        .map(|l| {
+            format!(
+                "{}: {} (peer has up to {}, applied {})",
+                clean(&l.origin),
+                changes(l.behind),
+                l.peer_head,
+                l.applied
+            )
+        })
+        .collect();
+    if stuck.is_empty() {
+        vec![format!(
+            "up to date on {}",
+            match lags.len() {
+                1 => "1 origin".to_string(),
+                n => format!("{n} origins"),
+            }
+        )]
+    } else {
+        stuck
+    }
+}
+
 /// "origin → seq (epoch 0x…)", origins padded into one column.
 fn watermark_lines(watermarks: &[WatermarkView]) -> Vec<String> {
     let origins: Vec<String> = watermarks.iter().map(|w| clean(&w.origin)).collect();
@@ -203,6 +238,20 @@ mod tests {
             ],
             peer_cert_expires_at_ms: NOW + 365 * DAY_MS,
             peer_cert_serial: "4a1b".into(),
+            origin_lags: vec![
+                OriginLagView {
+                    origin: "br-gaya".into(),
+                    peer_head: 1042,
+                    applied: 1042,
+                    behind: 0,
+                },
+                OriginLagView {
+                    origin: "jh-ranchi".into(),
+                    peer_head: 37,
+                    applied: 7,
+                    behind: 30,
+                },
+            ],
         }
     }
 
@@ -226,6 +275,7 @@ mod tests {
              Anti-entropy  2025-10-09 08:53:20 UTC (42s ago)\n\
              \x20             in sync (2 origins compared)\n\
              Last error    none\n\
+             Behind        jh-ranchi: 30 changes (peer has up to 37, applied 7)\n\
              Watermarks    br-gaya   → 1042 (epoch 0x1a2b3c4d5e6f7081)\n\
              \x20             jh-ranchi → 7 (epoch 0xff)\n\
              Certificate   expires 2026-10-09 08:54:02 UTC (serial 4a1b)\n"
@@ -324,7 +374,28 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Watermarks    none\n"), "{text}");
+        assert!(text.contains("Behind        not known yet\n"), "{text}");
         assert!(text.contains("Certificate   not seen yet\n"), "{text}");
+    }
+
+    #[test]
+    fn a_peer_with_nothing_behind_says_up_to_date() {
+        let caught_up = PeerView {
+            origin_lags: vec![OriginLagView {
+                origin: "br-gaya".into(),
+                peer_head: 9,
+                applied: 9,
+                behind: 0,
+            }],
+            ..linked()
+        };
+        let list = PeerListView {
+            district: "jh-dhanbad".into(),
+            peers: vec![caught_up],
+            ..PeerListView::default()
+        };
+        let text = peers_report(&list, NOW);
+        assert!(text.contains("Behind        up to date on 1 origin\n"), "{text}");
     }
 
     #[test]

@@ -25,6 +25,31 @@ impl From<pb::Watermark> for WatermarkView {
     }
 }
 
+/// How far behind this node is on one origin's changes that a peer holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OriginLagView {
+    /// The district whose changes these are.
+    pub origin: String,
+    /// The peer's highest sequence of the origin, as its last batch said.
+    pub peer_head: u64,
+    /// How far this node has applied the origin from that peer.
+    pub applied: u64,
+    /// Changes of the origin the peer has and this node has not taken yet.
+    pub behind: u64,
+}
+
+impl From<pb::OriginLag> for OriginLagView {
+    fn from(l: pb::OriginLag) -> Self {
+        Self {
+            origin: l.origin,
+            peer_head: l.peer_head,
+            applied: l.applied,
+            behind: l.behind,
+        }
+    }
+}
+
 /// One federation link. Timestamps are Unix milliseconds; 0 means never.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -55,6 +80,9 @@ pub struct PeerView {
     pub peer_cert_expires_at_ms: i64,
     /// That certificate's serial number (lower-case hex); empty while not yet seen.
     pub peer_cert_serial: String,
+    /// Per origin received through this peer, how far behind this node is: where a
+    /// change is stuck.
+    pub origin_lags: Vec<OriginLagView>,
 }
 
 impl From<pb::PeerStatus> for PeerView {
@@ -73,6 +101,7 @@ impl From<pb::PeerStatus> for PeerView {
             watermarks: p.watermarks.into_iter().map(WatermarkView::from).collect(),
             peer_cert_expires_at_ms: p.peer_cert_expires_at_ms,
             peer_cert_serial: p.peer_cert_serial,
+            origin_lags: p.origin_lags.into_iter().map(OriginLagView::from).collect(),
         }
     }
 }
@@ -131,7 +160,12 @@ mod tests {
                 }],
                 peer_cert_expires_at_ms: 1_762_000_000_000,
                 peer_cert_serial: "4a1b".into(),
-                origin_lags: Vec::new(),
+                origin_lags: vec![pb::OriginLag {
+                    origin: "jh-ranchi".into(),
+                    peer_head: 50,
+                    applied: 20,
+                    behind: 30,
+                }],
             }],
             own_cert_expires_at_ms: 1_761_000_000_000,
             own_cert_serial: "5c2d".into(),
@@ -149,6 +183,8 @@ mod tests {
         assert_eq!(peer["peer_cert_expires_at_ms"], 1_762_000_000_000_i64);
         assert_eq!(json["own_cert_expires_at_ms"], 1_761_000_000_000_i64);
         assert_eq!(json["own_cert_serial"], "5c2d");
+        assert_eq!(peer["origin_lags"][0]["origin"], "jh-ranchi");
+        assert_eq!(peer["origin_lags"][0]["behind"], 30);
         assert_eq!(serde_json::from_value::<PeerListView>(json)?, view);
         Ok(())
     }
