@@ -353,7 +353,7 @@ async fn cards_name_what_they_link_to() -> Res {
         "{card}"
     );
     assert!(
-        card.contains("not-held-here (not readable on this node)"),
+        card.contains("not-held… (not available here)"),
         "{card}"
     );
     Ok(())
