@@ -117,7 +117,10 @@ mod tests {
         assert_eq!(me.badge, "WB-2001");
         assert_eq!(me.district, "wb-asansol-durgapur");
         assert!(me.is_liaison());
-        assert!(!me.serial.is_empty() && !me.serial.starts_with('0'), "{me:?}");
+        assert!(
+            !me.serial.is_empty() && !me.serial.starts_with('0'),
+            "{me:?}"
+        );
         assert!(me.not_after_ms > 0, "{me:?}");
         Ok(())
     }

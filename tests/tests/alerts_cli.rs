@@ -768,12 +768,7 @@ async fn cards_name_people_and_an_overdue_flash_rings_again() -> anyhow::Result<
         &poster,
         "Test cash van robbed at Imaginary Chowk",
         &[
-            "--record",
-            &person_id,
-            "--record",
-            &hidden_id,
-            "--photo",
-            &photo,
+            "--record", &person_id, "--record", &hidden_id, "--photo", &photo,
         ],
     )
     .await?;
@@ -823,7 +818,9 @@ async fn cards_name_people_and_an_overdue_flash_rings_again() -> anyhow::Result<
         .await?;
     let banner = rung.last().cloned().unwrap_or_default();
     assert!(
-        banner.contains(&format!("FLASH ALERT {late} is not acknowledged by {ASANSOL}")),
+        banner.contains(&format!(
+            "FLASH ALERT {late} is not acknowledged by {ASANSOL}"
+        )),
         "{banner}"
     );
     let (_, again) = watch
@@ -832,7 +829,10 @@ async fn cards_name_people_and_an_overdue_flash_rings_again() -> anyhow::Result<
         })
         .await?;
     let again = again.join("\n");
-    assert!(again.contains("Test Imaginary Mahto (wanted; armed)"), "{again}");
+    assert!(
+        again.contains("Test Imaginary Mahto (wanted; armed)"),
+        "{again}"
+    );
     assert!(again.contains("(passed "), "{again}");
     seen.extend(rung.iter().cloned());
     for line in &seen {
@@ -849,7 +849,10 @@ async fn cards_name_people_and_an_overdue_flash_rings_again() -> anyhow::Result<
         .await?;
     assert_eq!(text(&event["overdue"], "district"), ASANSOL, "{event}");
     assert_eq!(text(&event["overdue"], "priority"), "flash", "{event}");
-    assert!(event["overdue"]["overdue_by_ms"].as_i64() >= Some(0), "{event}");
+    assert!(
+        event["overdue"]["overdue_by_ms"].as_i64() >= Some(0),
+        "{event}"
+    );
     assert!(
         !events
             .iter()

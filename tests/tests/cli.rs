@@ -335,7 +335,10 @@ async fn whoami_names_the_officer_and_the_node_accepts_the_certificate() -> anyh
         " days left)",
         "accepts this certificate",
     ] {
-        assert!(finished.stdout.contains(needle), "{needle:?} in\n{finished}");
+        assert!(
+            finished.stdout.contains(needle),
+            "{needle:?} in\n{finished}"
+        );
     }
     let json = setu_json(&officer, &["whoami"]).await?;
     assert_eq!(text(&json, "badge"), "JH-6501", "{json}");
@@ -375,10 +378,15 @@ async fn whoami_reports_a_refused_certificate_and_fails() -> anyhow::Result<()> 
         &unvouched,
     )?;
     let finished = setu(&config, &["whoami"]).await?;
-    assert_failed(&finished, &["error: the node did not accept this certificate"]);
+    assert_failed(
+        &finished,
+        &["error: the node did not accept this certificate"],
+    );
     assert!(finished.stdout.contains("Badge     JH-6503"), "{finished}");
     assert!(
-        finished.stdout.contains("does not accept it: the node did not accept"),
+        finished
+            .stdout
+            .contains("does not accept it: the node did not accept"),
         "{finished}"
     );
     assert!(!finished.stderr.contains("unauthenticated:"), "{finished}");

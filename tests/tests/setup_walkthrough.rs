@@ -122,7 +122,10 @@ async fn the_readme_setup_works_step_by_step() -> anyhow::Result<()> {
             assert!(issued.stdout.contains(&needle), "{needle:?} in\n{issued}");
         }
         let written = std::fs::read_to_string(&config)?;
-        assert!(written.contains(&format!("address = \"{node}\"")), "{written}");
+        assert!(
+            written.contains(&format!("address = \"{node}\"")),
+            "{written}"
+        );
         officers.push(config);
     }
     // Step 4: node.toml as `pki node` wrote it, with this host's addresses and folder and

@@ -692,6 +692,83 @@ mod tests {
     }
 
     #[test]
+    fn cards_name_people_photos_and_the_deadline() {
+        let mut m = original();
+        m.photos = vec!["3fa2c9d1e0b4".to_string() + &"0".repeat(52)];
+        let people = vec![
+            "Test Imaginary Mahto (wanted; armed) 0190a1b2-0000-7000-8000-000000000001".into(),
+            "0190a1b2… (not available here)".into(),
+        ];
+        let linked = Linked {
+            people: Some(people.clone()),
+            deadline: Some((POSTED + 10 * MINUTE, POSTED + 30_000)),
+        };
+        let text = message_card(&m, &linked, false);
+        for line in [
+            "People        Test Imaginary Mahto (wanted; armed) 0190a1b2-0000-7000-8000-000000000001",
+            "              0190a1b2… (not available here)",
+            "Photos        photo 3fa2c9d1e0b4",
+            "Ack deadline  2025-10-09 09:03 UTC (in 9m 30s)",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+        }
+        assert!(!text.contains("Records"), "{text}");
+        let mut v = view();
+        v.alert.photos = m.photos.clone();
+        let card = alert_card_with_people(&v, Some(&people));
+        assert!(
+            card.contains("People        Test Imaginary Mahto"),
+            "{card}"
+        );
+        assert!(
+            card.contains("Photos        photo 3fa2c9d1e0b4\n"),
+            "{card}"
+        );
+        let bare = alert_card(&v);
+        assert!(
+            bare.contains("Records       0190a1b2-0000-7000-8000-000000000001"),
+            "{bare}"
+        );
+    }
+
+    #[test]
+    fn the_overdue_card_has_a_banner_and_rings_once_on_a_terminal() {
+        let mut v = view();
+        v.as_of_ms = POSTED + 12 * MINUTE;
+        v.targets[1].overdue = true;
+        v.targets[1].overdue_by_ms = 2 * MINUTE;
+        let linked = Linked {
+            people: None,
+            deadline: Some((v.ack_deadline_ms, v.as_of_ms)),
+        };
+        let plain = overdue_card(&v, "br-gaya", &linked, false);
+        let first = plain.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            "OVERDUE: FLASH ALERT 0190a1b2-0000-7000-8000-0000000000a1 is not acknowledged by \
+             br-gaya; the deadline 2025-10-09 09:03 UTC passed 2m ago"
+        );
+        assert!(
+            plain.contains("\nFLASH ALERT 0190a1b2-0000-7000-8000-0000000000a1 — robbery"),
+            "the card again, under the alert's own id: {plain}"
+        );
+        assert!(
+            plain.contains("Ack deadline  2025-10-09 09:03 UTC (passed 2m ago)"),
+            "{plain}"
+        );
+        assert!(
+            !plain.contains('\x07') && !plain.contains('\x1b'),
+            "{plain:?}"
+        );
+        let loud = overdue_card(&v, "br-gaya", &linked, true);
+        assert!(
+            loud.starts_with("\x07\x1b[1;31mOVERDUE\x1b[0m: FLASH ALERT"),
+            "{loud:?}"
+        );
+        assert_eq!(loud.matches('\x07').count(), 1, "one bell: {loud:?}");
+    }
+
+    #[test]
     fn spans_use_their_two_largest_units() {
         assert_eq!(span(0), "0s");
         assert_eq!(span(45_000), "45s");

@@ -289,7 +289,8 @@ fn pki_command(command: PkiCommand) -> Result<(), CliError> {
             days,
             node,
         } => {
-            let issued = pki::issue_officer_to_dir(&ca, &district, &badge, &name, role, days, &out)?;
+            let issued =
+                pki::issue_officer_to_dir(&ca, &district, &badge, &name, role, days, &out)?;
             let now_ms = crate::clock::now_ms();
             println!(
                 "issued {role} certificate for {badge} ({district}) in {}: {} and {}",
@@ -419,7 +420,9 @@ fn parse_node_address(text: &str) -> Result<String, String> {
         ));
     }
     if uri.host().is_none_or(str::is_empty) {
-        return Err(format!("{text:?} names no host, e.g. https://10.20.0.5:7401"));
+        return Err(format!(
+            "{text:?} names no host, e.g. https://10.20.0.5:7401"
+        ));
     }
     Ok(text.trim_end_matches('/').to_string())
 }
@@ -589,7 +592,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_officer_config_without_a_node_says_what_to_fill_in() -> Result<(), Box<dyn std::error::Error>> {
+    fn an_officer_config_without_a_node_says_what_to_fill_in(
+    ) -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join(OFFICER_CONFIG_FILE);
         assert!(matches!(
@@ -597,8 +601,14 @@ mod tests {
             OfficerConfig::Written
         ));
         let text = std::fs::read_to_string(&path)?;
-        assert!(text.contains("# Fill in: the https:// address of your district's node"), "{text}");
-        assert!(text.contains(&format!("address = \"{PLACEHOLDER_NODE}\"")), "{text}");
+        assert!(
+            text.contains("# Fill in: the https:// address of your district's node"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("address = \"{PLACEHOLDER_NODE}\"")),
+            "{text}"
+        );
         assert!(text.contains("cert = \"officer.pem\""), "{text}");
         assert!(matches!(
             write_officer_config(&path, None)?,
@@ -606,7 +616,10 @@ mod tests {
         ));
         write_officer_config(&path, Some("https://10.20.0.5:7401"))?;
         let text = std::fs::read_to_string(&path)?;
-        assert!(text.contains("address = \"https://10.20.0.5:7401\""), "{text}");
+        assert!(
+            text.contains("address = \"https://10.20.0.5:7401\""),
+            "{text}"
+        );
         assert!(!text.contains("Fill in"), "{text}");
         Ok(())
     }
@@ -618,7 +631,10 @@ mod tests {
             Ok("https://10.20.0.5:7401".to_string())
         );
         let plain = parse_node_address("http://10.20.0.5:7401");
-        assert!(matches!(&plain, Err(m) if m.contains("https://")), "{plain:?}");
+        assert!(
+            matches!(&plain, Err(m) if m.contains("https://")),
+            "{plain:?}"
+        );
         let bare = parse_node_address("10.20.0.5:7401");
         assert!(bare.is_err(), "{bare:?}");
         assert_eq!(rounded_days(30 * 86_400_000 - 5_000), 30);
