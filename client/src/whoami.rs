@@ -54,6 +54,9 @@ pub(crate) struct NodeVerdict {
     /// Why not, in the officer's words, when it did not.
     #[serde(skip_serializing_if = "String::is_empty")]
     error: String,
+    /// Whether the node answered with a refusal (rather than not answering at all).
+    #[serde(skip)]
+    refused: bool,
 }
 
 /// Runs `setu whoami`: returns what it prints on standard output and, apart from it, the
@@ -95,6 +98,10 @@ pub async fn run(config: &ClientConfig, json: bool) -> (String, Result<(), Clien
                 .err()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
+            refused: matches!(
+                answer,
+                Err(ClientError::CertificateRefused { .. } | ClientError::Rpc { .. })
+            ),
         },
     };
     let text = if json {
@@ -147,8 +154,10 @@ fn report(v: &WhoamiView, now_ms: i64) -> String {
             format!(" (node of {})", clean(&v.node.district))
         };
         format!("{}{district} accepts this certificate", v.node.address)
-    } else {
+    } else if v.node.refused {
         format!("{} does not accept it: {}", v.node.address, v.node.error)
+    } else {
+        format!("{} did not answer: {}", v.node.address, v.node.error)
     };
     card.always("Node", verdict);
     card.render()
@@ -198,6 +207,7 @@ mod tests {
                 accepted: true,
                 district: "jh-dhanbad".into(),
                 error: String::new(),
+                refused: false,
             },
         }
     }
@@ -220,6 +230,7 @@ mod tests {
         refused.node.accepted = false;
         refused.node.district.clear();
         refused.node.error = "the node refused this certificate: unknown CA".into();
+        refused.node.refused = true;
         refused.not_after_ms = NOW - DAY_MS;
         let text = report(&refused, NOW);
         assert!(
@@ -229,6 +240,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("(EXPIRED 1d ago)"), "{text}");
+        refused.node.refused = false;
+        refused.node.error =
+            "could not reach the node at https://127.0.0.1:7401: connection refused".into();
+        let text = report(&refused, NOW);
+        assert!(
+            text.contains("https://127.0.0.1:7401 did not answer: could not reach the node"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -432,18 +432,31 @@ fn target_text(v: &AlertView, t: &AlertTargetView) -> String {
 }
 
 /// "1/2" acknowledged, "OVERDUE 1/2" when any target is overdue, "-" without targets; a
-/// "*" marks a count that only knows this node's own district.
+/// "*" marks a count that only knows this node's own district. While an open alert still
+/// awaits an acknowledgement before its deadline, the countdown follows: "1/2, due in 4m".
 fn acks_cell(v: &AlertView) -> String {
     if v.targets.is_empty() {
         return "-".to_string();
     }
     let acked = v.targets.iter().filter(|t| t.ack.is_some()).count();
     let mut cell = format!("{acked}/{}", v.targets.len());
-    if v.targets.iter().any(|t| t.overdue) {
+    let overdue = v.targets.iter().any(|t| t.overdue);
+    if overdue {
         cell = format!("OVERDUE {cell}");
     }
     if !v.all_acks_known {
         cell.push('*');
+    }
+    let left = v.ack_deadline_ms - v.as_of_ms;
+    let awaiting = v.targets.iter().any(|t| t.ack.is_none());
+    if !overdue
+        && awaiting
+        && v.state == Some(AlertState::Open)
+        && v.ack_deadline_ms != 0
+        && v.as_of_ms != 0
+        && left > 0
+    {
+        cell.push_str(&format!(", due in {}", span(left)));
     }
     cell
 }
@@ -587,6 +600,7 @@ mod tests {
         let mut routine = view();
         routine.alert.priority = Some(AlertPriority::Routine);
         routine.all_acks_known = false;
+        routine.ack_deadline_ms = 0;
         let page = AlertListView {
             alerts: vec![view(), late, routine],
             next_page_token: "t 1".into(),
@@ -597,10 +611,10 @@ mod tests {
         assert!(lines[0].ends_with("ACKS"), "{text}");
         assert!(lines[1].contains("FLASH"), "{text}");
         assert!(lines[1].contains("2025-10-09 08:53 UTC"), "{text}");
-        assert!(lines[1].ends_with(" 1/2"), "{text}");
+        assert!(lines[1].ends_with(" 1/2, due in 4m 30s"), "{text}");
         assert!(lines[2].ends_with(" OVERDUE 1/2"), "{text}");
         assert!(lines[3].contains("ROUTINE"), "{text}");
-        assert!(lines[3].ends_with(" 1/2*"), "{text}");
+        assert!(lines[3].ends_with(" 1/2*"), "no deadline: {text}");
         assert!(lines[4].starts_with("* this node knows only"), "{text}");
         assert_eq!(
             lines[5],
