@@ -34,7 +34,7 @@ pub mod search;
 pub mod table;
 pub mod view;
 pub mod when;
-pub mod whoami;
+mod whoami;
 pub mod words;
 
 use std::io::{IsTerminal, Write};

@@ -61,7 +61,7 @@ pub(crate) struct NodeVerdict {
 
 /// Runs `setu whoami`: returns what it prints on standard output and, apart from it, the
 /// node's refusal (or unreachability), which makes the command fail after printing.
-pub async fn run(config: &ClientConfig, json: bool) -> (String, Result<(), ClientError>) {
+pub(crate) async fn run(config: &ClientConfig, json: bool) -> (String, Result<(), ClientError>) {
     let me = match Me::read(&config.cert) {
         Ok(me) => me,
         Err(reason) => {

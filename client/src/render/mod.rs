@@ -244,12 +244,12 @@ const SHORT_HASH_DIGITS: usize = 12;
 const SHORT_ID_CHARS: usize = 8;
 
 /// The start of a photo's SHA-256, e.g. "3fa2c9d1e0b4".
-pub fn short_hash(sha256: &str) -> String {
+pub(crate) fn short_hash(sha256: &str) -> String {
     clean(&sha256.chars().take(SHORT_HASH_DIGITS).collect::<String>())
 }
 
 /// The start of an id with "…", e.g. "0193a1b2…"; a short id stays whole.
-pub fn short_id(id: &str) -> String {
+pub(crate) fn short_id(id: &str) -> String {
     if id.chars().count() <= SHORT_ID_CHARS {
         return clean(id);
     }
