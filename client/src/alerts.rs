@@ -8,6 +8,11 @@
 //!
 //! The client only turns flags into requests; the node judges every value (and who may post
 //! or acknowledge) and names the field when it refuses one.
+//!
+//! Cards name the linked people (each record read with the officer's own certificate) and
+//! show the acknowledgement deadline the node computed. `watch` also keeps a timer per FLASH
+//! alert this district has not acknowledged ([`crate::overdue`]) and prints the card again
+//! under an OVERDUE banner when the node says its deadline has passed.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -25,8 +30,16 @@ use crate::config::ClientConfig;
 use crate::connect::{connect, endpoint, transport_error};
 use crate::error::ClientError;
 use crate::output::{emit, MAX_MESSAGE_BYTES};
-use crate::render::{ack_line, alert_card, alert_table, format_ms, message_card, shell_word};
-use crate::view::{AlertAckView, AlertEventView, AlertListView, AlertMessageView, AlertView};
+use crate::overdue::{Reminders, Verdict};
+use crate::render::{
+    ack_line, alert_card, alert_card_with_people, alert_table, format_ms, message_card,
+    overdue_card, shell_word, Linked,
+};
+use crate::view::{
+    AlertAckView, AlertEventView, AlertListView, AlertMessageView, AlertOverdueEventView,
+    AlertOverdueView, AlertView,
+};
+use crate::words::{AlertKind, AlertPriority};
 
 /// The environment variable that names the client configuration, as in [`crate::cli::Cli`].
 const CONFIG_ENV: &str = "SETU_CONFIG";
@@ -44,6 +57,10 @@ const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How long `watch` waits for the answer to a ping before it gives the connection up.
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How long `watch` waits before asking the node again about an overdue candidate when the
+/// question failed.
+const RECHECK_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 /// How many alert titles `watch` remembers to name the alerts that acknowledgements refer
 /// to; past that it starts afresh (acknowledgements then name the alert by its id).
@@ -105,14 +122,20 @@ pub async fn run(
             })
         }
         AlertCommand::Show { id } => {
-            let view = client(config)
-                .await?
-                .get(pb::GetAlertRequest {
-                    alert_id: id.clone(),
-                })
-                .await?
-                .into_inner();
-            emit(json, &AlertView::from(view), alert_card)
+            let channel = connect(config).await?;
+            let view = AlertView::from(
+                alert_client(&channel)
+                    .get(pb::GetAlertRequest {
+                        alert_id: id.clone(),
+                    })
+                    .await?
+                    .into_inner(),
+            );
+            if json {
+                return emit(json, &view, alert_card);
+            }
+            let people = crate::linked::person_lines(&channel, &view.alert.record_ids).await;
+            Ok(alert_card_with_people(&view, Some(&people)))
         }
         AlertCommand::List(args) => list(config, config_path, args, json).await,
         AlertCommand::Watch(_) => Err(ClientError::Input(
@@ -125,10 +148,24 @@ pub async fn run(
 
 /// An alert service client on a fresh connection.
 async fn client(config: &ClientConfig) -> Result<AlertServiceClient<Channel>, ClientError> {
-    Ok(
-        AlertServiceClient::new(connect(config).await?)
-            .max_decoding_message_size(MAX_MESSAGE_BYTES),
-    )
+    Ok(alert_client(&connect(config).await?))
+}
+
+/// An alert service client on `channel`.
+fn alert_client(channel: &Channel) -> AlertServiceClient<Channel> {
+    AlertServiceClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+/// The node's view of one alert: its deadline, state and targets at the node's time.
+async fn view_of(channel: &Channel, alert_id: &str) -> Result<AlertView, Status> {
+    Ok(AlertView::from(
+        alert_client(channel)
+            .get(pb::GetAlertRequest {
+                alert_id: alert_id.to_string(),
+            })
+            .await?
+            .into_inner(),
+    ))
 }
 
 /// The officer's clock in Unix milliseconds; 0 if it is set before 1970.
@@ -314,6 +351,8 @@ struct Progress {
     live_only: bool,
     /// The titles of the alerts seen, by alert id, to name them in acknowledgement lines.
     titles: HashMap<String, String>,
+    /// The FLASH alerts this district still owes an acknowledgement, with their timers.
+    reminders: Reminders,
 }
 
 impl Progress {
@@ -335,10 +374,131 @@ impl Progress {
         }
     }
 
+    /// What the node knows of an event's alert that the event itself does not carry: the
+    /// linked people (for the human card) and the node's view of the alert, with its
+    /// deadline (for the card and the re-ring timer). Only alerts and updates with a deadline
+    /// (FLASH, IMMEDIATE) need the view; a question that fails leaves the card without it.
+    async fn look_up(
+        &mut self,
+        channel: &Channel,
+        event: &pb::AlertEvent,
+        json: bool,
+    ) -> (Linked, Option<AlertView>) {
+        let Some(pb::alert_event::Event::Alert(alert)) = &event.event else {
+            return (Linked::default(), None);
+        };
+        let kind = AlertKind::from_proto(alert.kind);
+        if kind == Some(AlertKind::Cancel) {
+            return (Linked::default(), None);
+        }
+        let priority = AlertPriority::from_proto(alert.priority);
+        let needs_view = if json {
+            priority == Some(AlertPriority::Flash)
+        } else {
+            matches!(
+                priority,
+                Some(AlertPriority::Flash | AlertPriority::Immediate)
+            )
+        };
+        let alert_id = if alert.refers_to.is_empty() {
+            &alert.id
+        } else {
+            &alert.refers_to
+        };
+        let view = if needs_view {
+            view_of(channel, alert_id).await.ok()
+        } else {
+            None
+        };
+        let people = if json || alert.record_ids.is_empty() {
+            None
+        } else {
+            Some(crate::linked::person_lines(channel, &alert.record_ids).await)
+        };
+        let deadline = view
+            .as_ref()
+            .filter(|v| v.ack_deadline_ms != 0)
+            .map(|v| (v.ack_deadline_ms, v.as_of_ms));
+        (Linked { people, deadline }, view)
+    }
+
+    /// Keeps the re-ring timers up to date with an event and the node's view of its alert.
+    fn track(&mut self, event: &AlertEventView, view: Option<&AlertView>) {
+        if let Some(view) = view {
+            self.reminders.note(view, Instant::now());
+        }
+        if let Some(alert) = &event.alert {
+            if alert.kind == Some(AlertKind::Cancel) {
+                self.reminders.cancelled(alert.alert_id());
+            }
+        }
+        if let Some(ack) = &event.ack {
+            self.reminders.acknowledged(ack);
+        }
+    }
+
+    /// Asks the node about every alert whose timer has run out and prints the OVERDUE card
+    /// (or JSON line) of each one the node says is overdue for this district; the others
+    /// are timed again or forgotten.
+    async fn ring_due(
+        &mut self,
+        channel: &Channel,
+        json: bool,
+        terminal: bool,
+        out: &mut (dyn Write + Send),
+    ) -> std::io::Result<()> {
+        for alert_id in self.reminders.take_due(Instant::now()) {
+            let view = match view_of(channel, &alert_id).await {
+                Ok(view) => view,
+                Err(status) if status.code() == Code::NotFound => continue,
+                Err(_) => {
+                    self.reminders
+                        .retry(&alert_id, Instant::now() + RECHECK_AFTER_FAILURE);
+                    continue;
+                }
+            };
+            match self.reminders.verdict(&view) {
+                Verdict::Ring => {}
+                Verdict::Later(_) => {
+                    self.reminders.note(&view, Instant::now());
+                    continue;
+                }
+                Verdict::Never => continue,
+            }
+            let district = self.reminders.district().to_string();
+            let text = if json {
+                let event = AlertOverdueEventView {
+                    overdue: AlertOverdueView::of(&view, &district),
+                };
+                let mut line = serde_json::to_string(&event).map_err(std::io::Error::other)?;
+                line.push('\n');
+                line
+            } else {
+                let people = if view.alert.record_ids.is_empty() {
+                    None
+                } else {
+                    Some(crate::linked::person_lines(channel, &view.alert.record_ids).await)
+                };
+                let linked = Linked {
+                    people,
+                    deadline: Some((view.ack_deadline_ms, view.as_of_ms)),
+                };
+                let mut text = overdue_card(&view, &district, &linked, terminal);
+                text.push('\n');
+                text
+            };
+            self.reminders.rang(&alert_id);
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+        Ok(())
+    }
+
     /// Writes one event to `out` and flushes it, then remembers it as the last one printed.
     fn print(
         &mut self,
         event: pb::AlertEvent,
+        linked: &Linked,
         json: bool,
         terminal: bool,
         out: &mut (dyn Write + Send),
@@ -350,7 +510,7 @@ impl Progress {
             line.push('\n');
             line
         } else {
-            self.human(&event, terminal)
+            self.human(&event, linked, terminal)
         };
         out.write_all(text.as_bytes())?;
         out.flush()?;
@@ -363,7 +523,7 @@ impl Progress {
 
     /// The human text of one event: a card and a blank line for an alert message, one line
     /// for an acknowledgement.
-    fn human(&mut self, event: &AlertEventView, terminal: bool) -> String {
+    fn human(&mut self, event: &AlertEventView, linked: &Linked, terminal: bool) -> String {
         if let Some(alert) = &event.alert {
             if !alert.title.trim().is_empty() {
                 if self.titles.len() >= TITLES_KEPT {
@@ -372,7 +532,7 @@ impl Progress {
                 self.titles
                     .insert(alert.alert_id().to_string(), alert.title.clone());
             }
-            let mut text = message_card(alert, terminal);
+            let mut text = message_card(alert, linked, terminal);
             text.push('\n');
             return text;
         }
@@ -412,11 +572,13 @@ async fn follow(
     terminal: bool,
     out: &mut (dyn Write + Send),
 ) -> Result<(), ClientError> {
+    let me = crate::identity::Me::from_certificate(&config.cert);
     let mut progress = Progress {
         after_id: args.after.clone(),
         after_position: 0,
         live_only: args.live,
         titles: HashMap::new(),
+        reminders: Reminders::new(&me.district),
     };
     let mut wait = FIRST_RETRY;
     let mut reconnecting = false;
@@ -500,8 +662,7 @@ async fn stream_once(
         }
         Err(error) => return Break::Permanent(error),
     };
-    let mut client = AlertServiceClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES);
-    let mut events = match client.watch(progress.request()).await {
+    let mut events = match alert_client(&channel).watch(progress.request()).await {
         Ok(response) => response.into_inner(),
         Err(status) => return classify(&status),
     };
@@ -510,15 +671,34 @@ async fn stream_once(
         eprintln!("alert watch: reconnected to {}", config.address);
     }
     loop {
-        match events.message().await {
-            Ok(Some(event)) => {
-                stream.events += 1;
-                if let Err(error) = progress.print(event, json, terminal, out) {
+        // The re-ring timer runs beside the stream: whichever comes first is handled.
+        // `Streaming::message` keeps its progress in the stream, so losing the race loses
+        // nothing.
+        let due = progress.reminders.next_due();
+        let timer = async {
+            match due {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            message = events.message() => match message {
+                Ok(Some(event)) => {
+                    stream.events += 1;
+                    let (linked, view) = progress.look_up(&channel, &event, json).await;
+                    progress.track(&AlertEventView::from(event.clone()), view.as_ref());
+                    if let Err(error) = progress.print(event, &linked, json, terminal, out) {
+                        return Break::Output(error);
+                    }
+                }
+                Ok(None) => return Break::Ended,
+                Err(status) => return classify(&status),
+            },
+            () = timer => {
+                if let Err(error) = progress.ring_due(&channel, json, terminal, out).await {
                     return Break::Output(error);
                 }
             }
-            Ok(None) => return Break::Ended,
-            Err(status) => return classify(&status),
         }
     }
 }
@@ -767,6 +947,7 @@ mod tests {
             after_position: 0,
             live_only: true,
             titles: HashMap::new(),
+            reminders: Reminders::new("wb-asansol-durgapur"),
         };
         assert!(progress.request().live_only);
         let mut out: Vec<u8> = Vec::new();
@@ -783,6 +964,7 @@ mod tests {
                 event: Some(pb::alert_event::Event::Alert(alert)),
                 position: 1,
             },
+            &Linked::default(),
             false,
             false,
             &mut out,
@@ -800,6 +982,7 @@ mod tests {
                 event: Some(pb::alert_event::Event::Ack(ack.clone())),
                 position: 2,
             },
+            &Linked::default(),
             false,
             false,
             &mut out,
@@ -824,6 +1007,7 @@ mod tests {
                 event: Some(pb::alert_event::Event::Ack(ack)),
                 position: 3,
             },
+            &Linked::default(),
             true,
             false,
             &mut json,

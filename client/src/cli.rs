@@ -163,6 +163,13 @@ pub enum Command {
     /// exactly what it would for `setu` commands. Without the token (or the cookie it sets)
     /// every page answers 401; nothing is written to disk. Ctrl-C stops it.
     Console(ConsoleArgs),
+    /// Who your certificate says you are, and whether your node accepts it.
+    ///
+    /// Prints the name, badge, role and district the configured certificate names, its
+    /// serial and expiry (with the days left), then asks the node at the configured address
+    /// one question with it and says whether the node accepts the certificate, or why not.
+    /// Exits non-zero when the node refuses the certificate or cannot be reached.
+    Whoami,
 }
 
 /// The arguments of `setu console`.

@@ -15,11 +15,13 @@ mod districts;
 pub mod error;
 pub mod explain;
 pub mod export;
+mod identity;
 pub mod import;
 pub mod input;
 mod linked;
 pub mod mo;
 pub mod output;
+mod overdue;
 pub mod parse;
 pub mod peers;
 pub mod photos;
@@ -32,6 +34,7 @@ pub mod search;
 pub mod table;
 pub mod view;
 pub mod when;
+mod whoami;
 pub mod words;
 
 use std::io::{IsTerminal, Write};
@@ -67,6 +70,12 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
             let mut stdout = std::io::stdout();
             return console::run(&config, args.listen, &mut stdout).await;
         }
+        cli::Command::Whoami => {
+            let config = load_config(&cli)?;
+            let (text, result) = whoami::run(&config, cli.json).await;
+            print(&text)?;
+            return result;
+        }
         cli::Command::Export(args) => {
             let config = load_config(&cli)?;
             let mut stdout = std::io::stdout();
@@ -79,6 +88,11 @@ pub async fn run(cli: Cli) -> Result<(), ClientError> {
         _ => {}
     }
     let text = execute(&cli).await?;
+    print(&text)
+}
+
+/// Writes a command's output to standard output.
+fn print(text: &str) -> Result<(), ClientError> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
@@ -115,6 +129,10 @@ pub async fn execute(cli: &Cli) -> Result<String, ClientError> {
         cli::Command::Audit(args) => audit::run(&config, args, cli.json).await,
         cli::Command::Search(args) => search::run(&config, path, args, cli.json).await,
         cli::Command::Alert(command) => alerts::run(&config, path, command, cli.json).await,
+        cli::Command::Whoami => {
+            let (text, result) = whoami::run(&config, cli.json).await;
+            result.map(|()| text)
+        }
     };
     diagnosed(&config, result).await
 }

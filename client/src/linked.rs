@@ -1,6 +1,6 @@
 //! What a card links to, fetched so that officers read names rather than ids: the MO notes
-//! of a person (`record show`) and the people of a note or an alert (`mo show`, alert
-//! cards).
+//! of a person (`record show`) and the people of a note or an alert (`mo show`, `alert
+//! show`, `alert watch`).
 
 use setu_proto::v1 as pb;
 use setu_proto::v1::mo_service_client::MoServiceClient;
@@ -9,7 +9,7 @@ use tonic::transport::Channel;
 use crate::error::ClientError;
 use crate::output::MAX_MESSAGE_BYTES;
 use crate::records;
-use crate::render::{clean, note_line, person_line};
+use crate::render::{note_line, person_line, short_id};
 use crate::view::MoView;
 
 /// The most linked notes a card lists.
@@ -36,15 +36,17 @@ pub(crate) async fn note_lines(
         .collect())
 }
 
-/// One line per record id (see [`person_line`]); a record this node does not hold (not
-/// shared with it, or expunged) keeps its id with a word on why.
+/// One line per record id (see [`person_line`]), each record read with the officer's own
+/// certificate (so the node decides and audits); a record that cannot be read here (not
+/// shared with this district, expunged, or the node refusing) is a short id and "not
+/// available here".
 pub(crate) async fn person_lines(channel: &Channel, ids: &[String]) -> Vec<String> {
     let mut client = records::client_on(channel.clone());
     let mut lines = Vec::with_capacity(ids.len());
     for id in ids {
         lines.push(match records::get(&mut client, id).await {
             Ok(record) => person_line(&record),
-            Err(_) => format!("{} (not readable on this node)", clean(id)),
+            Err(_) => format!("{} (not available here)", short_id(id)),
         });
     }
     lines

@@ -352,10 +352,7 @@ async fn cards_name_what_they_link_to() -> Res {
         card.contains(&format!("Raju Mahto (wanted; armed) {record_id}")),
         "{card}"
     );
-    assert!(
-        card.contains("not-held-here (not readable on this node)"),
-        "{card}"
-    );
+    assert!(card.contains("not-held… (not available here)"), "{card}");
     Ok(())
 }
 

@@ -661,3 +661,220 @@ async fn refusals_name_the_role_the_limit_and_the_flag() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Cards name the linked people (read on the officer's own node with the officer's own
+/// certificate) and photos by a short hash, and show the acknowledgement deadline as a
+/// countdown. A FLASH alert that passes its deadline without the watching district's
+/// acknowledgement is printed again under an OVERDUE banner (a JSON `overdue` line with
+/// `--json`), once, by the watch's own timer; one the district acknowledged never is.
+#[tokio::test]
+async fn cards_name_people_and_an_overdue_flash_rings_again() -> anyhow::Result<()> {
+    let mesh = two_states().await?;
+    let poster = config(&mesh, DHANBAD, "JH-7301", Role::Liaison)?;
+    let author = config(&mesh, DHANBAD, "JH-7302", Role::Officer)?;
+    let receiver = config(&mesh, ASANSOL, "WB-8301", Role::Liaison)?;
+    let receiver_watch = config(&mesh, ASANSOL, "WB-8302", Role::Officer)?;
+
+    // A wanted person of Dhanbad, shared with its peers, to link to the alerts.
+    let person = setu_json(
+        &author,
+        &[
+            "record",
+            "add",
+            "--name",
+            "Test Imaginary Mahto",
+            "--status",
+            "wanted",
+            "--warning",
+            "armed",
+            "--handling",
+            "peers",
+        ],
+    )
+    .await?;
+    let person_id = text(&person, "id").to_string();
+    anyhow::ensure!(!person_id.is_empty(), "no record id: {person}");
+    wait_until(SYNC_TIMEOUT, "the record reaches Asansol", || {
+        let (config, id) = (receiver_watch.clone(), person_id.clone());
+        async move {
+            setu(&config, &["record", "show", &id])
+                .await
+                .is_ok_and(|f| f.status.success())
+        }
+    })
+    .await?;
+
+    // Asansol's clock runs 9 min 45 s ahead: a FLASH alert posted in Dhanbad now falls due
+    // there about 15 s later, which the watch must notice by itself.
+    mesh.node(ASANSOL)
+        .config()
+        .clock
+        .advance(Duration::from_secs(9 * 60 + 45));
+
+    // One FLASH alert that Asansol acknowledges before anyone watches.
+    let acked = post(&poster, "Test acknowledged robbery", &[]).await?;
+    wait_until(WATCH_TIMEOUT, "the first alert reaches Asansol", || {
+        let (config, id) = (receiver.clone(), acked.clone());
+        async move {
+            setu(&config, &["alert", "show", &id])
+                .await
+                .is_ok_and(|f| f.status.success())
+        }
+    })
+    .await?;
+    setu(&receiver, &["alert", "ack", &acked, "--note", "checked"])
+        .await?
+        .success()?;
+
+    let mut watch = Watcher::start(&receiver_watch, &[])?;
+    let mut json_watch = Watcher::start(&receiver_watch, &["--json"])?;
+    // A record Dhanbad keeps to itself: Asansol cannot read it.
+    let hidden = setu_json(
+        &author,
+        &[
+            "record",
+            "add",
+            "--name",
+            "Test Fictional Hembrom",
+            "--status",
+            "wanted",
+            "--handling",
+            "local-only",
+        ],
+    )
+    .await?;
+    let hidden_id = text(&hidden, "id").to_string();
+    let hidden_short = format!("{}…", hidden_id.chars().take(8).collect::<String>());
+    // A photo of the shared person, linked by its hash.
+    let photo_file = mesh.dir().join("person.png");
+    std::fs::write(&photo_file, setu_tests::png_bytes([10, 20, 30]))?;
+    setu(
+        &author,
+        &[
+            "record",
+            "photo",
+            "add",
+            &person_id,
+            &photo_file.to_string_lossy(),
+        ],
+    )
+    .await?
+    .success()?;
+    let with_photo = setu_json(&author, &["record", "show", &person_id]).await?;
+    let photo = text(&with_photo["photos"][0], "sha256").to_string();
+    anyhow::ensure!(photo.len() == 64, "no photo: {with_photo}");
+    let short_photo = format!("photo {}", &photo[..12]);
+    let late = post(
+        &poster,
+        "Test cash van robbed at Imaginary Chowk",
+        &[
+            "--record", &person_id, "--record", &hidden_id, "--photo", &photo,
+        ],
+    )
+    .await?;
+
+    // The card names the person, marks the record Asansol cannot read, shows the photo's
+    // short hash and the deadline as a countdown.
+    let header = format!("FLASH ALERT {late}");
+    let (_, mut seen) = watch
+        .until(WATCH_TIMEOUT, "the second alert's card", |line| {
+            line.starts_with(&header).then_some(())
+        })
+        .await?;
+    let (_, card) = watch
+        .until(WATCH_TIMEOUT, "the second alert's deadline", |line| {
+            line.starts_with("Ack deadline").then_some(())
+        })
+        .await?;
+    seen.extend(card.iter().cloned());
+    let card = card.join("\n");
+    assert!(
+        card.contains(&format!(
+            "People        Test Imaginary Mahto (wanted; armed) {person_id}"
+        )),
+        "{card}"
+    );
+    assert!(
+        card.contains(&format!("{hidden_short} (not available here)")),
+        "{card}"
+    );
+    assert!(!card.contains("Test Fictional Hembrom"), "{card}");
+    assert!(
+        card.contains(&format!("Photos        {short_photo}")),
+        "{card}"
+    );
+    assert!(!card.contains(&photo), "no full hash: {card}");
+    let deadline = card.lines().last().unwrap_or_default();
+    assert!(
+        deadline.contains("UTC") && (deadline.contains("(in ") || deadline.contains("(passed ")),
+        "a local time with its zone and a countdown: {deadline}"
+    );
+
+    // Then, by the watch's timer, the OVERDUE banner and the card again.
+    let (_, rung) = watch
+        .until(WATCH_TIMEOUT, "the OVERDUE banner", |line| {
+            line.starts_with("OVERDUE").then(|| line.to_string())
+        })
+        .await?;
+    let banner = rung.last().cloned().unwrap_or_default();
+    assert!(
+        banner.contains(&format!(
+            "FLASH ALERT {late} is not acknowledged by {ASANSOL}"
+        )),
+        "{banner}"
+    );
+    let (_, again) = watch
+        .until(WATCH_TIMEOUT, "the card after the banner", |line| {
+            line.starts_with("Ack deadline").then_some(())
+        })
+        .await?;
+    let again = again.join("\n");
+    assert!(
+        again.contains("Test Imaginary Mahto (wanted; armed)"),
+        "{again}"
+    );
+    assert!(again.contains("(passed "), "{again}");
+    seen.extend(rung.iter().cloned());
+    for line in &seen {
+        assert!(
+            !(line.starts_with("OVERDUE") && line.contains(&acked)),
+            "the acknowledged alert rang: {line}"
+        );
+    }
+
+    let (event, events) = json_watch
+        .until_event(WATCH_TIMEOUT, "the overdue event", |e| {
+            text(&e["overdue"], "alert_id") == late
+        })
+        .await?;
+    assert_eq!(text(&event["overdue"], "district"), ASANSOL, "{event}");
+    assert_eq!(text(&event["overdue"], "priority"), "flash", "{event}");
+    assert!(
+        event["overdue"]["overdue_by_ms"].as_i64() >= Some(0),
+        "{event}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| text(&e["overdue"], "alert_id") == acked),
+        "the acknowledged alert has no overdue event: {events:?}"
+    );
+
+    // `alert show` names the people the same way.
+    let shown = setu(&receiver_watch, &["alert", "show", &late])
+        .await?
+        .success()?;
+    assert!(
+        shown
+            .stdout
+            .contains("Test Imaginary Mahto (wanted; armed)"),
+        "{shown}"
+    );
+    assert!(shown.stdout.contains(&short_photo), "{shown}");
+
+    for watcher in [watch, json_watch] {
+        let (status, stderr) = watcher.interrupt().await?;
+        assert!(status.success(), "exit {status}; stderr:\n{stderr}");
+    }
+    Ok(())
+}

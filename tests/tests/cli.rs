@@ -319,3 +319,94 @@ async fn a_key_that_others_can_read_is_refused_with_the_chmod_hint() -> anyhow::
     setu(&config, &["record", "list"]).await?.success()?;
     Ok(())
 }
+
+/// `setu whoami` names the officer from the certificate and says the node accepts it; the
+/// JSON variant carries the same facts.
+#[tokio::test]
+async fn whoami_names_the_officer_and_the_node_accepts_the_certificate() -> anyhow::Result<()> {
+    let district = District::start(DHANBAD).await?;
+    let officer = officer_config(&district, "JH-6501", Role::Liaison)?;
+    let finished = setu(&officer, &["whoami"]).await?.success()?;
+    for needle in [
+        "Badge     JH-6501",
+        "Role      liaison",
+        "District  jh-dhanbad",
+        "Serial    ",
+        " days left)",
+        "accepts this certificate",
+    ] {
+        assert!(
+            finished.stdout.contains(needle),
+            "{needle:?} in\n{finished}"
+        );
+    }
+    let json = setu_json(&officer, &["whoami"]).await?;
+    assert_eq!(text(&json, "badge"), "JH-6501", "{json}");
+    assert_eq!(text(&json, "district"), DHANBAD, "{json}");
+    assert!(!text(&json, "serial").is_empty(), "{json}");
+    assert!(json["days_left"].as_i64() >= Some(1), "{json}");
+    assert_eq!(json["node"]["accepted"], true, "{json}");
+    assert_eq!(text(&json["node"], "district"), DHANBAD, "{json}");
+    Ok(())
+}
+
+/// A certificate the node does not vouch for: one from a CA it trusts only for another
+/// state's districts, naming an officer of this district. `whoami` still shows what the
+/// certificate says, then the node's refusal in an officer's words, and exits non-zero; so
+/// does a certificate from a CA the node does not know at all.
+#[tokio::test]
+async fn whoami_reports_a_refused_certificate_and_fails() -> anyhow::Result<()> {
+    let other_dir = tempfile::tempdir()?;
+    let west_bengal = TestCa::create(other_dir.path(), "Test West Bengal Police")?;
+    let district = District::start_trusting(
+        DHANBAD,
+        &[setu_tests::node::state_trust(
+            &west_bengal.cert_path(),
+            "wb-asansol-durgapur",
+        )],
+    )
+    .await?;
+    let officer = officer_config(&district, "JH-6502", Role::Officer)?;
+    setu(&officer, &["whoami"]).await?.success()?;
+
+    let unvouched = west_bengal.officer(DHANBAD, "JH-6503", Role::Officer)?;
+    let config = district.dir().join("unvouched.toml");
+    write_client_config(
+        &config,
+        &district.node.url(),
+        &district.ca.cert_path(),
+        &unvouched,
+    )?;
+    let finished = setu(&config, &["whoami"]).await?;
+    assert_failed(
+        &finished,
+        &["error: the node did not accept this certificate"],
+    );
+    assert!(finished.stdout.contains("Badge     JH-6503"), "{finished}");
+    assert!(
+        finished
+            .stdout
+            .contains("does not accept it: the node did not accept"),
+        "{finished}"
+    );
+    assert!(!finished.stderr.contains("unauthenticated:"), "{finished}");
+    let finished = setu(&config, &["whoami", "--json"]).await?;
+    assert!(!finished.status.success(), "{finished}");
+    let json: serde_json::Value = serde_json::from_str(&finished.stdout)?;
+    assert_eq!(json["node"]["accepted"], false, "{json}");
+    assert!(
+        text(&json["node"], "error").contains("did not accept this certificate"),
+        "{json}"
+    );
+    let error: serde_json::Value = serde_json::from_str(finished.stderr.trim())?;
+    assert_eq!(text(&error, "code"), "UNAUTHENTICATED", "{error}");
+
+    let (_impostor_district, impostor, _rogue) = impostor_setup().await?;
+    let finished = setu(&impostor, &["whoami"]).await?;
+    assert_failed(
+        &finished,
+        &["the node refused this certificate: unknown CA"],
+    );
+    assert!(finished.stdout.contains("Badge     JH-6201"), "{finished}");
+    Ok(())
+}

@@ -2,9 +2,10 @@
 //! through the real binaries: a CA per state, `pki node` (which writes the starting
 //! `node.toml` with the state CA bound to the state's officers and nodes), the exchange of
 //! CA certificates (each state's `ca.pem` becomes the neighbour's peer `ca`), `pki
-//! officer`, the `[[peers]]` table, `serve`, and an officer on each side: a record made in
-//! Dhanbad is readable in Asansol on Asansol's node, and Asansol's officer pointed at
-//! Dhanbad's node is sent home.
+//! officer --days --node` (which writes the officer's client config), the `[[peers]]`
+//! table, `serve`, `setu whoami` with the written config, and an officer on each side: a
+//! record made in Dhanbad is readable in Asansol on Asansol's node, and Asansol's officer
+//! pointed at Dhanbad's node is sent home, `whoami` included.
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -86,9 +87,11 @@ async fn the_readme_setup_works_step_by_step() -> anyhow::Result<()> {
             host.etc().join("neighbour-ca.pem"),
         )?;
     }
-    // Step 3: an officer per district.
+    // Step 3: an officer per district, with a client config naming the district's node.
+    let mut officers = Vec::new();
     for (host, badge) in hosts.iter().zip(["JH-1234", "WB-1234"]) {
-        setu_node(&[
+        let node = format!("https://127.0.0.1:{}", host.port);
+        let issued = setu_node(&[
             "pki",
             "officer",
             "--ca",
@@ -101,10 +104,29 @@ async fn the_readme_setup_works_step_by_step() -> anyhow::Result<()> {
             "Test Officer Name",
             "--role",
             "officer",
+            "--days",
+            "30",
+            "--node",
+            &node,
             "--out",
             &arg(&host.root.join("officer")),
         ])
         .await?;
+        let config = host.root.join("officer").join("setu.toml");
+        for needle in [
+            "serial ".to_string(),
+            "(30 days)".to_string(),
+            format!("wrote the client config {}", config.display()),
+            format!("setu --config {} whoami", config.display()),
+        ] {
+            assert!(issued.stdout.contains(&needle), "{needle:?} in\n{issued}");
+        }
+        let written = std::fs::read_to_string(&config)?;
+        assert!(
+            written.contains(&format!("address = \"{node}\"")),
+            "{written}"
+        );
+        officers.push(config);
     }
     // Step 4: node.toml as `pki node` wrote it, with this host's addresses and folder and
     // a [[peers]] table for the neighbour.
@@ -136,20 +158,17 @@ async fn the_readme_setup_works_step_by_step() -> anyhow::Result<()> {
         // Step 5: serve.
         nodes.push(NodeProcess::start(&path, &host.root.join("node.log")).await?);
     }
-    // The client config of the README's `setu` section, for each officer.
-    let mut officers = Vec::new();
-    for host in &hosts {
-        let config = host.root.join("officer.toml");
-        write_client_config(
-            &config,
-            &format!("https://127.0.0.1:{}", host.port),
-            &host.etc().join("ca.pem"),
-            &setu_tests::CertPair {
-                cert: host.root.join("officer").join("officer.pem"),
-                key: host.root.join("officer").join("officer.key"),
-            },
-        )?;
-        officers.push(config);
+    // Each officer checks the config `pki officer` wrote, as it says to.
+    for (config, host) in officers.iter().zip(&hosts) {
+        let who = setu(config, &["whoami"]).await?.success()?;
+        for needle in [
+            "Name      Test Officer Name".to_string(),
+            format!("District  {}", host.district),
+            "(30 days left)".to_string(),
+            "accepts this certificate".to_string(),
+        ] {
+            assert!(who.stdout.contains(&needle), "{needle:?} in\n{who}");
+        }
     }
 
     let created = setu_json(
@@ -197,6 +216,13 @@ async fn the_readme_setup_works_step_by_step() -> anyhow::Result<()> {
     assert!(!refused.status.success(), "{refused}");
     assert!(
         refused.stderr.contains("use their own district's node"),
+        "{refused}"
+    );
+    let refused = setu(&astray, &["whoami"]).await?;
+    assert!(!refused.status.success(), "{refused}");
+    assert!(
+        refused.stdout.contains("does not accept it")
+            && refused.stderr.contains("use their own district's node"),
         "{refused}"
     );
     for node in nodes {

@@ -22,7 +22,6 @@ mod assets;
 mod auth;
 mod form;
 mod i18n;
-mod identity;
 mod layout;
 mod node;
 mod peers;
@@ -44,7 +43,7 @@ use crate::config::ClientConfig;
 use crate::connect::{endpoint, untimed_endpoint};
 use crate::error::ClientError;
 
-pub(crate) use identity::Me;
+pub(crate) use crate::identity::Me;
 
 /// The address `setu console` listens on when `--listen` is not given: loopback, with a
 /// port the system picks (the printed address says which).

@@ -4,8 +4,10 @@
 //!
 //! Lateness ("due in 5m", "OVERDUE by 12m") is the node's judgement at the node's time
 //! (`as_of_ms`), so that an officer's wrong clock cannot hide an overdue acknowledgement.
+//! Linked people are shown by name, status and warnings as the caller read them with the
+//! officer's certificate ([`Linked`]), linked photos by the start of their hash.
 
-use super::{clean, format_ms, shell_word, shorten, table, Card};
+use super::{clean, format_ms, shell_word, short_hash, shorten, table, Card};
 use crate::view::{AlertAckView, AlertListView, AlertMessageView, AlertTargetView, AlertView};
 use crate::when::span;
 use crate::words::{word_or_dash, AlertKind, AlertPriority, AlertState};
@@ -19,11 +21,30 @@ const YELLOW: &str = "\x1b[33m";
 /// Back to the terminal's normal style.
 const RESET: &str = "\x1b[0m";
 
+/// What an alert card shows beside the alert's own fields, fetched by the caller from the
+/// node with the officer's certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Linked {
+    /// One line per linked record, in the alert's order (see [`super::person_line`]); when
+    /// `None` the card lists the bare ids.
+    pub people: Option<Vec<String>>,
+    /// The acknowledgement deadline and the node's time when it judged it (both Unix ms),
+    /// from the node's view of the alert; `None` when unknown or for a routine alert.
+    pub deadline: Option<(i64, i64)>,
+}
+
+/// The card `alert show` prints, with the linked records as ids (see
+/// [`alert_card_with_people`]).
+pub fn alert_card(v: &AlertView) -> String {
+    alert_card_with_people(v, None)
+}
+
 /// The card `alert show` prints.
 ///
 /// The content is the current one (after updates); origin, author and posting time are the
 /// original post's. Each target district shows its acknowledgement or how late it is.
-pub fn alert_card(v: &AlertView) -> String {
+/// `people` are the lines of the linked records (see [`Linked::people`]).
+pub fn alert_card_with_people(v: &AlertView, people: Option<&[String]>) -> String {
     let m = &v.alert;
     let original = v.original();
     let mut card = Card::default();
@@ -31,7 +52,7 @@ pub fn alert_card(v: &AlertView) -> String {
     card.always("Priority", priority_text(m.priority, false));
     card.always("Category", word_or_dash(m.category));
     card.always("State", state_text(v.state));
-    content(&mut card, m);
+    content(&mut card, m, people);
     card.always("Origin", &original.origin);
     card.always("Author", author(original));
     card.always("Posted", format_ms(original.posted_at_ms));
@@ -104,11 +125,12 @@ pub fn alert_table(page: &AlertListView, repeat: &str) -> String {
 }
 
 /// The card of one alert message as `alert watch` prints it: a header line saying what
-/// happened (ALERT, UPDATE of an alert, CANCEL of an alert), then the message's fields.
+/// happened (ALERT, UPDATE of an alert, CANCEL of an alert), then the message's fields, with
+/// the linked people and the acknowledgement deadline of `linked`.
 ///
 /// On a `terminal` the priority is coloured (FLASH bold red, IMMEDIATE yellow) and a FLASH
 /// alert or update rings the bell first.
-pub fn message_card(m: &AlertMessageView, terminal: bool) -> String {
+pub fn message_card(m: &AlertMessageView, linked: &Linked, terminal: bool) -> String {
     let mut out = String::new();
     let kind = m.kind;
     if terminal && m.priority == Some(AlertPriority::Flash) && kind != Some(AlertKind::Cancel) {
@@ -140,13 +162,18 @@ pub fn message_card(m: &AlertMessageView, terminal: bool) -> String {
         }
         Some(AlertKind::Update) => {
             card.field("Reason", &m.reason);
-            content(&mut card, m);
+            content(&mut card, m, linked.people.as_deref());
             card.always("Expires", format_ms(m.expires_at_ms));
         }
         _ => {
-            content(&mut card, m);
+            content(&mut card, m, linked.people.as_deref());
             card.list("Targets", &m.targets);
             card.always("Expires", format_ms(m.expires_at_ms));
+        }
+    }
+    if kind != Some(AlertKind::Cancel) {
+        if let Some((deadline, as_of)) = linked.deadline {
+            card.always("Ack deadline", countdown(deadline, as_of));
         }
     }
     card.always("By", author(m));
@@ -155,6 +182,43 @@ pub fn message_card(m: &AlertMessageView, terminal: bool) -> String {
         card.always("Message", &m.id);
     }
     out.push_str(&card.render());
+    out
+}
+
+/// What `alert watch` prints when a FLASH alert passes its acknowledgement deadline without
+/// an acknowledgement from `district`: an OVERDUE banner (bold red and the bell on a
+/// `terminal`) saying by how much, then the alert's card again as it stands.
+pub fn overdue_card(v: &AlertView, district: &str, linked: &Linked, terminal: bool) -> String {
+    let late_by = v
+        .targets
+        .iter()
+        .find(|t| t.district == district)
+        .map_or(v.as_of_ms - v.ack_deadline_ms, |t| t.overdue_by_ms);
+    let mut out = String::new();
+    if terminal {
+        out.push_str(BELL);
+    }
+    let banner = if terminal {
+        format!("{RED_BOLD}OVERDUE{RESET}")
+    } else {
+        "OVERDUE".to_string()
+    };
+    out.push_str(&format!(
+        "{banner}: {} ALERT {} is not acknowledged by {}; the deadline {} passed {} ago\n",
+        priority_text(v.alert.priority, false),
+        clean(v.alert_id()),
+        clean(district),
+        format_ms(v.ack_deadline_ms),
+        span(late_by.max(0))
+    ));
+    // The alert as it stands now, under its own id, whatever update carried the content.
+    let mut current = v.alert.clone();
+    current.id = v.alert_id().to_string();
+    current.refers_to.clear();
+    current.kind = Some(AlertKind::Alert);
+    current.reason.clear();
+    let card = message_card(&current, linked, terminal);
+    out.push_str(card.trim_start_matches(BELL));
     out
 }
 
@@ -180,8 +244,10 @@ pub fn ack_line(ack: &AlertAckView, title: Option<&str>) -> String {
     line
 }
 
-/// The message's content fields, shared by `alert show` and `alert watch`.
-fn content(card: &mut Card, m: &AlertMessageView) {
+/// The message's content fields, shared by `alert show` and `alert watch`: the linked
+/// records as `people` lines when the caller read them, else as ids; photos by the start of
+/// their hash.
+fn content(card: &mut Card, m: &AlertMessageView, people: Option<&[String]>) {
     card.always("Title", &m.title);
     if m.body.trim().is_empty() {
         card.always("Body", "");
@@ -189,10 +255,16 @@ fn content(card: &mut Card, m: &AlertMessageView) {
         card.list("Body", m.body.lines());
     }
     card.field("Incident", incident_text(m));
-    card.list("Records", &m.record_ids);
+    match people {
+        Some(people) => card.list("People", people),
+        None => card.list("Records", &m.record_ids),
+    }
     card.list("Vehicles", &m.vehicles);
     card.list("Phones", &m.phones);
-    card.list("Photos", &m.photos);
+    card.list(
+        "Photos",
+        m.photos.iter().map(|p| format!("photo {}", short_hash(p))),
+    );
     card.field(
         "Warnings",
         m.warnings
@@ -275,9 +347,23 @@ fn deadline_text(v: &AlertView) -> String {
         return "none (routine alerts need no acknowledgement by a deadline)".to_string();
     }
     if v.state == Some(AlertState::Open) {
-        expiry_text(v.ack_deadline_ms, v.as_of_ms)
+        countdown(v.ack_deadline_ms, v.as_of_ms)
     } else {
         format_ms(v.ack_deadline_ms)
+    }
+}
+
+/// A deadline in local time and as a countdown at the node's time `as_of_ms`: "2025-10-09
+/// 09:03 UTC (in 4m 30s)", or "(passed 2m ago)" once it has gone by.
+fn countdown(deadline_ms: i64, as_of_ms: i64) -> String {
+    if as_of_ms == 0 {
+        return format_ms(deadline_ms);
+    }
+    let left = deadline_ms - as_of_ms;
+    if left > 0 {
+        format!("{} (in {})", format_ms(deadline_ms), span(left))
+    } else {
+        format!("{} (passed {} ago)", format_ms(deadline_ms), span(left))
     }
 }
 
@@ -346,18 +432,31 @@ fn target_text(v: &AlertView, t: &AlertTargetView) -> String {
 }
 
 /// "1/2" acknowledged, "OVERDUE 1/2" when any target is overdue, "-" without targets; a
-/// "*" marks a count that only knows this node's own district.
+/// "*" marks a count that only knows this node's own district. While an open alert still
+/// awaits an acknowledgement before its deadline, the countdown follows: "1/2, due in 4m".
 fn acks_cell(v: &AlertView) -> String {
     if v.targets.is_empty() {
         return "-".to_string();
     }
     let acked = v.targets.iter().filter(|t| t.ack.is_some()).count();
     let mut cell = format!("{acked}/{}", v.targets.len());
-    if v.targets.iter().any(|t| t.overdue) {
+    let overdue = v.targets.iter().any(|t| t.overdue);
+    if overdue {
         cell = format!("OVERDUE {cell}");
     }
     if !v.all_acks_known {
         cell.push('*');
+    }
+    let left = v.ack_deadline_ms - v.as_of_ms;
+    let awaiting = v.targets.iter().any(|t| t.ack.is_none());
+    if !overdue
+        && awaiting
+        && v.state == Some(AlertState::Open)
+        && v.ack_deadline_ms != 0
+        && v.as_of_ms != 0
+        && left > 0
+    {
+        cell.push_str(&format!(", due in {}", span(left)));
     }
     cell
 }
@@ -501,6 +600,7 @@ mod tests {
         let mut routine = view();
         routine.alert.priority = Some(AlertPriority::Routine);
         routine.all_acks_known = false;
+        routine.ack_deadline_ms = 0;
         let page = AlertListView {
             alerts: vec![view(), late, routine],
             next_page_token: "t 1".into(),
@@ -511,10 +611,10 @@ mod tests {
         assert!(lines[0].ends_with("ACKS"), "{text}");
         assert!(lines[1].contains("FLASH"), "{text}");
         assert!(lines[1].contains("2025-10-09 08:53 UTC"), "{text}");
-        assert!(lines[1].ends_with(" 1/2"), "{text}");
+        assert!(lines[1].ends_with(" 1/2, due in 4m 30s"), "{text}");
         assert!(lines[2].ends_with(" OVERDUE 1/2"), "{text}");
         assert!(lines[3].contains("ROUTINE"), "{text}");
-        assert!(lines[3].ends_with(" 1/2*"), "{text}");
+        assert!(lines[3].ends_with(" 1/2*"), "no deadline: {text}");
         assert!(lines[4].starts_with("* this node knows only"), "{text}");
         assert_eq!(
             lines[5],
@@ -525,7 +625,7 @@ mod tests {
 
     #[test]
     fn watch_cards_colour_only_on_a_terminal() {
-        let plain = message_card(&original(), false);
+        let plain = message_card(&original(), &Linked::default(), false);
         assert!(
             plain.starts_with(
                 "FLASH ALERT 0190a1b2-0000-7000-8000-0000000000a1 — robbery, from jh-dhanbad\n"
@@ -537,27 +637,27 @@ mod tests {
             "{plain}"
         );
         assert!(plain.contains("Targets   wb-asansol-durgapur\n"), "{plain}");
-        let coloured = message_card(&original(), true);
+        let coloured = message_card(&original(), &Linked::default(), true);
         assert!(
             coloured.starts_with("\x07\x1b[1;31mFLASH\x1b[0m ALERT"),
             "{coloured:?}"
         );
         let mut immediate = original();
         immediate.priority = Some(AlertPriority::Immediate);
-        let text = message_card(&immediate, true);
+        let text = message_card(&immediate, &Linked::default(), true);
         assert!(
             text.starts_with("\x1b[33mIMMEDIATE\x1b[0m ALERT"),
             "{text:?}"
         );
         immediate.priority = Some(AlertPriority::Routine);
-        let text = message_card(&immediate, true);
+        let text = message_card(&immediate, &Linked::default(), true);
         assert!(text.starts_with("ROUTINE ALERT"), "{text:?}");
     }
 
     #[test]
     fn watch_cards_of_updates_and_cancels_name_the_alert() {
         let v = view();
-        let text = message_card(&v.alert, false);
+        let text = message_card(&v.alert, &Linked::default(), false);
         assert!(
             text.starts_with(
                 "FLASH UPDATE of alert 0190a1b2-0000-7000-8000-0000000000a1 — robbery"
@@ -578,7 +678,7 @@ mod tests {
             reason: "suspects arrested".into(),
             ..Default::default()
         };
-        let text = message_card(&cancel, true);
+        let text = message_card(&cancel, &Linked::default(), true);
         assert!(
             text.starts_with("CANCEL of alert a\\u{1b}[2J — from jh-dhanbad\n"),
             "{text:?}"
@@ -603,6 +703,83 @@ mod tests {
             "ACK wb-asansol-durgapur acknowledged alert 0190a1b2-0000-7000-8000-0000000000a1 \
              — WB-2001 Test Receiver\n"
         );
+    }
+
+    #[test]
+    fn cards_name_people_photos_and_the_deadline() {
+        let mut m = original();
+        m.photos = vec!["3fa2c9d1e0b4".to_string() + &"0".repeat(52)];
+        let people = vec![
+            "Test Imaginary Mahto (wanted; armed) 0190a1b2-0000-7000-8000-000000000001".into(),
+            "0190a1b2… (not available here)".into(),
+        ];
+        let linked = Linked {
+            people: Some(people.clone()),
+            deadline: Some((POSTED + 10 * MINUTE, POSTED + 30_000)),
+        };
+        let text = message_card(&m, &linked, false);
+        for line in [
+            "People        Test Imaginary Mahto (wanted; armed) 0190a1b2-0000-7000-8000-000000000001",
+            "              0190a1b2… (not available here)",
+            "Photos        photo 3fa2c9d1e0b4",
+            "Ack deadline  2025-10-09 09:03 UTC (in 9m 30s)",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+        }
+        assert!(!text.contains("Records"), "{text}");
+        let mut v = view();
+        v.alert.photos = m.photos.clone();
+        let card = alert_card_with_people(&v, Some(&people));
+        assert!(
+            card.contains("People        Test Imaginary Mahto"),
+            "{card}"
+        );
+        assert!(
+            card.contains("Photos        photo 3fa2c9d1e0b4\n"),
+            "{card}"
+        );
+        let bare = alert_card(&v);
+        assert!(
+            bare.contains("Records       0190a1b2-0000-7000-8000-000000000001"),
+            "{bare}"
+        );
+    }
+
+    #[test]
+    fn the_overdue_card_has_a_banner_and_rings_once_on_a_terminal() {
+        let mut v = view();
+        v.as_of_ms = POSTED + 12 * MINUTE;
+        v.targets[1].overdue = true;
+        v.targets[1].overdue_by_ms = 2 * MINUTE;
+        let linked = Linked {
+            people: None,
+            deadline: Some((v.ack_deadline_ms, v.as_of_ms)),
+        };
+        let plain = overdue_card(&v, "br-gaya", &linked, false);
+        let first = plain.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            "OVERDUE: FLASH ALERT 0190a1b2-0000-7000-8000-0000000000a1 is not acknowledged by \
+             br-gaya; the deadline 2025-10-09 09:03 UTC passed 2m ago"
+        );
+        assert!(
+            plain.contains("\nFLASH ALERT 0190a1b2-0000-7000-8000-0000000000a1 — robbery"),
+            "the card again, under the alert's own id: {plain}"
+        );
+        assert!(
+            plain.contains("Ack deadline  2025-10-09 09:03 UTC (passed 2m ago)"),
+            "{plain}"
+        );
+        assert!(
+            !plain.contains('\x07') && !plain.contains('\x1b'),
+            "{plain:?}"
+        );
+        let loud = overdue_card(&v, "br-gaya", &linked, true);
+        assert!(
+            loud.starts_with("\x07\x1b[1;31mOVERDUE\x1b[0m: FLASH ALERT"),
+            "{loud:?}"
+        );
+        assert_eq!(loud.matches('\x07').count(), 1, "one bell: {loud:?}");
     }
 
     #[test]

@@ -12,7 +12,9 @@ mod record;
 mod search;
 
 pub use crate::when::span;
-pub use alert::{ack_line, alert_card, alert_table, message_card};
+pub use alert::{
+    ack_line, alert_card, alert_card_with_people, alert_table, message_card, overdue_card, Linked,
+};
 pub use audit::audit_table;
 pub use mo::{mo_card, mo_card_with_people, mo_table};
 pub use peers::peers_report;
@@ -234,6 +236,28 @@ pub fn shell_word(word: &str) -> String {
     }
 }
 
+/// How many hex digits of a photo's SHA-256 a card shows: as many as `git` shows of a
+/// commit, and enough for `setu record photo get`, which takes a unique start.
+const SHORT_HASH_DIGITS: usize = 12;
+
+/// How many characters of an id a card shows where the full id would not help.
+const SHORT_ID_CHARS: usize = 8;
+
+/// The start of a photo's SHA-256, e.g. "3fa2c9d1e0b4".
+pub(crate) fn short_hash(sha256: &str) -> String {
+    clean(&sha256.chars().take(SHORT_HASH_DIGITS).collect::<String>())
+}
+
+/// The start of an id with "…", e.g. "0193a1b2…"; a short id stays whole.
+pub(crate) fn short_id(id: &str) -> String {
+    if id.chars().count() <= SHORT_ID_CHARS {
+        return clean(id);
+    }
+    let mut short: String = id.chars().take(SHORT_ID_CHARS).collect();
+    short.push('…');
+    clean(&short)
+}
+
 /// Shortens text to `max` characters for a table cell, marking the cut with "…".
 pub fn shorten(text: &str, max: usize) -> String {
     let text = clean(text);
@@ -253,6 +277,16 @@ mod tests {
     fn timestamps_print_as_local_minutes() {
         assert_eq!(format_ms(0), "-");
         assert_eq!(format_ms(i64::MAX), format!("{} ms", i64::MAX));
+    }
+
+    #[test]
+    fn short_ids_and_hashes() {
+        assert_eq!(
+            short_id("0193a1b2-0000-7000-8000-000000000001"),
+            "0193a1b2…"
+        );
+        assert_eq!(short_id("r1"), "r1");
+        assert_eq!(short_hash(&"ab".repeat(32)), "abababababab");
     }
 
     #[test]

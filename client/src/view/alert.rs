@@ -274,6 +274,59 @@ impl From<pb::AlertEvent> for AlertEventView {
     }
 }
 
+/// The line `alert watch --json` prints when a FLASH alert passes its acknowledgement
+/// deadline without this district's acknowledgement: `{"overdue": {...}}`. It is the watch's
+/// own event, not one of the node's feed, so it has no position and `--after` cannot name it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertOverdueEventView {
+    /// The overdue alert.
+    pub overdue: AlertOverdueView,
+}
+
+/// A FLASH alert overdue for this district, as the node judged it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertOverdueView {
+    /// The alert's id.
+    pub alert_id: String,
+    /// The posting district.
+    pub origin: String,
+    /// Its priority.
+    pub priority: Option<AlertPriority>,
+    /// Its current title.
+    pub title: String,
+    /// The district whose acknowledgement is overdue: the watching officer's.
+    pub district: String,
+    /// The acknowledgement deadline.
+    pub ack_deadline_ms: i64,
+    /// How far past it the node's clock was.
+    pub overdue_by_ms: i64,
+    /// The node's time when it judged the alert overdue.
+    pub as_of_ms: i64,
+}
+
+impl AlertOverdueView {
+    /// The overdue facts of the node's view `v` for `district`.
+    pub fn of(v: &AlertView, district: &str) -> Self {
+        let overdue_by_ms = v
+            .targets
+            .iter()
+            .find(|t| t.district == district)
+            .map_or(0, |t| t.overdue_by_ms);
+        Self {
+            alert_id: v.alert_id().to_string(),
+            origin: v.original().origin.clone(),
+            priority: v.alert.priority,
+            title: v.alert.title.clone(),
+            district: district.to_string(),
+            ack_deadline_ms: v.ack_deadline_ms,
+            overdue_by_ms,
+            as_of_ms: v.as_of_ms,
+        }
+    }
+}
+
 impl AlertEventView {
     /// The id of the event's alert message or acknowledgement: what `--after` resumes from.
     pub fn id(&self) -> Option<&str> {

@@ -13,7 +13,8 @@ mod record;
 mod search;
 
 pub use alert::{
-    AlertAckView, AlertEventView, AlertListView, AlertMessageView, AlertTargetView, AlertView,
+    AlertAckView, AlertEventView, AlertListView, AlertMessageView, AlertOverdueEventView,
+    AlertOverdueView, AlertTargetView, AlertView,
 };
 pub use audit::{AuditEntryView, AuditListView};
 pub use common::{AddressView, CaseView, PhotoView, TombstoneView};

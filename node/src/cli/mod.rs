@@ -136,9 +136,17 @@ pub enum PkiCommand {
         /// officer, liaison or admin.
         #[arg(long, default_value = "officer")]
         role: Role,
-        /// Output folder: officer.pem, officer.key, ca.pem.
+        /// Output folder: officer.pem, officer.key, ca.pem and the client config setu.toml.
         #[arg(long)]
         out: PathBuf,
+        /// Days of validity (default: 365; never beyond the CA's own expiry).
+        #[arg(long)]
+        days: Option<u32>,
+        /// The district node's address for the client config, e.g.
+        /// https://setu.dhanbad.example:7401 (a host its node certificate lists). Without it
+        /// setu.toml gets a placeholder address to fill in.
+        #[arg(long, value_name = "https://HOST:PORT", value_parser = parse_node_address)]
+        node: Option<String>,
     },
     /// Renew a node or officer certificate: the same identity (district, badge, name, role,
     /// hosts) with a new key pair and a new validity, from the CA that issued it. Reload the
@@ -278,11 +286,43 @@ fn pki_command(command: PkiCommand) -> Result<(), CliError> {
             name,
             role,
             out,
+            days,
+            node,
         } => {
-            pki::issue_officer_to_dir(&ca, &district, &badge, &name, role, &out)?;
+            let issued =
+                pki::issue_officer_to_dir(&ca, &district, &badge, &name, role, days, &out)?;
+            let now_ms = crate::clock::now_ms();
             println!(
-                "issued {role} certificate for {badge} ({district}) in {}",
-                out.display()
+                "issued {role} certificate for {badge} ({district}) in {}: {} and {}",
+                out.display(),
+                issued.cert.display(),
+                issued.key.display()
+            );
+            println!(
+                "serial {}, valid until {} ({} days)",
+                issued.serial,
+                expiry_date(issued.not_after_ms),
+                rounded_days(issued.not_after_ms - now_ms)
+            );
+            let config = out.join(OFFICER_CONFIG_FILE);
+            match write_officer_config(&config, node.as_deref())? {
+                OfficerConfig::Written => println!(
+                    "wrote the client config {}{}",
+                    config.display(),
+                    if node.is_some() {
+                        ""
+                    } else {
+                        " with a placeholder address: put the district node's https:// address in it (or issue again with --node)"
+                    }
+                ),
+                OfficerConfig::Kept => println!(
+                    "kept the existing client config {} (give --node to write it afresh)",
+                    config.display()
+                ),
+            }
+            println!(
+                "hand the folder to the officer over a trusted channel; try it with:\n  setu --config {} whoami",
+                shell_word(&config.display().to_string())
             );
         }
         PkiCommand::Renew {
@@ -308,6 +348,110 @@ fn pki_command(command: PkiCommand) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The client config `pki officer` writes beside the officer's certificate.
+const OFFICER_CONFIG_FILE: &str = "setu.toml";
+
+/// The address written into an officer's client config when `--node` is not given: it
+/// fails to connect with its own name in the message, so it cannot be mistaken for a real
+/// node.
+const PLACEHOLDER_NODE: &str = "https://fill-in-the-node-address:7401";
+
+/// What became of the officer's client config.
+enum OfficerConfig {
+    /// A new config was written.
+    Written,
+    /// A config was already there and no `--node` asked for a new one.
+    Kept,
+}
+
+/// Writes the officer's client config (`setu.toml`) at `path`, in the format `setu
+/// --config` reads: the node's `address` (`node`, else a placeholder with a comment saying
+/// what to fill in) and the three files beside it by relative path. Without `node` an
+/// existing config is kept, as it may already hold the real address.
+fn write_officer_config(path: &Path, node: Option<&str>) -> Result<OfficerConfig, CliError> {
+    if node.is_none() && path.exists() {
+        return Ok(OfficerConfig::Kept);
+    }
+    let address = match node {
+        Some(address) => format!(
+            "# The district node; its certificate must list this host.\naddress = {}\n",
+            toml_string(address)
+        ),
+        None => format!(
+            "# Fill in: the https:// address of your district's node, with a host its node\n\
+             # certificate lists (`setu-node pki node --host`), e.g.\n\
+             # address = \"https://setu.dhanbad.example:7401\"\n\
+             address = {}\n",
+            toml_string(PLACEHOLDER_NODE)
+        ),
+    };
+    let text = format!(
+        "# Client config written by `setu-node pki officer`: use it as `setu --config {}`.\n\
+         # Relative paths are relative to this file.\n\
+         {address}\
+         # The CA that vouches for the node.\n\
+         ca = \"{}\"\n\
+         # This officer's certificate and private key (mode 0600; keep it secret).\n\
+         cert = \"officer.pem\"\n\
+         key = \"officer.key\"\n",
+        OFFICER_CONFIG_FILE,
+        pki::CA_CERT_FILE
+    );
+    pki::write_public(path, &text)?;
+    Ok(OfficerConfig::Written)
+}
+
+/// A TOML basic string holding `text`.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+/// Checks `--node`: an `https://` address with a host (the port defaults to 443).
+fn parse_node_address(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let uri: tonic::transport::Uri = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not an address: {e}; e.g. https://10.20.0.5:7401"))?;
+    if uri.scheme_str() != Some("https") {
+        return Err(format!(
+            "{text:?} must start with https:// (nodes speak mutual TLS only), e.g. https://10.20.0.5:7401"
+        ));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!(
+            "{text:?} names no host, e.g. https://10.20.0.5:7401"
+        ));
+    }
+    Ok(text.trim_end_matches('/').to_string())
+}
+
+/// A span in days, rounded to the nearest day: a certificate issued for 30 days a moment ago
+/// has 30 days, not 29 and some hours.
+fn rounded_days(ms: i64) -> i64 {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    (ms.max(0) + DAY_MS / 2).div_euclid(DAY_MS)
+}
+
+/// The day a certificate expires, `YYYY-MM-DD` (UTC).
+fn expiry_date(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(|t| t.date().to_string())
+        .unwrap_or_else(|_| format!("{ms} ms"))
+}
+
+/// A word quoted for a POSIX shell when it needs quoting.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@,".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Writes `out/node.toml` for a new node of `district` (unless one exists): this state's
@@ -441,4 +585,58 @@ pub fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_officer_config_without_a_node_says_what_to_fill_in(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join(OFFICER_CONFIG_FILE);
+        assert!(matches!(
+            write_officer_config(&path, None)?,
+            OfficerConfig::Written
+        ));
+        let text = std::fs::read_to_string(&path)?;
+        assert!(
+            text.contains("# Fill in: the https:// address of your district's node"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("address = \"{PLACEHOLDER_NODE}\"")),
+            "{text}"
+        );
+        assert!(text.contains("cert = \"officer.pem\""), "{text}");
+        assert!(matches!(
+            write_officer_config(&path, None)?,
+            OfficerConfig::Kept
+        ));
+        write_officer_config(&path, Some("https://10.20.0.5:7401"))?;
+        let text = std::fs::read_to_string(&path)?;
+        assert!(
+            text.contains("address = \"https://10.20.0.5:7401\""),
+            "{text}"
+        );
+        assert!(!text.contains("Fill in"), "{text}");
+        Ok(())
+    }
+
+    #[test]
+    fn node_addresses_must_be_https_with_a_host() {
+        assert_eq!(
+            parse_node_address("https://10.20.0.5:7401/"),
+            Ok("https://10.20.0.5:7401".to_string())
+        );
+        let plain = parse_node_address("http://10.20.0.5:7401");
+        assert!(
+            matches!(&plain, Err(m) if m.contains("https://")),
+            "{plain:?}"
+        );
+        let bare = parse_node_address("10.20.0.5:7401");
+        assert!(bare.is_err(), "{bare:?}");
+        assert_eq!(rounded_days(30 * 86_400_000 - 5_000), 30);
+    }
 }

@@ -674,27 +674,58 @@ pub fn issue_node_to_dir(
     write_public(&out.join(CA_CERT_FILE), ca.cert_pem())
 }
 
-/// Issues an officer certificate from the CA in `ca_dir` and writes
-/// `out/officer.pem`, `out/officer.key` and a copy of the CA certificate as
-/// `out/ca.pem`.
+/// What `pki officer` tells the issuer about the certificate it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedFacts {
+    /// The certificate's serial (lower-case hex), for the deny-list.
+    pub serial: String,
+    /// The end of its validity, in Unix milliseconds (never later than the CA's own).
+    pub not_after_ms: i64,
+    /// The certificate file.
+    pub cert: PathBuf,
+    /// The private key file (mode 0600).
+    pub key: PathBuf,
+}
+
+/// Issues an officer certificate from the CA in `ca_dir`, valid for `days` days (the usual
+/// [`OFFICER_CERT_DAYS`] when `None`; never beyond the CA's own validity), and writes
+/// `out/officer.pem`, `out/officer.key` and a copy of the CA certificate as `out/ca.pem`.
 pub fn issue_officer_to_dir(
     ca_dir: &Path,
     district: &str,
     badge: &str,
     name: &str,
     role: Role,
+    days: Option<u32>,
     out: &Path,
-) -> Result<(), PkiError> {
+) -> Result<IssuedFacts, PkiError> {
+    let days = days.unwrap_or(OFFICER_CERT_DAYS);
+    if days == 0 {
+        return Err(PkiError::InvalidInput(
+            "--days: 0 days is no validity; give at least 1".to_owned(),
+        ));
+    }
     let ca = Ca::load(ca_dir)?;
-    let issued = ca.issue_officer(
-        district,
-        badge,
-        name,
-        role,
-        Validity::days(OFFICER_CERT_DAYS),
-    )?;
+    let issued = ca.issue_officer(district, badge, name, role, Validity::days(days))?;
     write_issued(out, "officer", &issued)?;
-    write_public(&out.join(CA_CERT_FILE), ca.cert_pem())
+    write_public(&out.join(CA_CERT_FILE), ca.cert_pem())?;
+    let facts = facts_of_pem(&issued.cert_pem)?;
+    Ok(IssuedFacts {
+        serial: facts.serial,
+        not_after_ms: facts.not_after_ms,
+        cert: out.join("officer.pem"),
+        key: out.join("officer.key"),
+    })
+}
+
+/// The serial, fingerprint and expiry of the first certificate of a PEM text.
+fn facts_of_pem(pem: &str) -> Result<crate::trust::cert::CertFacts, PkiError> {
+    let der = crate::trust::cert::parse_pem_certs(pem.as_bytes())
+        .map_err(PkiError::InvalidInput)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| PkiError::InvalidInput("the new certificate is empty".to_owned()))?;
+    crate::trust::cert::CertFacts::of_der(der.as_ref()).map_err(PkiError::InvalidInput)
 }
 
 /// A renewed certificate: who it names and where it was written.
@@ -766,13 +797,7 @@ pub fn renew_to_dir(
     };
     write_issued(out, stem, &issued)?;
     write_public(&out.join(CA_CERT_FILE), ca.cert_pem())?;
-    let new_der = crate::trust::cert::parse_pem_certs(issued.cert_pem.as_bytes())
-        .map_err(PkiError::InvalidInput)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| PkiError::InvalidInput("the new certificate is empty".to_owned()))?;
-    let facts =
-        crate::trust::cert::CertFacts::of_der(new_der.as_ref()).map_err(PkiError::InvalidInput)?;
+    let facts = facts_of_pem(&issued.cert_pem)?;
     let not_after = OffsetDateTime::from_unix_timestamp(facts.not_after_ms.div_euclid(1000))
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     Ok(Renewed {
@@ -1200,6 +1225,7 @@ mod tests {
             "JH-1234",
             "Ravi Example",
             Role::Liaison,
+            Some(10),
             &officer_dir,
         )
         .unwrap();
@@ -1210,6 +1236,25 @@ mod tests {
         );
         let officer_pem = fs::read_to_string(officer_dir.join("officer.pem")).unwrap();
         verifiers.client_ok(&officer_pem).unwrap();
+        let facts = crate::trust::cert::CertFacts::of_der(&der(&officer_pem)).unwrap();
+        let now_ms = OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        let days_left = crate::trust::cert::days_left(facts.not_after_ms, now_ms);
+        assert!(
+            (9..=10).contains(&days_left),
+            "a ten-day certificate issued a moment ago: {days_left} whole days left"
+        );
+        assert!(matches!(
+            issue_officer_to_dir(
+                &ca_dir,
+                "jh-dhanbad",
+                "JH-1234",
+                "Ravi Example",
+                Role::Liaison,
+                Some(0),
+                &officer_dir,
+            ),
+            Err(PkiError::InvalidInput(m)) if m.contains("--days")
+        ));
         let identity = identity_from_der(&der(&officer_pem)).unwrap();
         assert_eq!(
             identity.to_string(),

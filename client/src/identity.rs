@@ -1,8 +1,9 @@
-//! Who the officer is, read from their own certificate, so that the console can greet them
-//! and offer what their role may do (a liaison's acknowledge button and alert form).
+//! Who the officer is, read from their own certificate: for `setu whoami`, for the console
+//! to greet them and offer what their role may do (a liaison's acknowledge button and alert
+//! form), and for `alert watch` to know which district's acknowledgement it waits for.
 //!
 //! This is presentation only: the node decides every permission from the certificate it
-//! verified, and refuses whatever the role may not do, whatever the console offered.
+//! verified, and refuses whatever the role may not do, whatever the client offered.
 
 use std::path::Path;
 
@@ -20,22 +21,35 @@ pub(crate) struct Me {
     pub(crate) district: String,
     /// `officer`, `liaison` or `admin`.
     pub(crate) role: String,
+    /// The certificate's serial number, lower-case hex without leading zeros.
+    pub(crate) serial: String,
+    /// The end of the certificate's validity, in Unix milliseconds.
+    pub(crate) not_after_ms: i64,
 }
 
 impl Me {
     /// Reads the first certificate of the PEM file at `path`; an unreadable one gives an
     /// empty identity (the node will say what is wrong with it on the first call).
     pub(crate) fn from_certificate(path: &Path) -> Me {
-        std::fs::read(path)
-            .ok()
-            .and_then(|pem| Me::from_pem(&pem))
-            .unwrap_or_default()
+        Me::read(path).unwrap_or_default()
+    }
+
+    /// Reads the first certificate of the PEM file at `path`, saying why when it cannot.
+    pub(crate) fn read(path: &Path) -> Result<Me, String> {
+        let pem = std::fs::read(path).map_err(|e| e.to_string())?;
+        Me::from_pem(&pem).ok_or_else(|| "no readable certificate in this PEM file".to_string())
     }
 
     /// Reads the identity out of a PEM certificate.
     fn from_pem(pem: &[u8]) -> Option<Me> {
         let (_, pem) = x509_parser::pem::parse_x509_pem(pem).ok()?;
         let cert = pem.parse_x509().ok()?;
+        let serial = hex::encode(cert.raw_serial());
+        let serial = match serial.trim_start_matches('0') {
+            "" => "0".to_string(),
+            trimmed => trimmed.to_string(),
+        };
+        let not_after_ms = cert.validity().not_after.timestamp().saturating_mul(1000);
         let name = cert
             .subject()
             .iter_common_name()
@@ -45,6 +59,8 @@ impl Me {
             .to_string();
         let mut me = Me {
             name,
+            serial,
+            not_after_ms,
             ..Me::default()
         };
         if let Ok(Some(san)) = cert.subject_alternative_name() {
@@ -101,6 +117,11 @@ mod tests {
         assert_eq!(me.badge, "WB-2001");
         assert_eq!(me.district, "wb-asansol-durgapur");
         assert!(me.is_liaison());
+        assert!(
+            !me.serial.is_empty() && !me.serial.starts_with('0'),
+            "{me:?}"
+        );
+        assert!(me.not_after_ms > 0, "{me:?}");
         Ok(())
     }
 
