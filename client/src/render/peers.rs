@@ -56,6 +56,44 @@ fn peer_card(p: &PeerView, now_ms: i64) -> String {
     );
     card.always("Lag in", changes(p.lag_in));
     card.always("Lag out", changes(p.lag_out));
+    // The link's own figures, shown once there is something to say.
+    if !p.slow_link.is_empty() {
+        card.always("Slow link", &p.slow_link);
+    }
+    let traffic: Vec<String> = p
+        .link_bytes
+        .iter()
+        .filter(|b| b.bytes_in > 0 || b.bytes_out > 0)
+        .map(|b| {
+            format!(
+                "{}: {} in, {} out",
+                b.class,
+                byte_size(b.bytes_in),
+                byte_size(b.bytes_out)
+            )
+        })
+        .collect();
+    if !traffic.is_empty() {
+        card.list("Traffic", traffic);
+    }
+    if p.reconnects_last_hour > 0 {
+        card.always(
+            "Connections",
+            format!("{} in the last hour", p.reconnects_last_hour),
+        );
+    }
+    if p.oldest_undelivered_change_ms > 0 {
+        card.always(
+            "Oldest undelivered change",
+            format!("signed {}", when(p.oldest_undelivered_change_ms, now_ms)),
+        );
+    }
+    if p.oldest_undelivered_alert_ms > 0 {
+        card.always(
+            "Oldest undelivered alert",
+            format!("signed {}", when(p.oldest_undelivered_alert_ms, now_ms)),
+        );
+    }
     card.list(
         "Anti-entropy",
         timed(
@@ -91,6 +129,21 @@ fn peer_card(p: &PeerView, now_ms: i64) -> String {
         },
     );
     card.render()
+}
+
+/// A byte count for people: "812 B", "12.4 KiB", "3.1 MiB".
+fn byte_size(n: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let f = n as f64;
+    if f < KIB {
+        format!("{n} B")
+    } else if f < KIB * KIB {
+        format!("{:.1} KiB", f / KIB)
+    } else if f < KIB * KIB * KIB {
+        format!("{:.1} MiB", f / KIB / KIB)
+    } else {
+        format!("{:.1} GiB", f / KIB / KIB / KIB)
+    }
 }
 
 /// " (serial 4a1b…)", or nothing when unknown.
@@ -203,6 +256,7 @@ mod tests {
             ],
             peer_cert_expires_at_ms: NOW + 365 * DAY_MS,
             peer_cert_serial: "4a1b".into(),
+            ..Default::default()
         }
     }
 
