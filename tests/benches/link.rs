@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use setu_node::sample::SampleGen;
-use setu_node::storage::{Expect, Storage};
+use setu_node::storage::Storage;
 use setu_proto::v1::upload_photo_request::Part;
 use setu_proto::v1::{
     AlertCategory, AlertPriority, CreateRecordRequest, DownloadPhotoRequest, GetAlertRequest,
@@ -77,13 +77,19 @@ async fn load_records(storage: &Storage, count: usize) -> anyhow::Result<()> {
     let writer = storage.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut sample = SampleGen::new(4217);
-        for _ in 0..count {
+        // In batches of 500, one transaction each, as an import stores them.
+        let mut batch = Vec::with_capacity(500);
+        for i in 0..count {
             let mut record = sample.person(DHANBAD);
             record.id = uuid::Uuid::now_v7().to_string();
             record.version = 1;
             record.handling = Handling::Federation as i32;
             record.external_ref.clear();
-            writer.put_record(&record, Expect::Absent, &[])?;
+            batch.push(record);
+            if batch.len() == 500 || i + 1 == count {
+                writer.put_new_records(&batch)?;
+                batch.clear();
+            }
         }
         Ok(())
     })

@@ -212,7 +212,8 @@ impl TcpProxy {
     }
 
     /// With `on`, connections stay open and new ones are accepted, but no byte is forwarded
-    /// either way (what is sent waits in the sockets) until it is turned off again.
+    /// either way (what is sent waits in the proxy and the sockets) until it is turned off
+    /// again.
     pub fn black_hole(&self, on: bool) {
         self.link.black_hole.send_replace(on);
     }
@@ -330,13 +331,14 @@ async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, link: &Link, dire
     let reader = async move {
         let mut buf = vec![0u8; CHUNK];
         loop {
-            if black_hole.wait_for(|on| !*on).await.is_err() {
-                return;
-            }
             let n = match from.read(&mut buf).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
+            // Held, not forwarded, while the link is a black hole.
+            if black_hole.wait_for(|on| !*on).await.is_err() {
+                return;
+            }
             if let Some(bucket) = link.bucket(direction) {
                 bucket.take(n).await;
             }
@@ -360,4 +362,87 @@ async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, link: &Link, dire
         let _ = to.shutdown().await;
     };
     tokio::join!(reader, writer);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An echo server on loopback; returns its address.
+    async fn echo() -> anyhow::Result<SocketAddr> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let (mut r, mut w) = socket.split();
+                    let _ = tokio::io::copy(&mut r, &mut w).await;
+                });
+            }
+        });
+        Ok(addr)
+    }
+
+    async fn round_trip(stream: &mut TcpStream, bytes: &[u8]) -> anyhow::Result<()> {
+        let (mut r, mut w) = stream.split();
+        let mut back = vec![0u8; bytes.len()];
+        let (written, read) = tokio::join!(w.write_all(bytes), r.read_exact(&mut back));
+        written?;
+        read?;
+        anyhow::ensure!(back == bytes, "the echo differs");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_throttled_link_passes_no_more_than_its_rate_and_counts_both_ways(
+    ) -> anyhow::Result<()> {
+        let proxy = TcpProxy::start_shaped(echo().await?, LinkShape::throttled(128 * 1024)).await?;
+        let mut stream = TcpStream::connect(proxy.addr()).await?;
+        let bytes = vec![7u8; 256 * 1024];
+        let started = Instant::now();
+        round_trip(&mut stream, &bytes).await?;
+        // 256 KiB at 128 KiB/s, less the first burst: at least 1.8 s.
+        assert!(
+            started.elapsed() >= Duration::from_millis(1800),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(proxy.bytes_up(), bytes.len() as u64);
+        assert_eq!(proxy.bytes_down(), bytes.len() as u64);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_black_hole_forwards_nothing_until_lifted() -> anyhow::Result<()> {
+        let proxy = TcpProxy::start(echo().await?).await?;
+        let mut stream = TcpStream::connect(proxy.addr()).await?;
+        round_trip(&mut stream, b"before").await?;
+        proxy.black_hole(true);
+        stream.write_all(b"during").await?;
+        let mut back = [0u8; 6];
+        let nothing =
+            tokio::time::timeout(Duration::from_millis(300), stream.read_exact(&mut back)).await;
+        assert!(nothing.is_err(), "nothing comes back through a black hole");
+        assert_eq!(proxy.bytes_up(), 6);
+        proxy.black_hole(false);
+        stream.read_exact(&mut back).await?;
+        assert_eq!(&back, b"during");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_flapping_link_cuts_open_connections() -> anyhow::Result<()> {
+        let proxy = TcpProxy::start(echo().await?).await?;
+        let mut stream = TcpStream::connect(proxy.addr()).await?;
+        round_trip(&mut stream, b"hello").await?;
+        proxy.flap(Duration::from_millis(200), Duration::from_millis(100));
+        let mut buf = [0u8; 1];
+        // The proxy closes the connection at the first cut.
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await?;
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+        assert!(proxy.cuts() >= 1);
+        proxy.stop_flapping();
+        assert!(!proxy.is_cut());
+        Ok(())
+    }
 }

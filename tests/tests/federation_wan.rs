@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use setu_node::sample::SampleGen;
 use setu_node::storage::alerts::FeedItem;
-use setu_node::storage::{Expect, Storage};
+use setu_node::storage::Storage;
 use setu_proto::v1::upload_photo_request::Part;
 use setu_proto::v1::{
     AlertCategory, AlertPriority, CreateRecordRequest, DownloadPhotoRequest, GetAlertRequest,
@@ -50,21 +50,24 @@ fn two_states() -> anyhow::Result<MeshPlan> {
 }
 
 /// Stores `count` fictional FEDERATION records of `origin` straight through the storage
-/// layer (each signed in its own transaction, as the API would), then flushes, which wakes
-/// the sync streams.
+/// layer (each signed, 500 to a transaction), then flushes, which wakes the sync streams.
 async fn load_records(storage: &Storage, origin: &str, count: usize) -> anyhow::Result<()> {
     let writer = storage.clone();
     let origin = origin.to_string();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut sample = SampleGen::new(1717);
-        for _ in 0..count {
+        let mut batch = Vec::with_capacity(500);
+        for i in 0..count {
             let mut record = sample.person(&origin);
             record.id = uuid::Uuid::now_v7().to_string();
-            record.origin = origin.clone();
             record.version = 1;
             record.handling = Handling::Federation as i32;
             record.external_ref.clear();
-            writer.put_record(&record, Expect::Absent, &[])?;
+            batch.push(record);
+            if batch.len() == 500 || i + 1 == count {
+                writer.put_new_records(&batch)?;
+                batch.clear();
+            }
         }
         Ok(())
     })

@@ -830,7 +830,7 @@ impl PriorityLink {
                     .collect();
             federation
                 .storage
-                .apply_repair(&apply_peer, &origin, epoch, &changes)
+                .apply_ahead(&apply_peer, &origin, epoch, &changes)
         })
         .await
         .map_err(|e| e.to_string())?

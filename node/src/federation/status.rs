@@ -131,11 +131,7 @@ impl PeerLink {
             return String::new();
         }
         let rate_per_s = applied * 1000 / elapsed;
-        let eta_ms = if rate_per_s == 0 {
-            u64::MAX
-        } else {
-            behind * 1000 / rate_per_s
-        };
+        let eta_ms = (behind * 1000).checked_div(rate_per_s).unwrap_or(u64::MAX);
         if eta_ms <= SLOW_CATCH_UP_MS {
             return String::new();
         }
