@@ -40,6 +40,8 @@ const PHOTO_RETRY_MAX: Duration = Duration::from_secs(8);
 const PHOTO_NOT_HELD_RETRY: Duration = Duration::from_secs(60);
 /// How often the photo task looks for missing photos when nothing woke it.
 const PHOTO_IDLE_CHECK: Duration = Duration::from_secs(300);
+/// How long the priority and photo parts of a link may take to end once the node stops.
+const PART_STOP_GRACE: Duration = Duration::from_secs(2);
 /// How long to wait before asking a peer that predates the priority stream again.
 const PRIORITY_UNSUPPORTED_RETRY: Duration = Duration::from_secs(600);
 
@@ -105,6 +107,9 @@ pub struct Puller {
     ack: Option<watch::Sender<u64>>,
     /// Wakes the photo task when a batch referenced photos that are not here.
     photos_wanted: Arc<Notify>,
+    /// Wakes the priority link when the full stream (re)connects: the link is back, so
+    /// the priority stream need not wait out its backoff.
+    link_up: Arc<Notify>,
     /// Origins whose backlog the current connection has delivered: what follows is live.
     live_origins: HashSet<String>,
 }
@@ -148,6 +153,7 @@ impl Puller {
             passes: HashMap::new(),
             ack: None,
             photos_wanted: Arc::new(Notify::new()),
+            link_up: Arc::new(Notify::new()),
             live_origins: HashSet::new(),
         })
     }
@@ -166,14 +172,15 @@ impl Puller {
     }
 
     /// Keeps the link up until `stop` turns true.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+    pub async fn run(mut self, stop: watch::Receiver<bool>) {
         let priority = PriorityLink {
             federation: self.federation.clone(),
             peer: self.peer.clone(),
             endpoint: self.endpoint.clone(),
             connector: self.connector.clone(),
+            link_up: self.link_up.clone(),
         };
-        crate::spawn(priority.run(stop.clone()));
+        let priority = crate::spawn(priority.run(stop.clone()));
         let photos = PhotoFetcher {
             federation: self.federation.clone(),
             peer: self.peer.clone(),
@@ -181,7 +188,23 @@ impl Puller {
             connector: self.connector.clone(),
             wake: self.photos_wanted.clone(),
         };
-        crate::spawn(photos.run(stop.clone()));
+        let photos = crate::spawn(photos.run(stop.clone()));
+        self.run_full(stop).await;
+        // The other two parts of the link end on the same signal; nothing of the link may
+        // outlive the node (each holds the store), so a part still busy is ended.
+        for mut part in [priority, photos] {
+            if tokio::time::timeout(PART_STOP_GRACE, &mut part)
+                .await
+                .is_err()
+            {
+                part.abort();
+                let _ = part.await;
+            }
+        }
+    }
+
+    /// The full stream: connects, pulls and reconnects until `stop` turns true.
+    async fn run_full(&mut self, mut stop: watch::Receiver<bool>) {
         let mut delay = BACKOFF_START;
         loop {
             if *stop.borrow() {
@@ -244,8 +267,10 @@ impl Puller {
             s.last_contact_ms = now;
             s.connected_at(now);
         });
-        // Photos the last connection left missing are the photo task's to retry.
+        // Photos the last connection left missing are the photo task's to retry, and a
+        // priority stream waiting out its backoff can come back now.
         self.photos_wanted.notify_one();
+        self.link_up.notify_one();
         tracing::info!(%peer, "sync stream open");
         // Due a period after the last completed check, whatever happened to the link since
         // (a check missed while the link was down is made at once).
@@ -723,6 +748,8 @@ struct PriorityLink {
     peer: PeerConfig,
     endpoint: Endpoint,
     connector: PeerConnector,
+    /// Notified when the full stream (re)connects.
+    link_up: Arc<Notify>,
 }
 
 impl PriorityLink {
@@ -734,7 +761,13 @@ impl PriorityLink {
                 return;
             }
             let mut progressed = false;
-            let wait = match self.pull(&mut stop, &mut progressed).await {
+            let mut stopping = stop.clone();
+            let pulled = tokio::select! {
+                pulled = self.pull(&mut stop, &mut progressed) => pulled,
+                // A dial or an apply in progress does not hold the node's stop back.
+                _ = stopping.wait_for(|stopped| *stopped) => return,
+            };
+            let wait = match pulled {
                 Ok(LinkEnd::Stopped) => return,
                 Ok(LinkEnd::Unsupported) => {
                     tracing::info!(peer = %self.peer.district, "the peer predates the priority stream; its alerts come with the full stream");
@@ -752,6 +785,8 @@ impl PriorityLink {
             };
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
+                // The full stream got through: so may this one.
+                _ = self.link_up.notified() => {}
                 _ = stop.changed() => return,
             }
         }
@@ -909,7 +944,13 @@ impl PhotoFetcher {
                         }
                     },
                 };
-                match self.fetch(&ch, sha).await {
+                let mut stopping = stop.clone();
+                let fetched = tokio::select! {
+                    fetched = self.fetch(&ch, sha) => fetched,
+                    // What was spooled so far stays for the next start.
+                    _ = stopping.wait_for(|stopped| *stopped) => return,
+                };
+                match fetched {
                     Ok(()) => delay = PHOTO_RETRY_START,
                     Err(PhotoFailure::NotHeld) => {
                         not_held.insert(sha.clone(), now + PHOTO_NOT_HELD_RETRY);

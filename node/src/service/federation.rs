@@ -32,6 +32,9 @@ use tonic::{Request, Response, Status};
 
 /// Envelopes per batch.
 const BATCH: usize = 512;
+/// Batches of one origin's backlog sent before the stream turns to the other origins, so
+/// that a long catch-up of one origin does not hold back another's live changes.
+const BATCHES_PER_TURN: usize = 8;
 /// Chunk size of photo transfers.
 const PHOTO_CHUNK: usize = 256 * 1024;
 
@@ -330,6 +333,9 @@ async fn run_sync(
             }
             sent_keys.insert((origin, key_id));
         }
+        // Set when an origin still has backlog after its turn: the stream goes round again
+        // at once instead of waiting for a change.
+        let mut more = false;
         for info in storage.origins()? {
             if !policy::sends_origin(own, &info.origin, &peer) {
                 continue;
@@ -364,7 +370,14 @@ async fn run_sync(
                     live: false,
                 };
             }
+            let mut turn = 0;
             loop {
+                if turn == BATCHES_PER_TURN {
+                    // The other origins' live changes go before the rest of this backlog.
+                    more = true;
+                    break;
+                }
+                turn += 1;
                 let entries = storage.log_after(&info.origin, cursor.seq, BATCH)?;
                 let Some(last) = entries.last() else {
                     if !cursor.caught_up || cursor.reset {
@@ -433,6 +446,9 @@ async fn run_sync(
                 cursor.reset = false;
                 cursor.caught_up = false;
             }
+        }
+        if more {
+            continue;
         }
         tokio::select! {
             result = changed.changed() => {
