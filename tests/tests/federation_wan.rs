@@ -21,6 +21,7 @@ use setu_proto::v1::{
 };
 use setu_tests::mesh::{list_peers, Mesh, MeshPlan};
 use setu_tests::proxy::{LinkShape, TcpProxy};
+use setu_tests::scrape::{http_get, parse};
 use setu_tests::{png_bytes, sample_record, wait_until, Officer, Role};
 use sha2::{Digest, Sha256};
 use tokio_stream::StreamExt;
@@ -307,5 +308,17 @@ async fn an_8_mb_photo_resumes_across_a_link_that_drops_every_5_s() -> anyhow::R
         on_wire as f64 <= 1.5 * PHOTO as f64,
         "the transfer resumed rather than restarted: {on_wire} bytes for a {PHOTO}-byte photo"
     );
+
+    // The operator sees the photo bytes and the reconnects in Asansol's metrics.
+    let response = http_get(mesh.node(ASANSOL).admin_addr(), "/metrics").await?;
+    let metrics = parse(&response.body)?;
+    let photo_bytes = metrics.value(
+        "setu_sync_link_bytes_total",
+        &[("peer", DHANBAD), ("class", "photos"), ("direction", "in")],
+    )?;
+    assert!(photo_bytes >= PHOTO as f64, "{photo_bytes}");
+    let connections =
+        metrics.value("setu_sync_peer_connections_last_hour", &[("peer", DHANBAD)])?;
+    assert!(connections >= 2.0, "the link reconnected: {connections}");
     Ok(())
 }

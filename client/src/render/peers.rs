@@ -227,6 +227,7 @@ fn watermark_lines(watermarks: &[WatermarkView]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::view::LinkBytesView;
 
     const NOW: i64 = 1_760_000_042_000;
 
@@ -258,6 +259,56 @@ mod tests {
             peer_cert_serial: "4a1b".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_slow_flapping_link_says_so_with_its_traffic() {
+        let slow = PeerView {
+            slow_link: "slow link: 80000 changes behind at 1200 changes/s (about 300 KiB/s received); about 66 s to catch up".into(),
+            link_bytes: vec![
+                LinkBytesView {
+                    class: "live".into(),
+                    bytes_in: 2048,
+                    bytes_out: 0,
+                },
+                LinkBytesView {
+                    class: "catch-up".into(),
+                    bytes_in: 5 * 1024 * 1024,
+                    bytes_out: 0,
+                },
+                LinkBytesView {
+                    class: "photos".into(),
+                    bytes_in: 0,
+                    bytes_out: 0,
+                },
+            ],
+            reconnects_last_hour: 4,
+            oldest_undelivered_change_ms: NOW - 5_000,
+            ..linked()
+        };
+        let card = peer_card(&slow, NOW);
+        assert!(
+            card.contains("Slow link                  slow link: 80000 changes behind"),
+            "{card}"
+        );
+        assert!(
+            card.contains("Traffic                    live: 2.0 KiB in, 0 B out\n"),
+            "{card}"
+        );
+        assert!(card.contains("catch-up: 5.0 MiB in, 0 B out\n"), "{card}");
+        assert!(
+            !card.contains("photos:"),
+            "a class without traffic is left out: {card}"
+        );
+        assert!(
+            card.contains("Connections                4 in the last hour"),
+            "{card}"
+        );
+        assert!(
+            card.contains("Oldest undelivered change  signed "),
+            "{card}"
+        );
+        assert!(!card.contains("Oldest undelivered alert"), "{card}");
     }
 
     #[test]

@@ -18,6 +18,6 @@ pub use alert::{
 pub use audit::{AuditEntryView, AuditListView};
 pub use common::{AddressView, CaseView, PhotoView, TombstoneView};
 pub use mo::{edited_note, MethodView, MoListView, MoView};
-pub use peers::{PeerListView, PeerView, WatermarkView};
+pub use peers::{LinkBytesView, PeerListView, PeerView, WatermarkView};
 pub use record::{edited_record, PhotoUploadView, RecordListView, RecordView};
 pub use search::{MatchReasonView, MoNoteHitView, SearchHitView, SearchView};
