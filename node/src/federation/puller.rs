@@ -1,7 +1,10 @@
 //! The outgoing side of a peer link: this node dials the peer, opens `Sync` with its
 //! watermarks, verifies and applies what arrives batch by batch (each batch with its
-//! watermark in one transaction, flushed), fetches the photos the new records reference,
-//! runs anti-entropy on a timer, and reconnects with exponential backoff and jitter.
+//! watermark in one transaction, flushed), runs anti-entropy on a timer, and reconnects
+//! with exponential backoff and jitter. Two more parts of the link run on connections of
+//! their own, so that neither waits behind the catch-up: the priority stream of the
+//! peer's alerts and acknowledgements ([`PriorityLink`]), applied ahead of the backlog,
+//! and the photo fetcher ([`PhotoFetcher`]), which resumes interrupted transfers.
 
 use super::status::TrafficClass;
 use super::{Federation, SYNC_CLASS_HEADER};
