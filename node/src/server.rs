@@ -330,7 +330,12 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
                 sync_stop_rx.clone(),
             ))
             .max_decoding_message_size(max)
-            .max_encoding_message_size(64 * 1024 * 1024),
+            .max_encoding_message_size(64 * 1024 * 1024)
+            // Negotiated per call: responses are compressed only for a caller that says it
+            // accepts gzip (photo fetches do not ask), and older peers that send plain
+            // requests keep working.
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .send_compressed(tonic::codec::CompressionEncoding::Gzip),
         );
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();

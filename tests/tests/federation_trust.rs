@@ -69,6 +69,12 @@ impl FederationService for FakePeer {
     type SyncStream = SyncStream;
 
     async fn sync(&self, request: Request<SyncRequest>) -> Result<Response<SyncStream>, Status> {
+        // The node's priority stream (alerts only) is not what this test is about.
+        if request.get_ref().class == setu_proto::v1::SyncClass::Alerts as i32 {
+            return Err(Status::unimplemented(
+                "the fake relay has no priority stream",
+            ));
+        }
         let caller = request
             .peer_certs()
             .and_then(|certs| certs.first().cloned())
@@ -479,6 +485,7 @@ async fn only_configured_peer_nodes_may_call_the_federation_service() -> anyhow:
     let err = client
         .fetch_photo(FetchPhotoRequest {
             sha256: "0".repeat(64),
+            offset: 0,
         })
         .await
         .expect_err("officers may not fetch photos over federation");

@@ -56,6 +56,44 @@ fn peer_card(p: &PeerView, now_ms: i64) -> String {
     );
     card.always("Lag in", changes(p.lag_in));
     card.always("Lag out", changes(p.lag_out));
+    // The link's own figures, shown once there is something to say.
+    if !p.slow_link.is_empty() {
+        card.always("Slow link", &p.slow_link);
+    }
+    let traffic: Vec<String> = p
+        .link_bytes
+        .iter()
+        .filter(|b| b.bytes_in > 0 || b.bytes_out > 0)
+        .map(|b| {
+            format!(
+                "{}: {} in, {} out",
+                b.class,
+                byte_size(b.bytes_in),
+                byte_size(b.bytes_out)
+            )
+        })
+        .collect();
+    if !traffic.is_empty() {
+        card.list("Traffic", traffic);
+    }
+    if p.reconnects_last_hour > 0 {
+        card.always(
+            "Connections",
+            format!("{} in the last hour", p.reconnects_last_hour),
+        );
+    }
+    if p.oldest_undelivered_change_ms > 0 {
+        card.always(
+            "Oldest undelivered change",
+            format!("signed {}", when(p.oldest_undelivered_change_ms, now_ms)),
+        );
+    }
+    if p.oldest_undelivered_alert_ms > 0 {
+        card.always(
+            "Oldest undelivered alert",
+            format!("signed {}", when(p.oldest_undelivered_alert_ms, now_ms)),
+        );
+    }
     card.list(
         "Anti-entropy",
         timed(
@@ -92,6 +130,21 @@ fn peer_card(p: &PeerView, now_ms: i64) -> String {
         },
     );
     card.render()
+}
+
+/// A byte count for people: "812 B", "12.4 KiB", "3.1 MiB".
+fn byte_size(n: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let f = n as f64;
+    if f < KIB {
+        format!("{n} B")
+    } else if f < KIB * KIB {
+        format!("{:.1} KiB", f / KIB)
+    } else if f < KIB * KIB * KIB {
+        format!("{:.1} MiB", f / KIB / KIB)
+    } else {
+        format!("{:.1} GiB", f / KIB / KIB / KIB)
+    }
 }
 
 /// " (serial 4a1b…)", or nothing when unknown.
@@ -209,6 +262,7 @@ fn watermark_lines(watermarks: &[WatermarkView]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::view::LinkBytesView;
 
     const NOW: i64 = 1_760_000_042_000;
 
@@ -252,7 +306,58 @@ mod tests {
                     behind: 30,
                 },
             ],
+            ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_slow_flapping_link_says_so_with_its_traffic() {
+        let slow = PeerView {
+            slow_link: "slow link: 80000 changes behind at 1200 changes/s (about 300 KiB/s received); about 66 s to catch up".into(),
+            link_bytes: vec![
+                LinkBytesView {
+                    class: "live".into(),
+                    bytes_in: 2048,
+                    bytes_out: 0,
+                },
+                LinkBytesView {
+                    class: "catch-up".into(),
+                    bytes_in: 5 * 1024 * 1024,
+                    bytes_out: 0,
+                },
+                LinkBytesView {
+                    class: "photos".into(),
+                    bytes_in: 0,
+                    bytes_out: 0,
+                },
+            ],
+            reconnects_last_hour: 4,
+            oldest_undelivered_change_ms: NOW - 5_000,
+            ..linked()
+        };
+        let card = peer_card(&slow, NOW);
+        assert!(
+            card.contains("Slow link                  slow link: 80000 changes behind"),
+            "{card}"
+        );
+        assert!(
+            card.contains("Traffic                    live: 2.0 KiB in, 0 B out\n"),
+            "{card}"
+        );
+        assert!(card.contains("catch-up: 5.0 MiB in, 0 B out\n"), "{card}");
+        assert!(
+            !card.contains("photos:"),
+            "a class without traffic is left out: {card}"
+        );
+        assert!(
+            card.contains("Connections                4 in the last hour"),
+            "{card}"
+        );
+        assert!(
+            card.contains("Oldest undelivered change  signed "),
+            "{card}"
+        );
+        assert!(!card.contains("Oldest undelivered alert"), "{card}");
     }
 
     #[test]

@@ -19,6 +19,6 @@ pub use alert::{
 pub use audit::{AuditEntryView, AuditListView};
 pub use common::{AddressView, CaseView, PhotoView, TombstoneView};
 pub use mo::{edited_note, MethodView, MoListView, MoView};
-pub use peers::{OriginLagView, PeerListView, PeerView, WatermarkView};
+pub use peers::{LinkBytesView, OriginLagView, PeerListView, PeerView, WatermarkView};
 pub use record::{edited_record, PhotoUploadView, RecordListView, RecordView};
 pub use search::{MatchReasonView, MoNoteHitView, SearchHitView, SearchView};

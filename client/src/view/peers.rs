@@ -50,6 +50,28 @@ impl From<pb::OriginLag> for OriginLagView {
     }
 }
 
+/// Bytes that crossed a link for one class of traffic.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinkBytesView {
+    /// `live`, `catch-up` or `photos`.
+    pub class: String,
+    /// Bytes received from the peer since the node started.
+    pub bytes_in: u64,
+    /// Bytes sent to the peer since the node started.
+    pub bytes_out: u64,
+}
+
+impl From<pb::LinkBytes> for LinkBytesView {
+    fn from(b: pb::LinkBytes) -> Self {
+        Self {
+            class: b.class,
+            bytes_in: b.bytes_in,
+            bytes_out: b.bytes_out,
+        }
+    }
+}
+
 /// One federation link. Timestamps are Unix milliseconds; 0 means never.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -83,6 +105,16 @@ pub struct PeerView {
     /// Per origin received through this peer, how far behind this node is: where a
     /// change is stuck.
     pub origin_lags: Vec<OriginLagView>,
+    /// Bytes in and out by class of traffic since the node started.
+    pub link_bytes: Vec<LinkBytesView>,
+    /// How many times the link was (re)established in the last hour.
+    pub reconnects_last_hour: u32,
+    /// When the oldest of this node's changes the peer has not applied was signed.
+    pub oldest_undelivered_change_ms: i64,
+    /// When the oldest of this node's alerts for the peer not applied there was signed.
+    pub oldest_undelivered_alert_ms: i64,
+    /// A sentence when a catch-up from the peer is slowed by its link; empty otherwise.
+    pub slow_link: String,
 }
 
 impl From<pb::PeerStatus> for PeerView {
@@ -102,6 +134,11 @@ impl From<pb::PeerStatus> for PeerView {
             peer_cert_expires_at_ms: p.peer_cert_expires_at_ms,
             peer_cert_serial: p.peer_cert_serial,
             origin_lags: p.origin_lags.into_iter().map(OriginLagView::from).collect(),
+            link_bytes: p.link_bytes.into_iter().map(LinkBytesView::from).collect(),
+            reconnects_last_hour: p.reconnects_last_hour,
+            oldest_undelivered_change_ms: p.oldest_undelivered_change_ms,
+            oldest_undelivered_alert_ms: p.oldest_undelivered_alert_ms,
+            slow_link: p.slow_link,
         }
     }
 }
@@ -166,6 +203,7 @@ mod tests {
                     applied: 20,
                     behind: 30,
                 }],
+                ..Default::default()
             }],
             own_cert_expires_at_ms: 1_761_000_000_000,
             own_cert_serial: "5c2d".into(),

@@ -30,6 +30,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+/// The response header by which a server says it honoured `SyncClass::Alerts` (a peer
+/// that predates the priority stream sends everything and omits it).
+pub const SYNC_CLASS_HEADER: &str = "setu-sync-class";
+
 impl ChangeSigner for Signer {
     fn sign(&self, payload: &[u8]) -> Envelope {
         Signer::sign(self, payload)
@@ -73,6 +77,8 @@ pub struct Federation {
     keyring: RwLock<HashMap<(String, String), VerifiedKey>>,
     /// Live status of each peer link.
     pub status: status::PeerStatusBoard,
+    /// Where interrupted photo transfers keep the bytes received so far, to resume from.
+    pub spool_dir: std::path::PathBuf,
 }
 
 impl Federation {
@@ -94,6 +100,7 @@ impl Federation {
             tombstone_grace: Duration::from_secs(config.tombstone_grace_hours * 3600),
             keyring: RwLock::new(HashMap::new()),
             status: status::PeerStatusBoard::new(&config.peers),
+            spool_dir: config.data_dir.join("photo-spool"),
         };
         let own = federation.signer.statement().clone();
         federation.storage.put_key_statement(

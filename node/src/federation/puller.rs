@@ -1,24 +1,32 @@
 //! The outgoing side of a peer link: this node dials the peer, opens `Sync` with its
 //! watermarks, verifies and applies what arrives batch by batch (each batch with its
-//! watermark in one transaction, flushed), fetches the photos the new records reference,
-//! runs anti-entropy on a timer, and reconnects with exponential backoff and jitter.
+//! watermark in one transaction, flushed), runs anti-entropy on a timer, and reconnects
+//! with exponential backoff and jitter. Two more parts of the link run on connections of
+//! their own, so that neither waits behind the catch-up: the priority stream of the
+//! peer's alerts and acknowledgements ([`PriorityLink`]), applied ahead of the backlog,
+//! and the photo fetcher ([`PhotoFetcher`]), which resumes interrupted transfers.
 
-use super::Federation;
+use super::status::TrafficClass;
+use super::{Federation, SYNC_CLASS_HEADER};
 use crate::config::PeerConfig;
 use crate::net::connection::PeerConnector;
 use crate::net::reload::TlsState;
 use crate::storage::digest::{Bucket, BUCKETS};
 use crate::storage::{EpochChange, Kind, RemoteChange};
+use prost::Message as _;
 use setu_proto::v1::federation_service_client::FederationServiceClient;
 use setu_proto::v1::sync_message::Message as SyncPart;
 use setu_proto::v1::{
-    DigestRequest, Envelope, FetchPhotoRequest, ItemVersion, RepairRequest, SyncBatch, SyncRequest,
+    DigestRequest, Envelope, FetchPhotoRequest, ItemVersion, RepairRequest, SyncBatch, SyncClass,
+    SyncRequest,
 };
 use sha2::{Digest as _, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::io::AsyncWriteExt as _;
+use tokio::sync::{watch, Notify};
+use tonic::codec::CompressionEncoding;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 /// First reconnect delay.
@@ -26,10 +34,36 @@ const BACKOFF_START: Duration = Duration::from_millis(250);
 /// Longest reconnect delay.
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
+/// First retry delay of a photo whose transfer failed.
+const PHOTO_RETRY_START: Duration = Duration::from_secs(1);
+/// Longest retry delay of a photo whose transfer failed: seconds, not the anti-entropy
+/// period.
+const PHOTO_RETRY_MAX: Duration = Duration::from_secs(8);
+/// When a peer said it does not hold a photo, how long before it is asked again.
+const PHOTO_NOT_HELD_RETRY: Duration = Duration::from_secs(60);
+/// How often the photo task looks for missing photos when nothing woke it.
+const PHOTO_IDLE_CHECK: Duration = Duration::from_secs(300);
+/// How long the priority and photo parts of a link may take to end once the node stops.
+const PART_STOP_GRACE: Duration = Duration::from_secs(2);
+/// How long to wait before asking a peer that predates the priority stream again.
+const PRIORITY_UNSUPPORTED_RETRY: Duration = Duration::from_secs(600);
+
 /// Why one connection ended.
 enum LinkEnd {
     /// The node is shutting down.
     Stopped,
+    /// The peer predates the priority stream (it answered without the class header).
+    Unsupported,
+}
+
+/// Why a photo transfer failed.
+enum PhotoFailure {
+    /// The peer does not hold the photo.
+    NotHeld,
+    /// The link broke or the peer refused: retry soon, from where the transfer stopped.
+    Link(String),
+    /// The bytes were wrong (hash or size): the partial copy was discarded.
+    Bad(String),
 }
 
 /// How many differing buckets one anti-entropy check narrows per origin; the rest wait
@@ -74,6 +108,13 @@ pub struct Puller {
     passes: HashMap<String, HashSet<(Kind, String)>>,
     /// Wakes the acknowledgement task of the current connection.
     ack: Option<watch::Sender<u64>>,
+    /// Wakes the photo task when a batch referenced photos that are not here.
+    photos_wanted: Arc<Notify>,
+    /// Wakes the priority link when the full stream (re)connects: the link is back, so
+    /// the priority stream need not wait out its backoff.
+    link_up: Arc<Notify>,
+    /// Origins whose backlog the current connection has delivered: what follows is live.
+    live_origins: HashSet<String>,
 }
 
 fn jittered(delay: Duration) -> Duration {
@@ -114,11 +155,59 @@ impl Puller {
             last_check: None,
             passes: HashMap::new(),
             ack: None,
+            photos_wanted: Arc::new(Notify::new()),
+            link_up: Arc::new(Notify::new()),
+            live_origins: HashSet::new(),
         })
     }
 
+    /// Dials the peer on a connection of its own (TCP and TLS), so that what another
+    /// connection has queued cannot hold this one's traffic back.
+    async fn dial(
+        endpoint: &Endpoint,
+        connector: &PeerConnector,
+        address: &str,
+    ) -> Result<Channel, String> {
+        endpoint
+            .connect_with_connector(connector.clone())
+            .await
+            .map_err(|e| format!("cannot connect to {address}: {}", error_chain(&e)))
+    }
+
     /// Keeps the link up until `stop` turns true.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+    pub async fn run(mut self, stop: watch::Receiver<bool>) {
+        let priority = PriorityLink {
+            federation: self.federation.clone(),
+            peer: self.peer.clone(),
+            endpoint: self.endpoint.clone(),
+            connector: self.connector.clone(),
+            link_up: self.link_up.clone(),
+        };
+        let priority = crate::spawn(priority.run(stop.clone()));
+        let photos = PhotoFetcher {
+            federation: self.federation.clone(),
+            peer: self.peer.clone(),
+            endpoint: self.endpoint.clone(),
+            connector: self.connector.clone(),
+            wake: self.photos_wanted.clone(),
+        };
+        let photos = crate::spawn(photos.run(stop.clone()));
+        self.run_full(stop).await;
+        // The other two parts of the link end on the same signal; nothing of the link may
+        // outlive the node (each holds the store), so a part still busy is ended.
+        for mut part in [priority, photos] {
+            if tokio::time::timeout(PART_STOP_GRACE, &mut part)
+                .await
+                .is_err()
+            {
+                part.abort();
+                let _ = part.await;
+            }
+        }
+    }
+
+    /// The full stream: connects, pulls and reconnects until `stop` turns true.
+    async fn run_full(&mut self, mut stop: watch::Receiver<bool>) {
         let mut delay = BACKOFF_START;
         loop {
             if *stop.borrow() {
@@ -132,6 +221,7 @@ impl Puller {
                 .update(&district, |s| s.connected = false);
             match result {
                 Ok(LinkEnd::Stopped) => return,
+                Ok(LinkEnd::Unsupported) => {}
                 Err(error) => {
                     tracing::warn!(peer = %district, %error, retry_in_ms = delay.as_millis() as u64, "peer link down");
                     self.federation.status.update(&district, |s| {
@@ -157,34 +247,33 @@ impl Puller {
         progressed: &mut bool,
     ) -> Result<LinkEnd, String> {
         let peer = self.peer.district.clone();
-        let channel = self
-            .endpoint
-            .connect_with_connector(self.connector.clone())
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot connect to {}: {}",
-                    self.peer.address,
-                    error_chain(&e)
-                )
-            })?;
-        let mut client = FederationServiceClient::new(channel.clone());
+        let channel = Self::dial(&self.endpoint, &self.connector, &self.peer.address).await?;
+        let mut client = FederationServiceClient::new(channel.clone())
+            .accept_compressed(CompressionEncoding::Gzip);
         let storage = &self.federation.storage;
         let watermarks = storage.watermarks(&peer).map_err(|e| e.to_string())?;
         let mut stream = client
             .sync(SyncRequest {
                 watermarks,
                 full_resync: Vec::new(),
+                class: SyncClass::All as i32,
             })
             .await
             .map_err(|s| format!("sync refused: {}", status_text(&s)))?
             .into_inner();
         self.passes.clear();
+        self.live_origins.clear();
         self.start_acknowledging(&channel);
         self.federation.status.update(&peer, |s| {
+            let now = crate::clock::now_ms();
             s.connected = true;
-            s.last_contact_ms = crate::clock::now_ms();
+            s.last_contact_ms = now;
+            s.connected_at(now);
         });
+        // Photos the last connection left missing are the photo task's to retry, and a
+        // priority stream waiting out its backoff can come back now.
+        self.photos_wanted.notify_one();
+        self.link_up.notify_one();
         tracing::info!(%peer, "sync stream open");
         // Due a period after the last completed check, whatever happened to the link since
         // (a check missed while the link was down is made at once).
@@ -205,11 +294,11 @@ impl Puller {
                 // and on a busy stream it would otherwise wait for the backlog to drain.
                 _ = anti_entropy.tick() => {
                     if let Some(previous) = pending.take() {
-                        self.apply_verified(&channel, previous).await?;
+                        self.apply_verified(previous).await?;
                     }
-                    self.anti_entropy(&mut client, &channel).await?;
+                    self.anti_entropy(&mut client).await?;
                     self.last_check = Some(tokio::time::Instant::now());
-                    self.fetch_missing_photos(&channel).await?;
+                    self.photos_wanted.notify_one();
                 }
                 message = stream.message() => {
                     let message = message.map_err(|s| format!("sync stream broke: {}", status_text(&s)))?;
@@ -217,12 +306,20 @@ impl Puller {
                         return Err("the peer closed the sync stream".to_string());
                     };
                     *progressed = true;
-                    self.federation.status.update(&peer, |s| s.last_contact_ms = crate::clock::now_ms());
+                    let class = match &message.message {
+                        Some(SyncPart::Batch(b)) if !self.live_origins.contains(&b.origin) => TrafficClass::CatchUp,
+                        _ => TrafficClass::Live,
+                    };
+                    let size = message.encoded_len();
+                    self.federation.status.update(&peer, |s| {
+                        s.last_contact_ms = crate::clock::now_ms();
+                        s.count_in(class, size);
+                    });
                     match message.message {
                         Some(SyncPart::Key(statement)) => {
                             // Keys must be known before the batches that follow are checked.
                             if let Some(previous) = pending.take() {
-                                self.apply_verified(&channel, previous).await?;
+                                self.apply_verified(previous).await?;
                             }
                             if let Err(e) = self.federation.accept_key_statement(&statement) {
                                 tracing::warn!(%peer, error = %e, "refused a key statement");
@@ -231,7 +328,7 @@ impl Puller {
                         Some(SyncPart::Batch(batch)) => {
                             let next = self.start_verifying(batch);
                             if let Some(previous) = pending.replace(next) {
-                                self.apply_verified(&channel, previous).await?;
+                                self.apply_verified(previous).await?;
                             }
                         }
                         None => {}
@@ -239,7 +336,7 @@ impl Puller {
                 }
                 verified = wait_verified(&mut pending), if pending.is_some() => {
                     if let Some(batch) = pending.take() {
-                        self.apply_verified_now(&channel, batch, verified).await?;
+                        self.apply_verified_now(batch, verified).await?;
                     }
                 }
 
@@ -279,20 +376,15 @@ impl Puller {
     }
 
     /// Waits for a batch's signature checks, then applies it.
-    async fn apply_verified(
-        &mut self,
-        channel: &Channel,
-        mut batch: VerifyingBatch,
-    ) -> Result<(), String> {
+    async fn apply_verified(&mut self, mut batch: VerifyingBatch) -> Result<(), String> {
         let verified = (&mut batch.handle).await;
-        self.apply_verified_now(channel, batch, verified).await
+        self.apply_verified_now(batch, verified).await
     }
 
     /// Applies a checked batch with its watermark in one transaction, flushes, fetches the
     /// photos its records need, and ends a full pass when the batch closes one.
     async fn apply_verified_now(
         &mut self,
-        channel: &Channel,
         batch: VerifyingBatch,
         verified: Result<Option<Vec<RemoteChange>>, tokio::task::JoinError>,
     ) -> Result<(), String> {
@@ -353,12 +445,12 @@ impl Puller {
             }
             s.origin_heads.insert(origin.clone(), batch.head);
         });
-        for sha in outcome.missing_photos {
-            if let Err(e) = self.fetch_photo(channel, &sha).await {
-                tracing::warn!(%peer, %sha, error = %e, "photo not fetched yet; anti-entropy will retry");
-            }
+        if !outcome.missing_photos.is_empty() {
+            // Fetched by the photo task on its own connection: the stream does not wait.
+            self.photos_wanted.notify_one();
         }
         if batch.caught_up {
+            self.live_origins.insert(origin.clone());
             if let Some(seen) = self.passes.remove(&origin) {
                 self.finish_pass(&origin, epoch, &seen).await?;
             }
@@ -430,52 +522,6 @@ impl Puller {
         Ok(())
     }
 
-    async fn fetch_photo(&self, channel: &Channel, sha: &str) -> Result<(), String> {
-        let mut client = FederationServiceClient::new(channel.clone());
-        let mut stream = client
-            .fetch_photo(FetchPhotoRequest {
-                sha256: sha.to_string(),
-            })
-            .await
-            .map_err(|s| status_text(&s))?
-            .into_inner();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = stream.message().await.map_err(|s| status_text(&s))? {
-            if bytes.len() + chunk.chunk.len() > crate::validate::limits::MAX_PHOTO_BYTES {
-                return Err("photo larger than the limit".to_string());
-            }
-            bytes.extend_from_slice(&chunk.chunk);
-        }
-        let actual = hex::encode(Sha256::digest(&bytes));
-        if actual != sha {
-            tracing::error!(peer = %self.peer.district, expected = %sha, %actual, "ALARM: a photo did not match its hash; discarded");
-            return Err("hash mismatch".to_string());
-        }
-        let storage = &self.federation.storage;
-        if storage
-            .store_fetched_photo(sha, &bytes)
-            .map_err(|e| e.to_string())?
-        {
-            storage.flush().await.map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    }
-
-    /// Retries photos that records reference but whose bytes have not arrived.
-    async fn fetch_missing_photos(&self, channel: &Channel) -> Result<(), String> {
-        let missing = self
-            .federation
-            .storage
-            .missing_photos()
-            .map_err(|e| e.to_string())?;
-        for sha in missing {
-            if let Err(e) = self.fetch_photo(channel, &sha).await {
-                tracing::debug!(peer = %self.peer.district, %sha, error = %e, "photo not available from this peer");
-            }
-        }
-        Ok(())
-    }
-
     /// Compares the incremental digests with the peer, origin by origin, and repairs what
     /// differs: only origins this node has caught up with are compared (a catch-up in
     /// progress is never restarted and no watermark moves); a difference is narrowed to
@@ -483,7 +529,6 @@ impl Puller {
     async fn anti_entropy(
         &mut self,
         client: &mut FederationServiceClient<Channel>,
-        channel: &Channel,
     ) -> Result<(), String> {
         let peer = self.peer.district.clone();
         let storage = self.federation.storage.clone();
@@ -526,7 +571,7 @@ impl Puller {
                 in_sync += 1;
                 continue;
             }
-            let repaired = self.repair_origin(client, channel, d).await?;
+            let repaired = self.repair_origin(client, d).await?;
             notes.push(format!(
                 "{} repaired {repaired} (here {} items, peer {})",
                 d.origin, mine.count, d.count
@@ -550,7 +595,6 @@ impl Puller {
     async fn repair_origin(
         &mut self,
         client: &mut FederationServiceClient<Channel>,
-        channel: &Channel,
         theirs: &setu_proto::v1::OriginDigest,
     ) -> Result<usize, String> {
         let storage = self.federation.storage.clone();
@@ -651,7 +695,7 @@ impl Puller {
         }
         let mut repaired = 0;
         if let Some(batch) = repair.batch {
-            repaired += self.apply_repair(channel, batch).await?;
+            repaired += self.apply_repair(batch).await?;
         }
         if authoritative && !repair.unknown.is_empty() {
             let gone: Vec<(Kind, String)> = repair
@@ -668,7 +712,7 @@ impl Puller {
 
     /// Verifies and applies a repair batch without touching the watermarks, then fetches
     /// the photos its records need.
-    async fn apply_repair(&self, channel: &Channel, batch: SyncBatch) -> Result<usize, String> {
+    async fn apply_repair(&self, batch: SyncBatch) -> Result<usize, String> {
         let federation = self.federation.clone();
         let peer = self.peer.district.clone();
         let (origin, epoch) = (batch.origin.clone(), batch.epoch);
@@ -689,12 +733,401 @@ impl Puller {
         for refusal in &outcome.refused {
             tracing::error!(peer = %self.peer.district, "{refusal}");
         }
-        for sha in &outcome.missing_photos {
-            if let Err(e) = self.fetch_photo(channel, sha).await {
-                tracing::warn!(peer = %self.peer.district, %sha, error = %e, "photo not fetched yet; anti-entropy will retry");
-            }
+        if !outcome.missing_photos.is_empty() {
+            self.photos_wanted.notify_one();
         }
         Ok(outcome.applied)
+    }
+}
+
+/// The priority side of a peer link: a `Sync` stream limited to the peer's own alerts and
+/// acknowledgements (`SyncClass::Alerts`), on a connection of its own, so that an alert
+/// never waits behind a catch-up or a photo. What arrives is verified exactly as on the
+/// full stream and applied without moving a watermark; the full stream later reaches the
+/// same changes and finds them held (the same sequence is never applied twice, and the
+/// alert feed takes an item only when its content is new).
+struct PriorityLink {
+    federation: Arc<Federation>,
+    peer: PeerConfig,
+    endpoint: Endpoint,
+    connector: PeerConnector,
+    /// Notified when the full stream (re)connects.
+    link_up: Arc<Notify>,
+}
+
+impl PriorityLink {
+    /// Keeps the priority stream open until `stop` turns true, reconnecting with backoff.
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut delay = BACKOFF_START;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let mut progressed = false;
+            let mut stopping = stop.clone();
+            let pulled = tokio::select! {
+                pulled = self.pull(&mut stop, &mut progressed) => pulled,
+                // A dial or an apply in progress does not hold the node's stop back.
+                _ = stopping.wait_for(|stopped| *stopped) => return,
+            };
+            let wait = match pulled {
+                Ok(LinkEnd::Stopped) => return,
+                Ok(LinkEnd::Unsupported) => {
+                    tracing::info!(peer = %self.peer.district, "the peer predates the priority stream; its alerts come with the full stream");
+                    PRIORITY_UNSUPPORTED_RETRY
+                }
+                Err(error) => {
+                    if progressed {
+                        delay = BACKOFF_START;
+                    }
+                    tracing::debug!(peer = %self.peer.district, %error, "priority stream down");
+                    let wait = jittered(delay);
+                    delay = (delay * 2).min(BACKOFF_MAX);
+                    wait
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                // The full stream got through: so may this one.
+                _ = self.link_up.notified() => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    async fn pull(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+        progressed: &mut bool,
+    ) -> Result<LinkEnd, String> {
+        let peer = self.peer.district.clone();
+        let channel = Puller::dial(&self.endpoint, &self.connector, &self.peer.address).await?;
+        let mut client =
+            FederationServiceClient::new(channel).accept_compressed(CompressionEncoding::Gzip);
+        let watermarks = self
+            .federation
+            .storage
+            .watermarks(&peer)
+            .map_err(|e| e.to_string())?;
+        let response = client
+            .sync(SyncRequest {
+                watermarks,
+                full_resync: Vec::new(),
+                class: SyncClass::Alerts as i32,
+            })
+            .await
+            .map_err(|s| format!("priority sync refused: {}", status_text(&s)))?;
+        if response.metadata().get(SYNC_CLASS_HEADER).is_none() {
+            return Ok(LinkEnd::Unsupported);
+        }
+        let mut stream = response.into_inner();
+        loop {
+            let message = tokio::select! {
+                _ = stop.changed() => return Ok(LinkEnd::Stopped),
+                message = stream.message() => message,
+            };
+            let message = message
+                .map_err(|s| format!("priority stream broke: {}", status_text(&s)))?
+                .ok_or_else(|| "the peer closed the priority stream".to_string())?;
+            *progressed = true;
+            let size = message.encoded_len();
+            self.federation.status.update(&peer, |s| {
+                s.last_contact_ms = crate::clock::now_ms();
+                s.count_in(TrafficClass::Live, size);
+            });
+            match message.message {
+                Some(SyncPart::Key(statement)) => {
+                    if let Err(e) = self.federation.accept_key_statement(&statement) {
+                        tracing::warn!(%peer, error = %e, "refused a key statement");
+                    }
+                }
+                Some(SyncPart::Batch(batch)) => self.apply(batch).await?,
+                None => {}
+            }
+        }
+    }
+
+    /// Verifies a priority batch and applies its alerts and acknowledgements, leaving every
+    /// watermark where it is. Alerts travel only from their origin, so a batch of any other
+    /// origin is refused whole; anything else than an alert item is left to the full
+    /// stream.
+    async fn apply(&self, batch: SyncBatch) -> Result<(), String> {
+        let peer = self.peer.district.clone();
+        if batch.origin != peer {
+            tracing::error!(%peer, origin = %batch.origin, "ALARM: the priority stream carried another district's changes; refused");
+            return Ok(());
+        }
+        let federation = self.federation.clone();
+        let (origin, epoch) = (batch.origin.clone(), batch.epoch);
+        let apply_peer = peer.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let changes: Vec<RemoteChange> =
+                verified(&federation, &apply_peer, &origin, epoch, batch.envelopes)
+                    .into_iter()
+                    .filter(|c| c.kind.is_alert())
+                    .collect();
+            federation
+                .storage
+                .apply_ahead(&apply_peer, &origin, epoch, &changes)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        self.federation
+            .storage
+            .flush()
+            .await
+            .map_err(|e| e.to_string())?;
+        for refusal in &outcome.refused {
+            tracing::error!(%peer, "{refusal}");
+        }
+        if outcome.applied > 0 {
+            tracing::info!(%peer, applied = outcome.applied, "alerts applied from the priority stream");
+        }
+        Ok(())
+    }
+}
+
+/// Fetches the photos that held records reference but whose bytes are missing, on a
+/// connection of its own: resumes an interrupted transfer from the bytes already spooled
+/// (a file per peer and photo in the data folder's `photo-spool`), checks the whole photo
+/// against its SHA-256 before storing it, and retries a failed transfer after seconds,
+/// whatever the anti-entropy period.
+struct PhotoFetcher {
+    federation: Arc<Federation>,
+    peer: PeerConfig,
+    endpoint: Endpoint,
+    connector: PeerConnector,
+    wake: Arc<Notify>,
+}
+
+impl PhotoFetcher {
+    /// Fetches missing photos whenever woken, until `stop` turns true.
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut channel: Option<Channel> = None;
+        let mut delay = PHOTO_RETRY_START;
+        let mut not_held: HashMap<String, tokio::time::Instant> = HashMap::new();
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let now = tokio::time::Instant::now();
+            not_held.retain(|_, until| *until > now);
+            let missing = match self.federation.storage.missing_photos() {
+                Ok(missing) => missing,
+                Err(e) => {
+                    tracing::warn!(peer = %self.peer.district, error = %e, "cannot list missing photos");
+                    Vec::new()
+                }
+            };
+            self.clean_spool(&missing).await;
+            let mut failed = false;
+            let wanted: Vec<String> = missing
+                .iter()
+                .filter(|sha| !not_held.contains_key(*sha))
+                .cloned()
+                .collect();
+            for sha in &wanted {
+                if *stop.borrow() {
+                    return;
+                }
+                let ch = match &channel {
+                    Some(ch) => ch.clone(),
+                    None => match Puller::dial(&self.endpoint, &self.connector, &self.peer.address)
+                        .await
+                    {
+                        Ok(ch) => {
+                            channel = Some(ch.clone());
+                            ch
+                        }
+                        Err(e) => {
+                            tracing::debug!(peer = %self.peer.district, error = %e, "photo link down");
+                            failed = true;
+                            break;
+                        }
+                    },
+                };
+                let mut stopping = stop.clone();
+                let fetched = tokio::select! {
+                    fetched = self.fetch(&ch, sha) => fetched,
+                    // What was spooled so far stays for the next start.
+                    _ = stopping.wait_for(|stopped| *stopped) => return,
+                };
+                match fetched {
+                    Ok(()) => delay = PHOTO_RETRY_START,
+                    Err(PhotoFailure::NotHeld) => {
+                        not_held.insert(sha.clone(), now + PHOTO_NOT_HELD_RETRY);
+                    }
+                    Err(PhotoFailure::Link(e)) => {
+                        tracing::info!(peer = %self.peer.district, %sha, error = %e, "photo transfer interrupted; it resumes from the bytes received");
+                        channel = None;
+                        failed = true;
+                        break;
+                    }
+                    Err(PhotoFailure::Bad(e)) => {
+                        tracing::warn!(peer = %self.peer.district, %sha, error = %e, "photo discarded; it is fetched again");
+                        failed = true;
+                    }
+                }
+            }
+            let wait = if failed {
+                let wait = jittered(delay);
+                delay = (delay * 2).min(PHOTO_RETRY_MAX);
+                wait
+            } else if let Some(first) = not_held.values().min() {
+                first.saturating_duration_since(now).min(PHOTO_IDLE_CHECK)
+            } else {
+                PHOTO_IDLE_CHECK
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.wake.notified() => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// The spool file of one photo from this peer; `None` for a name that is not a
+    /// SHA-256 in lower-case hex (names come from records other districts wrote).
+    fn spool_path(&self, sha: &str) -> Option<std::path::PathBuf> {
+        let valid = sha.len() == 64
+            && sha
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        valid.then(|| {
+            self.federation
+                .spool_dir
+                .join(format!("{}-{sha}.part", self.peer.district))
+        })
+    }
+
+    /// Removes this peer's spool files of photos no longer missing.
+    async fn clean_spool(&self, missing: &[String]) {
+        let Ok(mut dir) = tokio::fs::read_dir(&self.federation.spool_dir).await else {
+            return;
+        };
+        let prefix = format!("{}-", self.peer.district);
+        while let Ok(Some(entry)) = dir.next_entry().await {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(sha) = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".part"))
+            else {
+                continue;
+            };
+            if !missing.iter().any(|m| m == sha) {
+                let _ = tokio::fs::remove_file(entry.path()).await;
+            }
+        }
+    }
+
+    /// Fetches one photo, from where an earlier transfer stopped.
+    async fn fetch(&self, channel: &Channel, sha: &str) -> Result<(), PhotoFailure> {
+        let peer = &self.peer.district;
+        let path = self
+            .spool_path(sha)
+            .ok_or_else(|| PhotoFailure::Bad("the photo's name is not a SHA-256".to_string()))?;
+        let io = |what: &'static str| {
+            move |e: std::io::Error| PhotoFailure::Link(format!("photo spool {what}: {e}"))
+        };
+        tokio::fs::create_dir_all(&self.federation.spool_dir)
+            .await
+            .map_err(io("folder"))?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .await
+            .map_err(io("open"))?;
+        let limit = crate::validate::limits::MAX_PHOTO_BYTES as u64;
+        let mut offset = file.metadata().await.map_err(io("size"))?.len();
+        if offset > limit {
+            file.set_len(0).await.map_err(io("truncate"))?;
+            offset = 0;
+        }
+        // Photos are compressed already: this client does not ask for transport compression.
+        let mut client = FederationServiceClient::new(channel.clone());
+        let response = client
+            .fetch_photo(FetchPhotoRequest {
+                sha256: sha.to_string(),
+                offset,
+            })
+            .await;
+        let mut stream = match response {
+            Ok(r) => r.into_inner(),
+            Err(s) if s.code() == tonic::Code::NotFound => return Err(PhotoFailure::NotHeld),
+            Err(s) if s.code() == tonic::Code::OutOfRange => {
+                // The spooled bytes are longer than the photo: start again.
+                let _ = tokio::fs::remove_file(&path).await;
+                return Err(PhotoFailure::Bad(status_text(&s)));
+            }
+            Err(s) => return Err(PhotoFailure::Link(status_text(&s))),
+        };
+        let mut first = true;
+        let mut total = 0;
+        loop {
+            let chunk = match stream.message().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(s) => {
+                    let _ = file.flush().await;
+                    return Err(PhotoFailure::Link(status_text(&s)));
+                }
+            };
+            if first && chunk.offset != offset {
+                if chunk.offset != 0 {
+                    let _ = tokio::fs::remove_file(&path).await;
+                    return Err(PhotoFailure::Bad(format!(
+                        "offset: asked for {offset}, the first chunk starts at {}",
+                        chunk.offset
+                    )));
+                }
+                // A peer that predates resuming sends the photo from its start.
+                file.set_len(0).await.map_err(io("truncate"))?;
+                offset = 0;
+            }
+            first = false;
+            total = chunk.total_size;
+            if chunk.offset != offset || offset + chunk.chunk.len() as u64 > limit {
+                let _ = tokio::fs::remove_file(&path).await;
+                return Err(PhotoFailure::Bad(format!(
+                    "photo: a chunk at offset {} (expected {offset}) or beyond the limit of {limit} bytes",
+                    chunk.offset
+                )));
+            }
+            file.write_all(&chunk.chunk).await.map_err(io("write"))?;
+            offset += chunk.chunk.len() as u64;
+            self.federation.status.update(peer, |s| {
+                s.count_in(TrafficClass::Photos, chunk.chunk.len())
+            });
+        }
+        file.flush().await.map_err(io("flush"))?;
+        drop(file);
+        if total != 0 && offset != total {
+            return Err(PhotoFailure::Link(format!(
+                "photo: {offset} of {total} bytes arrived"
+            )));
+        }
+        let bytes = tokio::fs::read(&path).await.map_err(io("read"))?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if actual != sha {
+            let _ = tokio::fs::remove_file(&path).await;
+            tracing::error!(%peer, expected = %sha, %actual, "ALARM: a photo did not match its hash; discarded");
+            return Err(PhotoFailure::Bad("hash mismatch".to_string()));
+        }
+        let storage = &self.federation.storage;
+        let stored = storage
+            .store_fetched_photo(sha, &bytes)
+            .map_err(|e| PhotoFailure::Link(e.to_string()))?;
+        if stored {
+            storage
+                .flush()
+                .await
+                .map_err(|e| PhotoFailure::Link(e.to_string()))?;
+        }
+        let _ = tokio::fs::remove_file(&path).await;
+        tracing::debug!(%peer, %sha, bytes = bytes.len(), "photo fetched");
+        Ok(())
     }
 }
 

@@ -6,9 +6,43 @@ use super::Federation;
 use crate::config::PeerConfig;
 use crate::storage::{ApplyOutcome, StorageResult};
 use crate::trust::cert::CertFacts;
-use setu_proto::v1::{OriginLag, PeerStatus};
-use std::collections::{BTreeMap, HashMap};
+use setu_proto::v1::{EnvelopePayload, LinkBytes, OriginLag, PeerStatus};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
+
+/// The classes of traffic on a peer link, as counted in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TrafficClass {
+    /// Alerts, acknowledgements, key statements and changes after a catch-up.
+    Live,
+    /// The backlog of an origin, before its caught-up mark.
+    CatchUp,
+    /// Photo chunks.
+    Photos,
+}
+
+impl TrafficClass {
+    /// Every class, in the order they are shown.
+    pub const ALL: [TrafficClass; 3] = [
+        TrafficClass::Live,
+        TrafficClass::CatchUp,
+        TrafficClass::Photos,
+    ];
+
+    /// The class's name in `setu peers` and the metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrafficClass::Live => "live",
+            TrafficClass::CatchUp => "catch-up",
+            TrafficClass::Photos => "photos",
+        }
+    }
+}
+
+/// How long reconnects are remembered for the "last hour" figure.
+const RECONNECT_WINDOW_MS: i64 = 3_600_000;
+/// A catch-up expected to take longer than this is reported as a slow link.
+const SLOW_CATCH_UP_MS: u64 = 60_000;
 
 /// How many envelopes of one origin came from one peer since the node started, and what
 /// applying them did (the metrics show these, so that a relay storm or a loop is visible).
@@ -45,9 +79,77 @@ pub struct PeerLink {
     pub peer_cert: Option<CertFacts>,
     /// Envelopes received from the peer since start, by origin.
     pub envelopes: BTreeMap<String, EnvelopeCounts>,
+    /// Bytes received from the peer and sent to it since start, by class: (in, out).
+    pub bytes: BTreeMap<TrafficClass, (u64, u64)>,
+    /// When the pull link was established (Unix ms), within the last hour.
+    pub connects: VecDeque<i64>,
+    /// Catch-up progress on the current connection: (when it started in Unix ms, changes
+    /// applied from the peer since then), for the slow-link estimate.
+    pub catch_up_rate: Option<(i64, u64)>,
 }
 
 impl PeerLink {
+    /// Counts `n` bytes received from the peer.
+    pub fn count_in(&mut self, class: TrafficClass, n: usize) {
+        self.bytes.entry(class).or_default().0 += n as u64;
+    }
+
+    /// Counts `n` bytes sent to the peer.
+    pub fn count_out(&mut self, class: TrafficClass, n: usize) {
+        self.bytes.entry(class).or_default().1 += n as u64;
+    }
+
+    /// Notes that the pull link was (re)established at `now_ms`.
+    pub fn connected_at(&mut self, now_ms: i64) {
+        self.connects.push_back(now_ms);
+        while self
+            .connects
+            .front()
+            .is_some_and(|t| now_ms - t > RECONNECT_WINDOW_MS)
+        {
+            self.connects.pop_front();
+        }
+        self.catch_up_rate = Some((now_ms, 0));
+    }
+
+    /// Connections established in the hour before `now_ms`.
+    pub fn reconnects_last_hour(&self, now_ms: i64) -> u32 {
+        self.connects
+            .iter()
+            .filter(|t| now_ms - **t <= RECONNECT_WINDOW_MS)
+            .count() as u32
+    }
+
+    /// A sentence when the catch-up from the peer, at the rate seen on this connection,
+    /// would take more than a minute to finish `behind` changes; empty otherwise.
+    pub fn slow_link(&self, behind: u64, now_ms: i64) -> String {
+        let Some((since, applied)) = self.catch_up_rate else {
+            return String::new();
+        };
+        let elapsed = now_ms.saturating_sub(since).max(1) as u64;
+        if behind == 0 || !self.connected || elapsed < 5_000 {
+            return String::new();
+        }
+        let rate_per_s = applied * 1000 / elapsed;
+        let eta_ms = (behind * 1000).checked_div(rate_per_s).unwrap_or(u64::MAX);
+        if eta_ms <= SLOW_CATCH_UP_MS {
+            return String::new();
+        }
+        let received: u64 = self.bytes.values().map(|(i, _)| *i).sum();
+        let kib_per_s = received * 1000 / elapsed.max(1) / 1024;
+        if rate_per_s == 0 {
+            format!(
+                "slow link: {behind} changes behind and none applied in {} s",
+                elapsed / 1000
+            )
+        } else {
+            format!(
+                "slow link: {behind} changes behind at {rate_per_s} changes/s (about {kib_per_s} KiB/s received); about {} s to catch up",
+                eta_ms / 1000
+            )
+        }
+    }
+
     /// Counts a batch of `received` verified envelopes of `origin` from this peer, and what
     /// applying it did.
     pub fn count_envelopes(&mut self, origin: &str, received: u64, outcome: &ApplyOutcome) {
@@ -55,6 +157,9 @@ impl PeerLink {
         counts.received += received;
         counts.applied += outcome.applied as u64;
         counts.ignored += outcome.ignored as u64;
+        if let Some((_, applied)) = &mut self.catch_up_rate {
+            *applied += received;
+        }
     }
 }
 
@@ -143,6 +248,34 @@ impl Federation {
                 .find(|w| w.origin == self.district)
                 .map(|w| w.seq)
                 .unwrap_or(0);
+            let now = crate::clock::now_ms();
+            let lag_in = link.peer_head.saturating_sub(applied_from_peer);
+            let behind_total: u64 = link
+                .origin_heads
+                .iter()
+                .map(|(origin, head)| {
+                    let applied = watermarks
+                        .iter()
+                        .find(|w| &w.origin == origin)
+                        .map_or(0, |w| w.seq);
+                    head.saturating_sub(applied)
+                })
+                .sum();
+            let slow_link = link.slow_link(behind_total, now);
+            let reconnects_last_hour = link.reconnects_last_hour(now);
+            let link_bytes = TrafficClass::ALL
+                .iter()
+                .map(|class| {
+                    let (bytes_in, bytes_out) = link.bytes.get(class).copied().unwrap_or_default();
+                    LinkBytes {
+                        class: class.name().to_string(),
+                        bytes_in,
+                        bytes_out,
+                    }
+                })
+                .collect();
+            let (oldest_change, oldest_alert) =
+                self.oldest_undelivered(peer, acked_by_peer, own_head)?;
             let origin_lags = link
                 .origin_heads
                 .iter()
@@ -165,7 +298,7 @@ impl Federation {
                 address: peer.address.clone(),
                 connected: link.connected,
                 last_contact_ms: link.last_contact_ms,
-                lag_in: link.peer_head.saturating_sub(applied_from_peer),
+                lag_in,
                 lag_out: own_head.saturating_sub(acked_by_peer),
                 anti_entropy_at_ms: link.anti_entropy_at_ms,
                 anti_entropy_result: link.anti_entropy_result,
@@ -173,10 +306,50 @@ impl Federation {
                 last_error_at_ms: link.last_error_at_ms,
                 watermarks,
                 peer_cert_expires_at_ms: link.peer_cert.as_ref().map_or(0, |c| c.not_after_ms),
+                slow_link,
+                reconnects_last_hour,
+                link_bytes,
+                oldest_undelivered_change_ms: oldest_change,
+                oldest_undelivered_alert_ms: oldest_alert,
                 peer_cert_serial: link.peer_cert.map(|c| c.serial).unwrap_or_default(),
             });
         }
         Ok(peers)
+    }
+}
+
+impl Federation {
+    /// When the oldest of this node's changes, and of its alerts and acknowledgements for
+    /// `peer`, above what the peer last reported applied (`acked`) were signed (Unix ms; 0
+    /// for none). Reads one log entry and the alerts tree, never the backlog.
+    fn oldest_undelivered(
+        &self,
+        peer: &PeerConfig,
+        acked: u64,
+        own_head: u64,
+    ) -> StorageResult<(i64, i64)> {
+        let signed_at = |entry: &crate::storage::LogEntry| {
+            use prost::Message as _;
+            EnvelopePayload::decode(entry.envelope.payload.as_slice())
+                .map(|p| p.signed_at_ms)
+                .unwrap_or(0)
+        };
+        let mut oldest_change = 0;
+        if own_head > acked {
+            for entry in self.storage.log_after(&self.district, acked, 64)? {
+                if super::policy::outgoing(&self.district, &self.district, &entry, peer).is_some() {
+                    oldest_change = signed_at(&entry);
+                    break;
+                }
+            }
+        }
+        let oldest_alert = self
+            .storage
+            .alert_changes_after(&self.district, acked)?
+            .iter()
+            .find(|e| super::policy::outgoing(&self.district, &self.district, e, peer).is_some())
+            .map_or(0, signed_at);
+        Ok((oldest_change, oldest_alert))
     }
 }
 

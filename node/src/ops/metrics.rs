@@ -107,6 +107,22 @@ struct EnvelopeLabels {
     outcome: &'static str,
 }
 
+/// Bytes on the link with one peer, by class (`live`, `catch-up`, `photos`) and direction
+/// (`in` from the peer, `out` to it).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LinkBytesLabels {
+    peer: String,
+    class: String,
+    direction: &'static str,
+}
+
+/// The oldest undelivered item of one kind (`change` or `alert`) on the link with one peer.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UndeliveredLabels {
+    peer: String,
+    kind: &'static str,
+}
+
 /// Alerts this district posted (`outgoing`) or was sent (`incoming`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DirectionLabels {
@@ -129,6 +145,9 @@ struct Gauges {
     sync_applied: Family<PeerOriginLabels, Gauge>,
     peer_connected: Family<PeerLabels, Gauge>,
     peer_last_contact: Family<PeerLabels, Gauge<f64, AtomicU64>>,
+    peer_reconnects: Family<PeerLabels, Gauge>,
+    peer_slow_link: Family<PeerLabels, Gauge>,
+    oldest_undelivered: Family<UndeliveredLabels, Gauge<f64, AtomicU64>>,
 }
 
 /// Where the scrape-time gauges are read from.
@@ -152,6 +171,7 @@ pub struct Metrics {
     rpc_duration: Family<RpcLabels, Histogram, fn() -> Histogram>,
     refused_before_handler: Family<RefusedLabels, Counter>,
     sync_envelopes: Family<EnvelopeLabels, Counter>,
+    link_bytes: Family<LinkBytesLabels, Counter>,
     gauges: Gauges,
     sources: Sources,
     /// Held from the gauge refresh to the end of encoding, so two scrapes at once cannot
@@ -184,6 +204,13 @@ impl Metrics {
             "sync_envelopes",
             "Envelopes pulled from each peer since start, by origin and outcome: received (signature verified), applied (new here) or ignored (already held); received from a peer more than once per change means a relay loop",
             sync_envelopes.clone(),
+        );
+        let link_bytes = Family::<LinkBytesLabels, Counter>::default();
+        registry.register_with_unit(
+            "sync_link",
+            "Bytes of sync messages and photo chunks on each peer link since start (before transport compression), by class (live, catch-up, photos) and direction (in, out)",
+            Unit::Bytes,
+            link_bytes.clone(),
         );
         registry.register_with_unit(
             "rpc_duration",
@@ -238,12 +265,29 @@ impl Metrics {
             Unit::Seconds,
             g.peer_last_contact.clone(),
         );
+        registry.register(
+            "sync_peer_connections_last_hour",
+            "How many times the pull link to the peer was established in the last hour (more than one means it reconnected)",
+            g.peer_reconnects.clone(),
+        );
+        registry.register(
+            "sync_peer_slow_link",
+            "1 while a catch-up from the peer is not expected to finish within a minute at the rate seen",
+            g.peer_slow_link.clone(),
+        );
+        registry.register_with_unit(
+            "sync_oldest_undelivered_timestamp",
+            "When the oldest of this node's changes (kind change) or alerts and acknowledgements (kind alert) not yet reported applied by the peer was signed (Unix time; 0 none)",
+            Unit::Seconds,
+            g.oldest_undelivered.clone(),
+        );
         Metrics {
             registry,
             rpc_requests,
             rpc_duration,
             refused_before_handler,
             sync_envelopes,
+            link_bytes,
             gauges: g,
             sources,
             scrape: tokio::sync::Mutex::new(()),
@@ -313,6 +357,9 @@ impl Metrics {
         g.sync_applied.clear();
         g.peer_connected.clear();
         g.peer_last_contact.clear();
+        g.peer_reconnects.clear();
+        g.peer_slow_link.clear();
+        g.oldest_undelivered.clear();
         let own = &self.sources.district;
         for peer in s.peers {
             let mut lags = vec![
@@ -353,6 +400,36 @@ impl Metrics {
             g.peer_last_contact
                 .get_or_create(&labels)
                 .set(peer.last_contact_ms as f64 / 1000.0);
+            g.peer_reconnects
+                .get_or_create(&labels)
+                .set(i64::from(peer.reconnects_last_hour));
+            g.peer_slow_link
+                .get_or_create(&labels)
+                .set(i64::from(!peer.slow_link.is_empty()));
+            for (kind, at_ms) in [
+                ("change", peer.oldest_undelivered_change_ms),
+                ("alert", peer.oldest_undelivered_alert_ms),
+            ] {
+                g.oldest_undelivered
+                    .get_or_create(&UndeliveredLabels {
+                        peer: peer.district.clone(),
+                        kind,
+                    })
+                    .set(at_ms as f64 / 1000.0);
+            }
+            for bytes in &peer.link_bytes {
+                for (direction, total) in [("in", bytes.bytes_in), ("out", bytes.bytes_out)] {
+                    let counter = self.link_bytes.get_or_create(&LinkBytesLabels {
+                        peer: peer.district.clone(),
+                        class: bytes.class.clone(),
+                        direction,
+                    });
+                    let seen = counter.get();
+                    if total > seen {
+                        counter.inc_by(total - seen);
+                    }
+                }
+            }
             self.count_envelopes(&peer.district);
         }
     }

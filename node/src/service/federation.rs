@@ -4,7 +4,8 @@
 
 use crate::config::PeerConfig;
 use crate::error::{NodeError, NodeResult};
-use crate::federation::{policy, Federation};
+use crate::federation::status::TrafficClass;
+use crate::federation::{policy, Federation, SYNC_CLASS_HEADER};
 use crate::ops::metrics::CallTimer;
 use crate::service::note;
 use crate::storage::digest::{Bucket, BUCKETS};
@@ -15,10 +16,11 @@ use crate::trust::identity::Identity;
 use prost::Message;
 use setu_proto::v1::federation_service_server::FederationService;
 use setu_proto::v1::sync_message::Message as SyncPart;
+use setu_proto::v1::Envelope;
 use setu_proto::v1::{
     AuditEntry, BucketDigest, DigestRequest, DigestResponse, FetchPhotoRequest, ItemVersion,
-    KeyStatement, OriginDigest, PhotoChunk, RepairRequest, RepairResponse, SyncBatch, SyncMessage,
-    SyncRequest, Watermark,
+    KeyStatement, OriginDigest, PhotoChunk, RepairRequest, RepairResponse, SyncBatch, SyncClass,
+    SyncMessage, SyncRequest, Watermark,
 };
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
@@ -30,6 +32,9 @@ use tonic::{Request, Response, Status};
 
 /// Envelopes per batch.
 const BATCH: usize = 512;
+/// Batches of one origin's backlog sent before the stream turns to the other origins, so
+/// that a long catch-up of one origin does not hold back another's live changes.
+const BATCHES_PER_TURN: usize = 8;
 /// Chunk size of photo transfers.
 const PHOTO_CHUNK: usize = 256 * 1024;
 
@@ -153,6 +158,134 @@ struct Cursor {
     reset: bool,
     /// The caught-up mark for the current pass has been sent.
     caught_up: bool,
+    /// A caught-up mark was sent on this stream: what follows is live traffic.
+    live: bool,
+}
+
+/// Sends one message on a sync stream and counts its bytes for `peer` under `class`;
+/// false when the requester has gone.
+async fn send_counted(
+    federation: &Federation,
+    peer: &str,
+    tx: &mpsc::Sender<Result<SyncMessage, Status>>,
+    class: TrafficClass,
+    message: SyncPart,
+) -> bool {
+    let message = SyncMessage {
+        message: Some(message),
+    };
+    let size = message.encoded_len();
+    if tx.send(Ok(message)).await.is_err() {
+        return false;
+    }
+    federation
+        .status
+        .update(peer, |link| link.count_out(class, size));
+    true
+}
+
+/// The priority stream (`SyncClass::Alerts`): this node's key statements, then its own
+/// alerts and acknowledgements addressed to the requester above the requester's
+/// watermark, then live ones, until the requester goes away. Batches carry watermark 0:
+/// the full stream still delivers the same changes in order, and the receiver applies
+/// each one once. The same policy as the full stream decides what the peer gets.
+async fn run_priority_sync(
+    federation: Arc<Federation>,
+    peer: PeerConfig,
+    request: SyncRequest,
+    tx: mpsc::Sender<Result<SyncMessage, Status>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), StorageError> {
+    let storage = &federation.storage;
+    let own = federation.district.as_str();
+    let epoch = storage.epoch();
+    let mut changed = storage.subscribe();
+    changed.borrow_and_update();
+    for (origin, _, bytes) in storage.key_statements()? {
+        if origin != own {
+            continue;
+        }
+        let Ok(statement) = KeyStatement::decode(bytes.as_slice()) else {
+            continue;
+        };
+        if !send_counted(
+            &federation,
+            &peer.district,
+            &tx,
+            TrafficClass::Live,
+            SyncPart::Key(statement),
+        )
+        .await
+        {
+            return Ok(());
+        }
+    }
+    let after = request
+        .watermarks
+        .iter()
+        .find(|w| w.origin == own && w.epoch == epoch)
+        .map_or(0, |w| w.seq);
+    // The head first: an alert committed after it is read is found again by the live
+    // tail below (sending it twice is harmless, the receiver applies it once).
+    let head = storage.origin_info(own)?.map_or(0, |i| i.max_seq);
+    let outstanding = storage.alert_changes_after(own, after)?;
+    let mut cursor = head.max(outstanding.last().map_or(0, |e| e.state.seq));
+    let mut pending: Vec<Envelope> = outstanding
+        .iter()
+        .filter_map(|e| policy::outgoing(own, own, e, &peer))
+        .collect();
+    loop {
+        for part in pending.chunks(BATCH) {
+            let batch = SyncBatch {
+                origin: own.to_string(),
+                epoch,
+                envelopes: part.to_vec(),
+                watermark: 0,
+                reset: false,
+                caught_up: false,
+                head: cursor,
+            };
+            if !send_counted(
+                &federation,
+                &peer.district,
+                &tx,
+                TrafficClass::Live,
+                SyncPart::Batch(batch),
+            )
+            .await
+            {
+                return Ok(());
+            }
+        }
+        tokio::select! {
+            result = changed.changed() => {
+                if result.is_err() {
+                    return Ok(());
+                }
+            }
+            _ = tx.closed() => return Ok(()),
+            _ = stop.wait_for(|stopping| *stopping) => return Ok(()),
+        }
+        changed.borrow_and_update();
+        if storage.epoch() != epoch {
+            // Restored under a new epoch: the requester reconnects and starts again.
+            return Ok(());
+        }
+        pending.clear();
+        loop {
+            let entries = storage.log_after(own, cursor, BATCH)?;
+            let Some(last) = entries.last() else {
+                break;
+            };
+            cursor = last.state.seq;
+            pending.extend(
+                entries
+                    .iter()
+                    .filter(|e| e.kind.is_alert())
+                    .filter_map(|e| policy::outgoing(own, own, e, &peer)),
+            );
+        }
+    }
 }
 
 /// Streams everything newer than the requester's watermarks, then live changes, until the
@@ -187,17 +320,22 @@ async fn run_sync(
             let Ok(statement) = KeyStatement::decode(bytes.as_slice()) else {
                 continue;
             };
-            if tx
-                .send(Ok(SyncMessage {
-                    message: Some(SyncPart::Key(statement)),
-                }))
-                .await
-                .is_err()
+            if !send_counted(
+                &federation,
+                &peer.district,
+                &tx,
+                TrafficClass::Live,
+                SyncPart::Key(statement),
+            )
+            .await
             {
                 return Ok(());
             }
             sent_keys.insert((origin, key_id));
         }
+        // Set when an origin still has backlog after its turn: the stream goes round again
+        // at once instead of waiting for a change.
+        let mut more = false;
         for info in storage.origins()? {
             if !policy::sends_origin(own, &info.origin, &peer) {
                 continue;
@@ -210,6 +348,7 @@ async fn run_sync(
                             seq: w.seq,
                             reset: false,
                             caught_up: false,
+                            live: false,
                         }
                     }
                     _ => Cursor {
@@ -217,6 +356,7 @@ async fn run_sync(
                         seq: 0,
                         reset: true,
                         caught_up: false,
+                        live: false,
                     },
                 }
             });
@@ -227,9 +367,17 @@ async fn run_sync(
                     seq: 0,
                     reset: true,
                     caught_up: false,
+                    live: false,
                 };
             }
+            let mut turn = 0;
             loop {
+                if turn == BATCHES_PER_TURN {
+                    // The other origins' live changes go before the rest of this backlog.
+                    more = true;
+                    break;
+                }
+                turn += 1;
                 let entries = storage.log_after(&info.origin, cursor.seq, BATCH)?;
                 let Some(last) = entries.last() else {
                     if !cursor.caught_up || cursor.reset {
@@ -242,17 +390,25 @@ async fn run_sync(
                             caught_up: true,
                             head: info.max_seq,
                         };
-                        if tx
-                            .send(Ok(SyncMessage {
-                                message: Some(SyncPart::Batch(batch)),
-                            }))
-                            .await
-                            .is_err()
+                        let class = if cursor.live {
+                            TrafficClass::Live
+                        } else {
+                            TrafficClass::CatchUp
+                        };
+                        if !send_counted(
+                            &federation,
+                            &peer.district,
+                            &tx,
+                            class,
+                            SyncPart::Batch(batch),
+                        )
+                        .await
                         {
                             return Ok(());
                         }
                         cursor.reset = false;
                         cursor.caught_up = true;
+                        cursor.live = true;
                     }
                     break;
                 };
@@ -270,12 +426,19 @@ async fn run_sync(
                     caught_up: false,
                     head: info.max_seq.max(watermark),
                 };
-                if tx
-                    .send(Ok(SyncMessage {
-                        message: Some(SyncPart::Batch(batch)),
-                    }))
-                    .await
-                    .is_err()
+                let class = if cursor.live {
+                    TrafficClass::Live
+                } else {
+                    TrafficClass::CatchUp
+                };
+                if !send_counted(
+                    &federation,
+                    &peer.district,
+                    &tx,
+                    class,
+                    SyncPart::Batch(batch),
+                )
+                .await
                 {
                     return Ok(());
                 }
@@ -283,6 +446,9 @@ async fn run_sync(
                 cursor.reset = false;
                 cursor.caught_up = false;
             }
+        }
+        if more {
+            continue;
         }
         tokio::select! {
             result = changed.changed() => {
@@ -364,22 +530,37 @@ impl FederationServiceImpl {
             .map_err(Status::from)?;
         self.note_peer_cert(&request, &peer.district);
         let request = request.into_inner();
-        self.federation
-            .storage
-            .set_peer_acks(&peer.district, &request.watermarks)
-            .map_err(storage_failed)?;
-        tracing::info!(peer = %peer.district, origins = request.watermarks.len(), full = ?request.full_resync, "sync stream opened");
+        let priority = request.class == SyncClass::Alerts as i32;
+        if !priority {
+            self.federation
+                .storage
+                .set_peer_acks(&peer.district, &request.watermarks)
+                .map_err(storage_failed)?;
+        }
+        tracing::info!(peer = %peer.district, origins = request.watermarks.len(), full = ?request.full_resync, priority, "sync stream opened");
         let (tx, rx) = mpsc::channel(4);
         let federation = self.federation.clone();
         let stop = self.stop.clone();
         crate::spawn(async move {
             let district = peer.district.clone();
-            if let Err(e) = run_sync(federation, peer, request, tx.clone(), stop).await {
+            let result = if priority {
+                run_priority_sync(federation, peer, request, tx.clone(), stop).await
+            } else {
+                run_sync(federation, peer, request, tx.clone(), stop).await
+            };
+            if let Err(e) = result {
                 tracing::error!(peer = %district, error = %e, "sync stream failed");
                 let _ = tx.send(Err(Status::internal(e.to_string()))).await;
             }
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        let mut response = Response::new(Box::pin(ReceiverStream::new(rx)) as SyncStream);
+        if priority {
+            response.metadata_mut().insert(
+                SYNC_CLASS_HEADER,
+                tonic::metadata::MetadataValue::from_static("alerts"),
+            );
+        }
+        Ok(response)
     }
 
     async fn answer_digest(
@@ -542,10 +723,14 @@ impl FederationServiceImpl {
         &self,
         request: Request<FetchPhotoRequest>,
     ) -> Result<Response<PhotoStream>, Status> {
-        self.peer_of(&request, "FederationService/FetchPhoto")
+        let peer = self
+            .peer_of(&request, "FederationService/FetchPhoto")
             .await
             .map_err(Status::from)?;
-        let sha = request.into_inner().sha256;
+        let FetchPhotoRequest {
+            sha256: sha,
+            offset,
+        } = request.into_inner();
         let Some((meta, bytes)) = self
             .federation
             .storage
@@ -557,15 +742,37 @@ impl FederationServiceImpl {
                 crate::validate::excerpt(&sha)
             )));
         };
-        let chunks: Vec<Result<PhotoChunk, Status>> = bytes
+        let total = bytes.len() as u64;
+        if offset > total {
+            return Err(Status::out_of_range(format!(
+                "offset: {offset} is beyond the photo's {total} bytes"
+            )));
+        }
+        let start = offset as usize;
+        let chunks: Vec<Result<PhotoChunk, Status>> = bytes[start..]
             .chunks(PHOTO_CHUNK)
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 Ok(PhotoChunk {
                     chunk: c.to_vec(),
                     mime_type: meta.mime_type.clone(),
+                    offset: (start + i * PHOTO_CHUNK) as u64,
+                    total_size: total,
                 })
             })
             .collect();
-        Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+        // Counted as handed to the stream: what the link really carried is the receiver's
+        // figure.
+        let federation = self.federation.clone();
+        let district = peer.district;
+        let counted = tokio_stream::StreamExt::map(tokio_stream::iter(chunks), move |chunk| {
+            if let Ok(c) = &chunk {
+                federation.status.update(&district, |link| {
+                    link.count_out(TrafficClass::Photos, c.chunk.len())
+                });
+            }
+            chunk
+        });
+        Ok(Response::new(Box::pin(counted)))
     }
 }

@@ -136,6 +136,31 @@ impl Tx<'_> {
 }
 
 impl Storage {
+    /// The current changes of `origin`'s alerts and acknowledgements above `after_seq`, in
+    /// sequence order: what a priority sync stream owes a peer before its live tail. Reads
+    /// the alerts tree (a few items per alert), not the change log, so its cost does not
+    /// grow with a backlog of records.
+    pub fn alert_changes_after(
+        &self,
+        origin: &str,
+        after_seq: u64,
+    ) -> StorageResult<Vec<super::LogEntry>> {
+        let mut out = Vec::new();
+        for entry in self.t.alerts.iter() {
+            let (id, _) = entry?;
+            let id = String::from_utf8_lossy(&id).into_owned();
+            for kind in [Kind::Alert, Kind::AlertAck] {
+                if let Some(change) = self.current_change(kind, &id)? {
+                    if change.state.origin == origin && change.state.seq > after_seq {
+                        out.push(change);
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|e| e.state.seq);
+        Ok(out)
+    }
+
     /// Stores a new alert message of this district (an ALERT, UPDATE or CANCEL), appends it
     /// to the feed, and logs and signs it, in one transaction.
     pub fn put_alert(&self, alert: &Alert) -> StorageResult<ChangeEntry> {

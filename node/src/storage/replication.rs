@@ -26,6 +26,18 @@ pub enum EpochChange {
     Retired,
 }
 
+/// How a batch of verified changes is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ApplyMode {
+    /// In sequence order from a sync stream, moving the watermark to this position.
+    Stream(u64),
+    /// Found by anti-entropy: no watermark moves.
+    Repair,
+    /// Ahead of the backlog (a priority stream): no watermark moves, and the changes stay
+    /// out of the log until the ordered stream reaches them.
+    Ahead,
+}
+
 fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> TxResult<()> {
     let (kind, id) = (change.kind, change.id.as_str());
     let previous = tx.state(kind, id)?;
@@ -54,6 +66,13 @@ fn apply_one(tx: &Tx<'_>, change: &RemoteChange, outcome: &mut ApplyOutcome) -> 
                     ));
                 } else {
                     outcome.ignored += 1;
+                    // A change applied ahead of its turn (from a priority stream) has no
+                    // log entry yet: it takes its place in the log now that the ordered
+                    // stream has reached it.
+                    let key = log_key(&change.origin, change.seq);
+                    if tx.log.get(&key)?.is_none() {
+                        tx.log.insert(key, item_key(kind, id))?;
+                    }
                 }
                 return Ok(());
             }
@@ -256,7 +275,7 @@ impl Storage {
         changes: &[RemoteChange],
         watermark: u64,
     ) -> StorageResult<ApplyOutcome> {
-        self.apply_changes(peer, origin, epoch, changes, Some(watermark))
+        self.apply_changes(peer, origin, epoch, changes, ApplyMode::Stream(watermark))
     }
 
     /// Applies verified changes of `origin` that a repair brought from `peer`, leaving the
@@ -268,7 +287,23 @@ impl Storage {
         epoch: u64,
         changes: &[RemoteChange],
     ) -> StorageResult<ApplyOutcome> {
-        self.apply_changes(peer, origin, epoch, changes, None)
+        self.apply_changes(peer, origin, epoch, changes, ApplyMode::Repair)
+    }
+
+    /// Applies verified changes of `origin` that arrived ahead of their turn (alerts and
+    /// acknowledgements from a priority stream), out of order with the origin's backlog:
+    /// no watermark moves, and neither the change log nor the origin's highest sequence
+    /// takes them yet, so that what this node relays onwards in sequence order never skips
+    /// the backlog below them. When the ordered stream reaches the same change it finds it
+    /// held (applied once, one alert-feed event) and puts it in the log.
+    pub fn apply_ahead(
+        &self,
+        peer: &str,
+        origin: &str,
+        epoch: u64,
+        changes: &[RemoteChange],
+    ) -> StorageResult<ApplyOutcome> {
+        self.apply_changes(peer, origin, epoch, changes, ApplyMode::Ahead)
     }
 
     fn apply_changes(
@@ -277,7 +312,7 @@ impl Storage {
         origin: &str,
         epoch: u64,
         changes: &[RemoteChange],
-        watermark: Option<u64>,
+        mode: ApplyMode,
     ) -> StorageResult<ApplyOutcome> {
         if origin == self.origin {
             return Err(StorageError::Backend(format!(
@@ -310,6 +345,20 @@ impl Storage {
                     continue;
                 }
                 apply_one(tx, change, &mut outcome)?;
+                if mode == ApplyMode::Ahead {
+                    let key = log_key(&change.origin, change.seq);
+                    if tx.log.get(&key)?.as_deref()
+                        == Some(item_key(change.kind, &change.id).as_slice())
+                        && tx
+                            .state(change.kind, &change.id)?
+                            .is_some_and(|s| s.seq == change.seq)
+                    {
+                        tx.log.remove(key)?;
+                    }
+                }
+            }
+            if mode == ApplyMode::Ahead {
+                return Ok(outcome);
             }
             if let Some(highest) = changes
                 .iter()
@@ -319,7 +368,7 @@ impl Storage {
             {
                 tx.raise_origin_seq(origin, current_epoch, highest)?;
             }
-            if let (Some(watermark), true) = (watermark, epoch == current_epoch) {
+            if let (ApplyMode::Stream(watermark), true) = (mode, epoch == current_epoch) {
                 tx.watermarks.insert(
                     pair_key(peer, origin),
                     encode_position(epoch, watermark).to_vec(),

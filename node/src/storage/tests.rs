@@ -345,3 +345,47 @@ fn search_documents_follow_expunges_and_remote_changes() {
         "the document left with the data"
     );
 }
+
+#[test]
+fn a_change_applied_ahead_joins_the_log_only_when_the_ordered_stream_reaches_it() {
+    let (_d1, a) = store("jh-dhanbad");
+    let (_d2, b) = store("wb-asansol-durgapur");
+    for id in ["r1", "r2", "r3"] {
+        let mut r = record(id, 1);
+        r.external_ref.clear();
+        a.put_record(&r, Expect::Absent, &[]).unwrap();
+    }
+    let changes: Vec<RemoteChange> = ["r1", "r2", "r3"]
+        .iter()
+        .map(|id| remote_change(&a, id))
+        .collect();
+    // The third change overtakes the first two: held, but neither in the log (which a
+    // relay reads in order) nor in the origin's highest sequence, and no watermark moves.
+    let out = b
+        .apply_ahead("jh-dhanbad", "jh-dhanbad", a.epoch(), &changes[2..])
+        .unwrap();
+    assert_eq!(out.applied, 1);
+    assert_eq!(b.record("r3").unwrap().version, 1);
+    assert!(b.log_after("jh-dhanbad", 0, 10).unwrap().is_empty());
+    assert!(b.watermarks("jh-dhanbad").unwrap().is_empty());
+    assert_eq!(
+        b.origin_info("jh-dhanbad")
+            .unwrap()
+            .map_or(0, |i| i.max_seq),
+        0
+    );
+    // The ordered stream then brings all three: the third is not applied again, and it
+    // takes its place in the log.
+    let out = b
+        .apply_remote("jh-dhanbad", "jh-dhanbad", a.epoch(), &changes, 3)
+        .unwrap();
+    assert_eq!((out.applied, out.ignored), (2, 1));
+    let log: Vec<u64> = b
+        .log_after("jh-dhanbad", 0, 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.state.seq)
+        .collect();
+    assert_eq!(log, vec![1, 2, 3]);
+    assert_eq!(b.watermarks("jh-dhanbad").unwrap()[0].seq, 3);
+}
