@@ -653,7 +653,7 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
     let mut rng = Rng(0x5e70_5ea7c4);
     let mut targets: Vec<Target> = Vec::with_capacity(KEEP.min(records));
     let (record_load, note_load, docs_count, docs_bytes, disk_bytes, queries);
-    let (index_bytes, dictionary);
+    let (index_bytes, dictionary, memory);
     let warm_up = if quick { 5 } else { 50 };
     let mut in_process = Vec::new();
     {
@@ -735,7 +735,8 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
         disk_bytes = storage.size_on_disk()?;
         {
             let index = storage.search_index();
-            index_bytes = index.heap_bytes();
+            memory = index.memory();
+            index_bytes = memory.total();
             dictionary = index.dictionary_sizes();
             anyhow::ensure!(
                 index.record_count() == records && index.note_count() == notes,
@@ -942,6 +943,7 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
         dictionary.1,
         mib(index_bytes as u64)
     );
+    println!("  by structure: {}", memory.per_record(records));
     print_table(
         &format!(
             "sequential, 1 client over mTLS (top {TOP}), {} queries in {:.1} s = {:.0} queries/s:",

@@ -14,7 +14,8 @@ use super::codec::{item_key, split_item_key};
 use super::sled_store::{Storage, Tx, TxResult};
 use super::{Kind, StorageError, StorageResult};
 use crate::search::{
-    index::record_terms, NoteDoc, RecordDoc, SearchIndex, SearchQuery, SearchResults,
+    index::record_terms_with, NoteDoc, ParseCache, RecordDoc, SearchIndex, SearchQuery,
+    SearchResults,
 };
 
 /// Set in `meta` once `search_docs` holds a document for every item.
@@ -95,13 +96,19 @@ impl Storage {
             }
         }
         // Computing the terms (transliteration, variant keys, phonetic codes) is the costly
-        // part; it runs on several threads, and the postings are filled in order.
+        // part; it runs on several threads, each preparing every distinct word once, and
+        // the postings are filled in order.
         let chunk = records.len().div_ceil(REBUILD_THREADS).max(1);
         let terms: Vec<Vec<Vec<String>>> = std::thread::scope(|scope| {
             let workers: Vec<_> = records
                 .chunks(chunk)
                 .map(|part| {
-                    scope.spawn(move || part.iter().map(|(_, doc)| record_terms(doc)).collect())
+                    scope.spawn(move || {
+                        let mut cache = ParseCache::default();
+                        part.iter()
+                            .map(|(_, doc)| record_terms_with(doc, &mut cache))
+                            .collect()
+                    })
                 })
                 .collect();
             workers
