@@ -17,13 +17,14 @@
 //! few hundred candidates a search scores. Terms and ids are found through
 //! [`HashedPostings`]: hashed, sorted and delta-encoded.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use uuid::Uuid;
 
 use super::document::{NameField, NameText, NoteDoc, RecordDoc};
 use super::fuzzy::Vocabulary;
-use super::memory::{boxed, string, table, vec, Memory};
+use super::memory::{alloc, boxed, table, vec, Memory};
 use super::name::{Name, ParseCache};
 use super::normalize::fold;
 use super::postings::{term_hash, HashedPostings};
@@ -31,13 +32,62 @@ use super::terms::name_terms;
 use super::translit::to_latin;
 use super::variants::key;
 
-/// An MO note as the index holds it.
+/// An MO note as the index holds it: what searches read of its document, encoded.
 #[derive(Debug, Clone)]
-pub struct NoteEntry {
+pub(crate) struct NoteEntry {
     /// The note id.
-    pub id: Box<str>,
-    /// Its search document.
-    pub doc: NoteDoc,
+    pub(crate) id: Box<str>,
+    /// `MoCategory` as its protobuf value.
+    pub(crate) category: i32,
+    /// The linked record ids: per id, 0 and its 16 bytes for a canonical UUID, or 1, its
+    /// length and its text.
+    record_ids: Box<[u8]>,
+    /// The texts: per text, its field's index in the index's field table, its length
+    /// and its text.
+    texts: Box<[u8]>,
+}
+
+impl NoteEntry {
+    /// The ids of the records the note is linked to.
+    pub(crate) fn record_ids(&self) -> impl Iterator<Item = String> + '_ {
+        let bytes = &self.record_ids;
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let kind = *bytes.get(at)?;
+            at += 1;
+            if kind == 0 {
+                let raw: [u8; 16] = bytes.get(at..at + 16)?.try_into().ok()?;
+                at += 16;
+                return Some(Uuid::from_bytes(raw).hyphenated().to_string());
+            }
+            let len = read_varint(bytes, &mut at)?;
+            let text = bytes.get(at..at.checked_add(len)?)?;
+            at += len;
+            Some(String::from_utf8_lossy(text).into_owned())
+        })
+    }
+
+    /// The texts, each with its field's name, in the document's order.
+    pub(crate) fn texts<'a>(
+        &'a self,
+        index: &'a SearchIndex,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let bytes = &self.texts;
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let field = read_varint(bytes, &mut at)?;
+            let len = read_varint(bytes, &mut at)?;
+            let text = bytes.get(at..at.checked_add(len)?)?;
+            at += len;
+            let field = index.note_fields.get(field).map_or("note", |f| &**f);
+            Some((field, std::str::from_utf8(text).ok()?))
+        })
+    }
+
+    /// The heap bytes it holds.
+    fn heap_bytes(&self) -> usize {
+        boxed(&self.id) + alloc(self.record_ids.len()) + alloc(self.texts.len())
+    }
 }
 
 /// What the filters of a search read of a record, kept per slot.
@@ -98,24 +148,76 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Option<usize> {
     }
 }
 
+/// Set on a field's kind when its text is written as word numbers (see [`Words`]).
+const AS_WORDS: u8 = 0x80;
+
+/// The distinct words of the names held, numbered: names are written as word numbers,
+/// since a million names share a few thousand words.
+#[derive(Debug, Default)]
+struct Words {
+    words: Vec<Box<str>>,
+    numbers: HashMap<Box<str>, u32>,
+}
+
+impl Words {
+    /// The number of `word`, numbering it if it is new; None when the table is full.
+    fn number(&mut self, word: &str) -> Option<u32> {
+        if let Some(&n) = self.numbers.get(word) {
+            return Some(n);
+        }
+        let n = u32::try_from(self.words.len()).ok()?;
+        self.words.push(word.into());
+        self.numbers.insert(word.into(), n);
+        Some(n)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        vec(&self.words)
+            + self.words.iter().map(|w| 2 * boxed(w)).sum::<usize>()
+            + table(&self.numbers)
+    }
+}
+
 /// Appends the names, phones and vehicles of `doc` to `out`: the length of what follows,
-/// then per field its kind, its length and its text.
-fn encode_fields(doc: &RecordDoc, out: &mut Vec<u8>) {
+/// then per field its kind and either its length and its text, or (for a name of words
+/// separated by single spaces, its kind marked [`AS_WORDS`]) the count and numbers of
+/// its words.
+fn encode_fields(doc: &RecordDoc, words: &mut Words, out: &mut Vec<u8>) {
     let mut fields = Vec::new();
-    let mut push = |kind: u8, text: &str| {
+    let push = |fields: &mut Vec<u8>, kind: u8, text: &str| {
         fields.push(kind);
-        push_varint(&mut fields, text.len());
+        push_varint(fields, text.len());
         fields.extend_from_slice(text.as_bytes());
     };
+    let mut numbers = Vec::new();
     for name in &doc.names {
-        let field = NameField::try_from(name.field).unwrap_or(NameField::Name);
-        push(field as u8, &name.text);
+        let field = NameField::try_from(name.field).unwrap_or(NameField::Name) as u8;
+        numbers.clear();
+        let plain = !name.text.is_empty() && name.text.split(' ').all(|w| !w.is_empty());
+        if plain {
+            for word in name.text.split(' ') {
+                match words.number(word) {
+                    Some(n) => numbers.push(n),
+                    None => break,
+                }
+            }
+        }
+        if plain && numbers.len() == name.text.split(' ').count() {
+            let mut encoded = vec![field | AS_WORDS];
+            push_varint(&mut encoded, numbers.len());
+            for &n in &numbers {
+                push_varint(&mut encoded, n as usize);
+            }
+            fields.extend_from_slice(&encoded);
+        } else {
+            push(&mut fields, field, &name.text);
+        }
     }
     for phone in &doc.phones {
-        push(PHONE, phone);
+        push(&mut fields, PHONE, phone);
     }
     for vehicle in &doc.vehicles {
-        push(VEHICLE, vehicle);
+        push(&mut fields, VEHICLE, vehicle);
     }
     push_varint(out, fields.len());
     out.extend_from_slice(&fields);
@@ -125,18 +227,31 @@ fn encode_fields(doc: &RecordDoc, out: &mut Vec<u8>) {
 struct Fields<'a> {
     bytes: &'a [u8],
     at: usize,
+    words: &'a [Box<str>],
 }
 
 impl<'a> Iterator for Fields<'a> {
-    type Item = (u8, &'a str);
+    type Item = (u8, Cow<'a, str>);
 
-    fn next(&mut self) -> Option<(u8, &'a str)> {
+    fn next(&mut self) -> Option<(u8, Cow<'a, str>)> {
         let kind = *self.bytes.get(self.at)?;
         self.at += 1;
+        if kind & AS_WORDS != 0 {
+            let count = read_varint(self.bytes, &mut self.at)?;
+            let mut text = String::new();
+            for i in 0..count {
+                let n = read_varint(self.bytes, &mut self.at)?;
+                if i > 0 {
+                    text.push(' ');
+                }
+                text.push_str(self.words.get(n)?);
+            }
+            return Some((kind & !AS_WORDS, Cow::Owned(text)));
+        }
         let len = read_varint(self.bytes, &mut self.at)?;
         let text = self.bytes.get(self.at..self.at.checked_add(len)?)?;
         self.at += len;
-        Some((kind, std::str::from_utf8(text).ok()?))
+        Some((kind, Cow::Borrowed(std::str::from_utf8(text).ok()?)))
     }
 }
 
@@ -183,11 +298,15 @@ impl<'a> RecordRef<'a> {
             .checked_add(len)
             .and_then(|end| bytes.get(at..end))
             .unwrap_or_default();
-        Fields { bytes, at: 0 }
+        Fields {
+            bytes,
+            at: 0,
+            words: &self.index.name_words.words,
+        }
     }
 
     /// The names as written, with their fields, in the document's order.
-    pub(crate) fn names(&self) -> impl Iterator<Item = (NameField, &'a str)> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = (NameField, Cow<'a, str>)> {
         self.fields().filter_map(|(kind, text)| {
             let field = NameField::try_from(i32::from(kind)).ok()?;
             Some((field, text))
@@ -195,14 +314,14 @@ impl<'a> RecordRef<'a> {
     }
 
     /// The phone keys.
-    pub(crate) fn phones(&self) -> impl Iterator<Item = &'a str> {
+    pub(crate) fn phones(&self) -> impl Iterator<Item = Cow<'a, str>> {
         self.fields()
             .filter(|(kind, _)| *kind == PHONE)
             .map(|(_, text)| text)
     }
 
     /// The vehicle keys.
-    pub(crate) fn vehicles(&self) -> impl Iterator<Item = &'a str> {
+    pub(crate) fn vehicles(&self) -> impl Iterator<Item = Cow<'a, str>> {
         self.fields()
             .filter(|(kind, _)| *kind == VEHICLE)
             .map(|(_, text)| text)
@@ -222,11 +341,11 @@ impl<'a> RecordRef<'a> {
                 .names()
                 .map(|(field, text)| NameText {
                     field: field as i32,
-                    text: text.to_string(),
+                    text: text.into_owned(),
                 })
                 .collect(),
-            phones: self.phones().map(str::to_string).collect(),
-            vehicles: self.vehicles().map(str::to_string).collect(),
+            phones: self.phones().map(Cow::into_owned).collect(),
+            vehicles: self.vehicles().map(Cow::into_owned).collect(),
             firs: Vec::new(),
             updated_at_ms: self.facts.updated_at_ms,
         }
@@ -259,6 +378,8 @@ pub struct SearchIndex {
     facts: Vec<Facts>,
     /// The encoded names, phones and vehicles of every slot (see [`encode_fields`]).
     fields: Vec<u8>,
+    /// The words of the names in `fields`, numbered.
+    name_words: Words,
     /// The districts, by index.
     origins: Vec<Box<str>>,
     origin_ids: HashMap<Box<str>, u32>,
@@ -268,6 +389,8 @@ pub struct SearchIndex {
     dead_records: usize,
     pub(super) notes: Vec<Option<NoteEntry>>,
     note_slots: HashMap<Box<str>, u32>,
+    /// The names of MO note fields, by index.
+    note_fields: Vec<Box<str>>,
     pub(super) note_postings: HashedPostings,
     dead_notes: usize,
     /// The distinct folded words of indexed names (`w:` terms), for typos.
@@ -456,7 +579,7 @@ impl SearchIndex {
             }
         };
         let fields = self.fields.len() as u64;
-        encode_fields(&doc, &mut self.fields);
+        encode_fields(&doc, &mut self.name_words, &mut self.fields);
         self.facts.push(Facts {
             updated_at_ms: doc.updated_at_ms,
             fields,
@@ -500,7 +623,39 @@ impl SearchIndex {
             self.note_postings.add(term_hash(&term), slot);
         }
         self.note_postings.merge_if_needed();
-        self.notes.push(Some(NoteEntry { id: id.into(), doc }));
+        let mut record_ids = Vec::new();
+        for record in &doc.record_ids {
+            match canonical_uuid(record) {
+                Some(uuid) => {
+                    record_ids.push(0);
+                    record_ids.extend_from_slice(&uuid.to_be_bytes());
+                }
+                None => {
+                    record_ids.push(1);
+                    push_varint(&mut record_ids, record.len());
+                    record_ids.extend_from_slice(record.as_bytes());
+                }
+            }
+        }
+        let mut texts = Vec::new();
+        for text in &doc.texts {
+            let field = match self.note_fields.iter().position(|f| **f == *text.field) {
+                Some(field) => field,
+                None => {
+                    self.note_fields.push(text.field.as_str().into());
+                    self.note_fields.len() - 1
+                }
+            };
+            push_varint(&mut texts, field);
+            push_varint(&mut texts, text.text.len());
+            texts.extend_from_slice(text.text.as_bytes());
+        }
+        self.notes.push(Some(NoteEntry {
+            id: id.into(),
+            category: doc.category,
+            record_ids: record_ids.into_boxed_slice(),
+            texts: texts.into_boxed_slice(),
+        }));
         self.note_slots.insert(id.into(), slot);
     }
 
@@ -538,6 +693,7 @@ impl SearchIndex {
     pub fn memory(&self) -> Memory {
         let documents = vec(&self.facts)
             + vec(&self.fields)
+            + self.name_words.heap_bytes()
             + vec(&self.origins)
             + self.origins.iter().map(|o| boxed(o)).sum::<usize>()
             + table(&self.origin_ids)
@@ -555,19 +711,10 @@ impl SearchIndex {
                 .notes
                 .iter()
                 .flatten()
-                .map(|e| {
-                    boxed(&e.id)
-                        + string(&e.doc.origin)
-                        + vec(&e.doc.record_ids)
-                        + e.doc.record_ids.iter().map(string).sum::<usize>()
-                        + vec(&e.doc.texts)
-                        + e.doc
-                            .texts
-                            .iter()
-                            .map(|t| string(&t.field) + string(&t.text))
-                            .sum::<usize>()
-                })
+                .map(NoteEntry::heap_bytes)
                 .sum::<usize>()
+            + vec(&self.note_fields)
+            + self.note_fields.iter().map(|f| boxed(f)).sum::<usize>()
             + table(&self.note_slots)
             + self.note_slots.keys().map(|k| boxed(k)).sum::<usize>()
             + note_lists
@@ -739,6 +886,14 @@ mod tests {
         index.put_record(id, record.clone());
         // Upper case is another id, kept as written.
         index.put_record("Other-Id", doc("Sita Devi"));
+        // Names not written as words separated by single spaces are kept as written.
+        for odd in ["  Sita  Devi ", "", "R.K. Yadav\tjr"] {
+            index.put_record("odd", doc(odd));
+            let slot = index.record_slot("odd").expect("indexed");
+            let names: Vec<_> = index.record(slot).expect("full").names().collect();
+            assert_eq!(names, [(NameField::Name, Cow::Borrowed(odd))]);
+        }
+        index.remove_record("odd");
         let slot = index.record_slot(id).expect("indexed");
         let kept = index.record(slot).expect("full").doc();
         assert_eq!(
@@ -762,7 +917,7 @@ mod tests {
         assert_eq!(index.record_slot("Other-Id"), Some(0));
         assert_eq!(
             index.record(0).map(|r| r.names().collect::<Vec<_>>()),
-            Some(vec![(NameField::Name, "Sita Devi")])
+            Some(vec![(NameField::Name, Cow::Borrowed("Sita Devi"))])
         );
     }
 

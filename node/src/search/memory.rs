@@ -22,11 +22,6 @@ pub(crate) fn vec<T>(v: &Vec<T>) -> usize {
     alloc(v.capacity() * std::mem::size_of::<T>())
 }
 
-/// The heap bytes of a string's buffer.
-pub(crate) fn string(s: &String) -> usize {
-    alloc(s.capacity())
-}
-
 /// The heap bytes of a boxed string.
 pub(crate) fn boxed(s: &str) -> usize {
     alloc(s.len())

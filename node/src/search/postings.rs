@@ -14,10 +14,10 @@
 //! of merging, linear in the whole, is spread over many insertions.
 //!
 //! Two different terms with the same 64-bit hash would share a list. Among ten million
-//! terms that happens with a probability of about 3 in a million per index; the index's
-//! users check what a posting stands for where a false candidate could show (names are
-//! scored in full, identifiers and ids compared with the record's own), so a collision
-//! can cost time, never a wrong result.
+//! terms that happens with a probability of about 3 in a million per index, and the
+//! index's users check what a posting stands for where they can: names are scored in
+//! full, phones, vehicles and ids compared with the record's own. Only an FIR key or an
+//! MO note word sharing its hash with another term could add a candidate.
 
 use std::collections::HashMap;
 use std::hash::Hasher;

@@ -351,7 +351,7 @@ fn matching_notes(index: &SearchIndex, query: &SearchQuery) -> Vec<(u32, f32, Ve
         categories.is_empty()
             || index.notes[slot as usize]
                 .as_ref()
-                .is_some_and(|n| categories.contains(&n.doc.category))
+                .is_some_and(|n| categories.contains(&n.category))
     };
     let Some(text) = &query.mo_text else {
         return index
@@ -404,12 +404,9 @@ fn where_found(
         .map(|&i| {
             let (word, key) = &words[i];
             let field = note
-                .doc
-                .texts
-                .iter()
-                .find(|t| text_words(&t.text).iter().any(|(_, k)| k == key))
-                .map(|t| t.field.as_str())
-                .unwrap_or("note");
+                .texts(index)
+                .find(|(_, text)| text_words(text).iter().any(|(_, k)| k == key))
+                .map_or("note", |(field, _)| field);
             format!("'{word}' in {field}")
         })
         .collect()
@@ -481,8 +478,8 @@ impl SearchIndex {
                 let Some(note) = &self.notes[*note_slot as usize] else {
                     continue;
                 };
-                for record in &note.doc.record_ids {
-                    if let Some(slot) = self.record_slot(record) {
+                for record in note.record_ids() {
+                    if let Some(slot) = self.record_slot(&record) {
                         bits.set(slot);
                         let best = by_note.entry(slot).or_insert((*score, i as u32));
                         if *score > best.0 {
