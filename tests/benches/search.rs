@@ -836,10 +836,12 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
     };
     let startup = started.elapsed();
     let rss_started = proc_status_kib(pid, "VmRSS:").unwrap_or(0);
-    let index_built_ms = std::fs::read_to_string(&log_path)
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.contains("search index built"))
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let built_line = log.lines().find(|l| l.contains("search index built"));
+    if let Some(phases) = built_line.and_then(|l| l.split("phases=").nth(1)) {
+        println!("index rebuild phases logged by the node: {phases}");
+    }
+    let index_built_ms = built_line
         .and_then(|l| l.split("ms=").nth(1))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse::<u64>().ok());

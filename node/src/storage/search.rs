@@ -95,6 +95,7 @@ impl Storage {
                 Kind::Alert | Kind::AlertAck => {}
             }
         }
+        let read = started.elapsed();
         // Computing the terms (transliteration, variant keys, phonetic codes) is the costly
         // part; it runs on several threads, each preparing every distinct word once, and
         // the postings are filled in order.
@@ -116,6 +117,7 @@ impl Storage {
                 .map(|w| w.join().unwrap_or_default())
                 .collect()
         });
+        let computed = started.elapsed();
         for ((id, doc), terms) in records.into_iter().zip(terms.into_iter().flatten()) {
             index.put_record_with_terms(&id, doc, terms);
         }
@@ -124,6 +126,12 @@ impl Storage {
             records = index.record_count(),
             mo_notes = index.note_count(),
             ms = started.elapsed().as_millis() as u64,
+            phases = format!(
+                "read {} ms, terms {} ms, insert {} ms",
+                read.as_millis(),
+                (computed - read).as_millis(),
+                (started.elapsed() - computed).as_millis()
+            ),
             "search index built"
         );
         *self.search.write().unwrap_or_else(PoisonError::into_inner) = index;
