@@ -393,6 +393,8 @@ pub struct SearchIndex {
     note_fields: Vec<Box<str>>,
     pub(super) note_postings: HashedPostings,
     dead_notes: usize,
+    /// True while a bulk build runs (see [`begin_bulk`](Self::begin_bulk)).
+    bulk: bool,
     /// The distinct folded words of indexed names (`w:` terms), for typos.
     pub(super) words: Vocabulary,
     /// The distinct variant keys of indexed names (`k:` terms), for typos.
@@ -568,7 +570,7 @@ impl SearchIndex {
             learn_word(&mut self.words, &mut self.keys, term);
             self.record_postings.add(term_hash(term), slot);
         }
-        self.record_postings.merge_if_needed();
+        self.record_postings.merge_if_needed(self.bulk);
         let origin = match self.origin_ids.get(doc.origin.as_str()) {
             Some(&origin) => origin,
             None => {
@@ -598,7 +600,7 @@ impl SearchIndex {
             }
         }
         self.by_id.add(term_hash(id), slot);
-        self.by_id.merge_if_needed();
+        self.by_id.merge_if_needed(self.bulk);
         self.live_records += 1;
     }
 
@@ -622,7 +624,7 @@ impl SearchIndex {
         for term in note_terms(&doc) {
             self.note_postings.add(term_hash(&term), slot);
         }
-        self.note_postings.merge_if_needed();
+        self.note_postings.merge_if_needed(self.bulk);
         let mut record_ids = Vec::new();
         for record in &doc.record_ids {
             match canonical_uuid(record) {
@@ -668,9 +670,16 @@ impl SearchIndex {
         }
     }
 
+    /// Starts a bulk build: postings are merged less often (more memory for a while,
+    /// much less work) until [`shrink`](Self::shrink) ends it.
+    pub fn begin_bulk(&mut self) {
+        self.bulk = true;
+    }
+
     /// Gives back spare capacity (after a bulk build, when buffers have grown by
-    /// doubling) and merges every recent posting.
+    /// doubling), merges every recent posting and ends a bulk build.
     pub fn shrink(&mut self) {
+        self.bulk = false;
         self.record_postings.shrink();
         self.note_postings.shrink();
         self.by_id.shrink();

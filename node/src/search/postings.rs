@@ -117,9 +117,16 @@ impl HashedPostings {
         self.recent_postings += 1;
     }
 
-    /// Merges the recent part in if it has grown enough (see [`MIN_RECENT`]).
-    pub(crate) fn merge_if_needed(&mut self) {
-        if self.recent_postings >= MIN_RECENT.max(self.merged_postings / 16) {
+    /// Merges the recent part in if it has grown enough (see [`MIN_RECENT`]); in `bulk`
+    /// (a build from scratch, shrunk at its end) only once it is as large as the merged
+    /// part, so that a build merges a few times rather than a hundred.
+    pub(crate) fn merge_if_needed(&mut self, bulk: bool) {
+        let share = if bulk {
+            self.merged_postings
+        } else {
+            self.merged_postings / 16
+        };
+        if self.recent_postings >= MIN_RECENT.max(share) {
             self.merge();
         }
     }

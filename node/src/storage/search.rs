@@ -86,6 +86,7 @@ impl Storage {
         let started = std::time::Instant::now();
         let mut records: Vec<(String, RecordDoc)> = Vec::new();
         let mut index = SearchIndex::new();
+        index.begin_bulk();
         for entry in self.t.search_docs.iter() {
             let (key, bytes) = entry?;
             let (kind, id) = split_item_key(&key)?;
