@@ -653,7 +653,7 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
     let mut rng = Rng(0x5e70_5ea7c4);
     let mut targets: Vec<Target> = Vec::with_capacity(KEEP.min(records));
     let (record_load, note_load, docs_count, docs_bytes, disk_bytes, queries);
-    let (index_bytes, dictionary);
+    let (index_bytes, dictionary, memory);
     let warm_up = if quick { 5 } else { 50 };
     let mut in_process = Vec::new();
     {
@@ -735,7 +735,8 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
         disk_bytes = storage.size_on_disk()?;
         {
             let index = storage.search_index();
-            index_bytes = index.heap_bytes();
+            memory = index.memory();
+            index_bytes = memory.total();
             dictionary = index.dictionary_sizes();
             anyhow::ensure!(
                 index.record_count() == records && index.note_count() == notes,
@@ -835,10 +836,12 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
     };
     let startup = started.elapsed();
     let rss_started = proc_status_kib(pid, "VmRSS:").unwrap_or(0);
-    let index_built_ms = std::fs::read_to_string(&log_path)
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.contains("search index built"))
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let built_line = log.lines().find(|l| l.contains("search index built"));
+    if let Some(phases) = built_line.and_then(|l| l.split("phases=").nth(1)) {
+        println!("index rebuild phases logged by the node: {phases}");
+    }
+    let index_built_ms = built_line
         .and_then(|l| l.split("ms=").nth(1))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse::<u64>().ok());
@@ -942,6 +945,7 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
         dictionary.1,
         mib(index_bytes as u64)
     );
+    println!("  by structure: {}", memory.per_record(records));
     print_table(
         &format!(
             "sequential, 1 client over mTLS (top {TOP}), {} queries in {:.1} s = {:.0} queries/s:",

@@ -79,14 +79,17 @@ impl Vocabulary {
 
     /// An estimate of the heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let words: usize = self.words.iter().map(|w| w.len() + 16).sum();
-        let ids: usize = self.ids.keys().map(|w| w.len() + 16 + 4 + 8).sum();
-        let hood: usize = self
-            .neighbourhood
-            .iter()
-            .map(|(k, v)| k.len() + 16 + 24 + 8 + v.capacity() * 4)
-            .sum();
-        words + ids + hood
+        use super::memory::{boxed, table, vec};
+        vec(&self.words)
+            + self.words.iter().map(|w| boxed(w)).sum::<usize>()
+            + table(&self.ids)
+            + self.ids.keys().map(|w| boxed(w)).sum::<usize>()
+            + table(&self.neighbourhood)
+            + self
+                .neighbourhood
+                .iter()
+                .map(|(k, v)| boxed(k) + vec(v))
+                .sum::<usize>()
     }
 }
 

@@ -183,24 +183,25 @@ impl SearchIndex {
             .map(|p| format!("t:{p}"))
             .chain(doc.vehicles.iter().map(|v| format!("v:{v}")));
         for term in identifiers {
-            let posting = self.record_posting(&term);
+            let posting: Vec<u32> = self.record_posting(&term).collect();
             slots.extend(posting.iter().rev().take(IDENTIFIER_CANDIDATES));
         }
         slots.sort_unstable();
         slots.dedup();
         let mut out: Vec<LikelyMatch> = slots
             .into_iter()
-            .filter_map(|slot| self.records.get(slot as usize)?.as_ref())
-            .filter(|entry| exclude != Some(&*entry.id))
-            .filter_map(|entry| {
-                let (score, reasons) = judge(doc, &names, &entry.doc)?;
+            .filter_map(|slot| self.record(slot))
+            .filter(|record| !exclude.is_some_and(|id| record.is(id)))
+            .filter_map(|record| {
+                let candidate = record.doc();
+                let (score, reasons) = judge(doc, &names, &candidate)?;
                 Some(LikelyMatch {
-                    id: entry.id.to_string(),
-                    origin: entry.doc.origin.clone(),
-                    name: first_name(&entry.doc, NameField::Name)
+                    id: record.id(),
+                    origin: candidate.origin.clone(),
+                    name: first_name(&candidate, NameField::Name)
                         .unwrap_or_default()
                         .to_string(),
-                    father_name: first_name(&entry.doc, NameField::Father)
+                    father_name: first_name(&candidate, NameField::Father)
                         .unwrap_or_default()
                         .to_string(),
                     score,

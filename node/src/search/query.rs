@@ -21,8 +21,8 @@
 use std::collections::HashMap;
 
 use super::document::NameField;
-use super::index::{text_words, SearchIndex};
-use super::name::Name;
+use super::index::{text_words, RecordRef, SearchIndex};
+use super::name::{Name, ParseCache};
 use super::score::{match_name, Match, NameQuery, NEAR_MISS_MIN_TOKENS};
 use super::terms::query_terms;
 
@@ -261,7 +261,7 @@ fn all_or_all_but_one(sets: &[Bits], len: usize) -> Option<Bits> {
 /// Looks up the candidates of a name query. None if the query has no token that can be
 /// looked up (initials only).
 fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Option<NameCandidates> {
-    let len = index.records.len();
+    let len = index.slot_count();
     let per_token = query_terms(query);
     let mut out: Option<Bits> = None;
     let mut alternatives = Vec::new();
@@ -287,7 +287,7 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
                 } else {
                     &mut tiers.loose
                 };
-                for &slot in index.record_posting(&format!("{prefix}{term}")) {
+                for slot in index.record_posting(&format!("{prefix}{term}")) {
                     tier.set(slot);
                 }
             }
@@ -299,7 +299,7 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
                 .map(|w| format!("{prefix}w:{w}"))
                 .chain(near_keys.iter().map(|k| format!("{prefix}k:{k}")));
             for term in typo_terms {
-                for &slot in index.record_posting(&term) {
+                for slot in index.record_posting(&term) {
                     tiers.loose.set(slot);
                 }
             }
@@ -320,9 +320,24 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
     out.map(|bits| NameCandidates { bits, alternatives })
 }
 
+/// The records carrying identifier `term` (`t:`, `v:` or `c:` and the key). Postings
+/// are keyed by term hash, so a phone or vehicle is also checked against the record's
+/// own.
 fn term_candidates(index: &SearchIndex, term: &str) -> Bits {
-    let mut bits = Bits::empty(index.records.len());
-    for &slot in index.record_posting(term) {
+    let mut bits = Bits::empty(index.slot_count());
+    let check = |slot: u32| -> bool {
+        let Some(record) = index.record(slot) else {
+            return false;
+        };
+        if let Some(phone) = term.strip_prefix("t:") {
+            record.phones().any(|p| p == phone)
+        } else if let Some(vehicle) = term.strip_prefix("v:") {
+            record.vehicles().any(|v| v == vehicle)
+        } else {
+            true
+        }
+    };
+    for slot in index.record_posting(term).filter(|&slot| check(slot)) {
         bits.set(slot);
     }
     bits
@@ -336,7 +351,7 @@ fn matching_notes(index: &SearchIndex, query: &SearchQuery) -> Vec<(u32, f32, Ve
         categories.is_empty()
             || index.notes[slot as usize]
                 .as_ref()
-                .is_some_and(|n| categories.contains(&n.doc.category))
+                .is_some_and(|n| categories.contains(&n.category))
     };
     let Some(text) = &query.mo_text else {
         return index
@@ -355,7 +370,7 @@ fn matching_notes(index: &SearchIndex, query: &SearchQuery) -> Vec<(u32, f32, Ve
     }
     let mut found: HashMap<u32, Vec<usize>> = HashMap::new();
     for (i, (_, key)) in words.iter().enumerate() {
-        for &slot in index.note_posting(key) {
+        for slot in index.note_posting(key) {
             found.entry(slot).or_default().push(i);
         }
     }
@@ -389,12 +404,9 @@ fn where_found(
         .map(|&i| {
             let (word, key) = &words[i];
             let field = note
-                .doc
-                .texts
-                .iter()
-                .find(|t| text_words(&t.text).iter().any(|(_, k)| k == key))
-                .map(|t| t.field.as_str())
-                .unwrap_or("note");
+                .texts(index)
+                .find(|(_, text)| text_words(text).iter().any(|(_, k)| k == key))
+                .map_or("note", |(field, _)| field);
             format!("'{word}' in {field}")
         })
         .collect()
@@ -403,33 +415,31 @@ fn where_found(
 /// The best match of `query` among a record's names of the given fields, with the field.
 /// A one-word alias is also tried with the record's surname ("Raju" + "Yadav").
 fn best_name_match(
-    entry: &super::index::RecordEntry,
+    record: &RecordRef<'_>,
     query: &NameQuery,
     fathers: bool,
+    cache: &mut ParseCache,
 ) -> Option<(Match, NameField, String)> {
-    let surname = entry
-        .doc
-        .names
-        .iter()
-        .find(|n| n.field == NameField::Name as i32)
-        .and_then(|n| {
-            let words: Vec<&str> = n.text.split_whitespace().collect();
+    let surname = record
+        .names()
+        .find(|(field, _)| *field == NameField::Name)
+        .and_then(|(_, text)| {
+            let words: Vec<&str> = text.split_whitespace().collect();
             (words.len() > 1).then(|| words[words.len() - 1].to_string())
         });
     let mut best: Option<(Match, NameField, String)> = None;
-    for name in &entry.doc.names {
-        let field = NameField::try_from(name.field).unwrap_or(NameField::Name);
+    for (field, text) in record.names() {
         if (field == NameField::Father) != fathers {
             continue;
         }
-        let mut texts = vec![name.text.clone()];
-        if field == NameField::Alias && !name.text.contains(char::is_whitespace) {
+        let mut texts = vec![text.to_string()];
+        if field == NameField::Alias && !text.contains(char::is_whitespace) {
             if let Some(surname) = &surname {
-                texts.push(format!("{} {surname}", name.text));
+                texts.push(format!("{text} {surname}"));
             }
         }
         for text in texts {
-            if let Some(m) = match_name(query, &Name::parse(&text)) {
+            if let Some(m) = match_name(query, &Name::parse_with(&text, cache)) {
                 if best.as_ref().is_none_or(|(b, _, _)| m.score > b.score) {
                     best = Some((m, field, text));
                 }
@@ -463,13 +473,13 @@ impl SearchIndex {
         let mut notes = Vec::new();
         if query.mo_text.is_some() || !query.mo_categories.is_empty() {
             notes = matching_notes(self, query);
-            let mut bits = Bits::empty(self.records.len());
+            let mut bits = Bits::empty(self.slot_count());
             for (i, (note_slot, score, _)) in notes.iter().enumerate() {
                 let Some(note) = &self.notes[*note_slot as usize] else {
                     continue;
                 };
-                for record in &note.doc.record_ids {
-                    if let Some(slot) = self.record_slot(record) {
+                for record in note.record_ids() {
+                    if let Some(slot) = self.record_slot(&record) {
                         bits.set(slot);
                         let best = by_note.entry(slot).or_insert((*score, i as u32));
                         if *score > best.0 {
@@ -493,23 +503,35 @@ impl SearchIndex {
             narrow(found.bits.clone());
         }
 
-        // Filter, in slot order (newest versions first), and pick what to score.
+        // Filter, in slot order (newest versions first), and pick what to score. The
+        // districts asked for are looked up once, as indexes into the district table.
+        let origins: Vec<u32> = query
+            .origins
+            .iter()
+            .filter_map(|o| self.origin_id(o))
+            .collect();
+        let filtered = !query.origins.is_empty()
+            || !query.statuses.is_empty()
+            || query.warnings != 0
+            || query.gender != 0
+            || query.born.is_some();
         let passes = |slot: u32| -> bool {
-            let Some(entry) = &self.records[slot as usize] else {
+            let Some(record) = self.record(slot) else {
                 return false;
             };
-            let doc = &entry.doc;
-            (query.origins.is_empty() || query.origins.contains(&doc.origin))
-                && (query.statuses.is_empty() || query.statuses.contains(&doc.status))
-                && doc.warnings & query.warnings == query.warnings
-                && (query.gender == 0 || doc.gender == query.gender)
-                && query
-                    .born
-                    .is_none_or(|(from, to)| doc.born_within(from, to))
+            let facts = record.facts;
+            !filtered
+                || ((query.origins.is_empty() || origins.contains(&facts.origin))
+                    && (query.statuses.is_empty() || query.statuses.contains(&facts.status))
+                    && facts.warnings & query.warnings == query.warnings
+                    && (query.gender == 0 || facts.gender == query.gender)
+                    && query
+                        .born
+                        .is_none_or(|(from, to)| facts.born_within(from, to)))
         };
         let mut chosen: Vec<u32> = match &candidates {
             Some(bits) => bits.descending().filter(|&s| passes(s)).collect(),
-            None => (0..self.records.len() as u32)
+            None => (0..self.slot_count() as u32)
                 .rev()
                 .filter(|&s| passes(s))
                 .collect(),
@@ -544,15 +566,18 @@ impl SearchIndex {
             estimate = true;
         }
 
+        // The candidates share most of their words: each is prepared once.
+        let mut cache = ParseCache::default();
         let mut hits: Vec<(Hit, i64)> = Vec::new();
         for slot in chosen {
-            let Some(entry) = &self.records[slot as usize] else {
+            let Some(record) = self.record(slot) else {
                 continue;
             };
             let mut score = 1.0f32;
             let mut reasons = Vec::new();
             if let Some(name) = name {
-                let Some((m, field, text)) = best_name_match(entry, name, false) else {
+                let Some((m, field, text)) = best_name_match(&record, name, false, &mut cache)
+                else {
                     continue;
                 };
                 score = m.score;
@@ -562,7 +587,7 @@ impl SearchIndex {
                     score: m.score,
                 });
                 if let Some(relative) = name.relative_query() {
-                    match best_name_match(entry, &relative, true) {
+                    match best_name_match(&record, &relative, true, &mut cache) {
                         Some((m, _, text)) => {
                             score *= 0.6 + 0.4 * m.score;
                             reasons.push(Reason {
@@ -577,7 +602,7 @@ impl SearchIndex {
             }
             if let Some(father) = &query.father {
                 let father = NameQuery::from_name(father.clone());
-                let Some((m, _, text)) = best_name_match(entry, &father, true) else {
+                let Some((m, _, text)) = best_name_match(&record, &father, true, &mut cache) else {
                     continue;
                 };
                 score *= m.score;
@@ -592,11 +617,11 @@ impl SearchIndex {
             reasons.extend(extra);
             hits.push((
                 Hit {
-                    id: entry.id.to_string(),
+                    id: record.id(),
                     score,
                     reasons,
                 },
-                entry.doc.updated_at_ms,
+                record.facts.updated_at_ms,
             ));
         }
         hits.sort_by(|(a, at), (b, bt)| {
@@ -701,9 +726,8 @@ impl SearchIndex {
         notes: &[(u32, f32, Vec<String>)],
     ) -> SearchResults {
         let updated = |slot: u32| {
-            self.records[slot as usize]
-                .as_ref()
-                .map_or(i64::MIN, |e| e.doc.updated_at_ms)
+            self.record(slot)
+                .map_or(i64::MIN, |r| r.facts.updated_at_ms)
         };
         let mut ordered: Vec<(i64, u32)> = chosen.iter().map(|&s| (updated(s), s)).collect();
         let total = ordered.len();
@@ -718,10 +742,10 @@ impl SearchIndex {
             .into_iter()
             .skip(query.offset)
             .filter_map(|(_, slot)| {
-                let entry = self.records[slot as usize].as_ref()?;
+                let record = self.record(slot)?;
                 let (_, reasons) = self.other_reasons(query, slot, by_note, notes, false);
                 Some(Hit {
-                    id: entry.id.to_string(),
+                    id: record.id(),
                     score: 1.0,
                     reasons,
                 })

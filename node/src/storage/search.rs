@@ -14,7 +14,8 @@ use super::codec::{item_key, split_item_key};
 use super::sled_store::{Storage, Tx, TxResult};
 use super::{Kind, StorageError, StorageResult};
 use crate::search::{
-    index::record_terms, NoteDoc, RecordDoc, SearchIndex, SearchQuery, SearchResults,
+    index::record_terms_with, NoteDoc, ParseCache, RecordDoc, SearchIndex, SearchQuery,
+    SearchResults,
 };
 
 /// Set in `meta` once `search_docs` holds a document for every item.
@@ -85,6 +86,7 @@ impl Storage {
         let started = std::time::Instant::now();
         let mut records: Vec<(String, RecordDoc)> = Vec::new();
         let mut index = SearchIndex::new();
+        index.begin_bulk();
         for entry in self.t.search_docs.iter() {
             let (key, bytes) = entry?;
             let (kind, id) = split_item_key(&key)?;
@@ -94,14 +96,21 @@ impl Storage {
                 Kind::Alert | Kind::AlertAck => {}
             }
         }
+        let read = started.elapsed();
         // Computing the terms (transliteration, variant keys, phonetic codes) is the costly
-        // part; it runs on several threads, and the postings are filled in order.
+        // part; it runs on several threads, each preparing every distinct word once, and
+        // the postings are filled in order.
         let chunk = records.len().div_ceil(REBUILD_THREADS).max(1);
         let terms: Vec<Vec<Vec<String>>> = std::thread::scope(|scope| {
             let workers: Vec<_> = records
                 .chunks(chunk)
                 .map(|part| {
-                    scope.spawn(move || part.iter().map(|(_, doc)| record_terms(doc)).collect())
+                    scope.spawn(move || {
+                        let mut cache = ParseCache::default();
+                        part.iter()
+                            .map(|(_, doc)| record_terms_with(doc, &mut cache))
+                            .collect()
+                    })
                 })
                 .collect();
             workers
@@ -109,6 +118,7 @@ impl Storage {
                 .map(|w| w.join().unwrap_or_default())
                 .collect()
         });
+        let computed = started.elapsed();
         for ((id, doc), terms) in records.into_iter().zip(terms.into_iter().flatten()) {
             index.put_record_with_terms(&id, doc, terms);
         }
@@ -117,6 +127,12 @@ impl Storage {
             records = index.record_count(),
             mo_notes = index.note_count(),
             ms = started.elapsed().as_millis() as u64,
+            phases = format!(
+                "read {} ms, terms {} ms, insert {} ms",
+                read.as_millis(),
+                (computed - read).as_millis(),
+                (started.elapsed() - computed).as_millis()
+            ),
             "search index built"
         );
         *self.search.write().unwrap_or_else(PoisonError::into_inner) = index;
