@@ -500,7 +500,10 @@ mod tests {
             ..PeerListView::default()
         };
         let text = peers_report(&list, NOW);
-        assert!(text.contains("Behind        up to date on 1 origin\n"), "{text}");
+        assert!(
+            text.contains("Behind        up to date on 1 origin\n"),
+            "{text}"
+        );
     }
 
     #[test]
