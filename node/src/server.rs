@@ -332,9 +332,12 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
             .max_decoding_message_size(max)
             .max_encoding_message_size(64 * 1024 * 1024)
             // Negotiated per call: responses are compressed only for a caller that says it
-            // accepts gzip (photo fetches do not ask), and older peers that send plain
-            // requests keep working.
+            // accepts zstd or gzip (photo fetches ask for neither), in the caller's order of
+            // preference; older peers that know only gzip, or send plain requests, keep
+            // working.
+            .accept_compressed(tonic::codec::CompressionEncoding::Zstd)
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .send_compressed(tonic::codec::CompressionEncoding::Zstd)
             .send_compressed(tonic::codec::CompressionEncoding::Gzip),
         );
 

@@ -248,7 +248,9 @@ impl Puller {
     ) -> Result<LinkEnd, String> {
         let peer = self.peer.district.clone();
         let channel = Self::dial(&self.endpoint, &self.connector, &self.peer.address).await?;
+        // zstd first: the order is this node's preference, and gzip stays for older peers.
         let mut client = FederationServiceClient::new(channel.clone())
+            .accept_compressed(CompressionEncoding::Zstd)
             .accept_compressed(CompressionEncoding::Gzip);
         let storage = &self.federation.storage;
         let watermarks = storage.watermarks(&peer).map_err(|e| e.to_string())?;
@@ -802,8 +804,10 @@ impl PriorityLink {
     ) -> Result<LinkEnd, String> {
         let peer = self.peer.district.clone();
         let channel = Puller::dial(&self.endpoint, &self.connector, &self.peer.address).await?;
-        let mut client =
-            FederationServiceClient::new(channel).accept_compressed(CompressionEncoding::Gzip);
+        // zstd first: the order is this node's preference, and gzip stays for older peers.
+        let mut client = FederationServiceClient::new(channel)
+            .accept_compressed(CompressionEncoding::Zstd)
+            .accept_compressed(CompressionEncoding::Gzip);
         let watermarks = self
             .federation
             .storage
