@@ -198,7 +198,7 @@ async fn catch_up(records: usize, alerts: usize) -> anyhow::Result<()> {
         records as f64 / elapsed.as_secs_f64()
     );
     println!(
-        "bytes per record: {:.0} on the wire (TLS, HTTP/2, gzip; the proxy's count towards the receiver, alerts included); {:.0} of sync messages before compression",
+        "bytes per record: {:.0} on the wire (TLS, HTTP/2, zstd as negotiated; the proxy's count towards the receiver, alerts included); {:.0} of sync messages before compression",
         wire as f64 / records as f64,
         messages as f64 / records as f64
     );
