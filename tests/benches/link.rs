@@ -11,16 +11,14 @@ use std::time::{Duration, Instant};
 
 use setu_node::sample::SampleGen;
 use setu_node::storage::Storage;
-use setu_proto::v1::upload_photo_request::Part;
 use setu_proto::v1::{
-    AlertCategory, AlertPriority, CreateRecordRequest, DownloadPhotoRequest, GetAlertRequest,
-    Handling, PostAlertRequest, UploadPhotoHeader, UploadPhotoRequest,
+    AlertCategory, AlertPriority, DownloadPhotoRequest, GetAlertRequest, Handling, PostAlertRequest,
 };
 use setu_tests::bench::{env_usize, percentile};
+use setu_tests::client::record_with_incompressible_photo;
 use setu_tests::mesh::{list_peers, Mesh};
 use setu_tests::proxy::{LinkShape, TcpProxy};
-use setu_tests::{png_bytes, sample_record, Officer, Role};
-use sha2::{Digest, Sha256};
+use setu_tests::{Officer, Role};
 use tokio_stream::StreamExt;
 
 const DHANBAD: &str = "jh-dhanbad";
@@ -246,32 +244,11 @@ async fn photo_over_flapping_link(size: usize) -> anyhow::Result<()> {
     let (mesh, proxy) = mesh_through_proxy().await?;
     let a = mesh.officer(DHANBAD, "JH-1791", Role::Officer).await?;
     let b = mesh.officer(ASANSOL, "WB-1791", Role::Officer).await?;
-    let mut record = sample_record("Bench Photo Example");
-    record.handling = Handling::Federation as i32;
-    let created = a
-        .records()
-        .create(CreateRecordRequest {
-            record: Some(record),
-        })
-        .await?
-        .into_inner();
-    let mut photo = png_bytes([3, 1, 4]);
-    let mut noise = vec![0u8; size - photo.len()];
-    rand::Rng::fill(&mut rand::rng(), noise.as_mut_slice());
-    photo.extend_from_slice(&noise);
-    let sha = hex::encode(Sha256::digest(&photo));
-    let mut messages = vec![UploadPhotoRequest {
-        part: Some(Part::Header(UploadPhotoHeader {
-            record_id: created.id.clone(),
-            expected_version: 0,
-        })),
-    }];
-    messages.extend(photo.chunks(1 << 20).map(|c| UploadPhotoRequest {
-        part: Some(Part::Chunk(c.to_vec())),
-    }));
+    // Counted from before the upload: Asansol may start fetching as soon as it is stored.
     let bytes_before = proxy.bytes_down();
     let started = Instant::now();
-    a.photos().upload(tokio_stream::iter(messages)).await?;
+    let (_, sha) =
+        record_with_incompressible_photo(&a, "Bench Photo Example", size, [3, 1, 4]).await?;
     proxy.flap(Duration::from_secs(5), Duration::from_secs(1));
     loop {
         if let Ok(response) = b

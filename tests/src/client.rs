@@ -224,3 +224,47 @@ pub fn describe(status: &Status) -> String {
     }
     text
 }
+
+/// Creates a FEDERATION record named `name` through `officer` and uploads to it a photo of
+/// `size` bytes that does not compress (a PNG header of colour `rgb`, then random bytes),
+/// as a link test needs; returns the record's id and the photo's SHA-256 in hex.
+pub async fn record_with_incompressible_photo(
+    officer: &Officer,
+    name: &str,
+    size: usize,
+    rgb: [u8; 3],
+) -> anyhow::Result<(String, String)> {
+    use setu_proto::v1::upload_photo_request::Part;
+    use setu_proto::v1::{CreateRecordRequest, Handling, UploadPhotoHeader, UploadPhotoRequest};
+    use sha2::Digest as _;
+
+    let mut record = crate::fixtures::sample_record(name);
+    record.handling = Handling::Federation as i32;
+    let created = officer
+        .records()
+        .create(CreateRecordRequest {
+            record: Some(record),
+        })
+        .await?
+        .into_inner();
+    let mut photo = crate::fixtures::png_bytes(rgb);
+    anyhow::ensure!(size >= photo.len(), "a photo of {size} bytes is too small");
+    let mut noise = vec![0u8; size - photo.len()];
+    rand::Rng::fill(&mut rand::rng(), noise.as_mut_slice());
+    photo.extend_from_slice(&noise);
+    let sha = hex::encode(sha2::Sha256::digest(&photo));
+    let mut messages = vec![UploadPhotoRequest {
+        part: Some(Part::Header(UploadPhotoHeader {
+            record_id: created.id.clone(),
+            expected_version: 0,
+        })),
+    }];
+    messages.extend(photo.chunks(1 << 20).map(|c| UploadPhotoRequest {
+        part: Some(Part::Chunk(c.to_vec())),
+    }));
+    officer
+        .photos()
+        .upload(tokio_stream::iter(messages))
+        .await?;
+    Ok((created.id, sha))
+}

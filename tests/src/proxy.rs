@@ -88,7 +88,7 @@ impl TokenBucket {
         if *tokens < 0.0 {
             let wait = Duration::from_secs_f64(-*tokens / self.rate);
             // Held while sleeping: the next connection's chunk goes after this one.
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep(wait).await; // sleep-ok: the throttle paces the bytes
             *tokens = 0.0;
             *last = Instant::now();
         }
@@ -353,7 +353,7 @@ async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, link: &Link, dire
     };
     let writer = async {
         while let Some((due, bytes)) = rx.recv().await {
-            tokio::time::sleep_until(due).await;
+            tokio::time::sleep_until(due).await; // sleep-ok: the added delay of the simulated link
             if to.write_all(&bytes).await.is_err() {
                 return;
             }

@@ -14,16 +14,14 @@ use std::time::{Duration, Instant};
 use setu_node::sample::SampleGen;
 use setu_node::storage::alerts::FeedItem;
 use setu_node::storage::Storage;
-use setu_proto::v1::upload_photo_request::Part;
 use setu_proto::v1::{
-    AlertCategory, AlertPriority, CreateRecordRequest, DownloadPhotoRequest, GetAlertRequest,
-    Handling, PostAlertRequest, UploadPhotoHeader, UploadPhotoRequest,
+    AlertCategory, AlertPriority, DownloadPhotoRequest, GetAlertRequest, Handling, PostAlertRequest,
 };
+use setu_tests::client::record_with_incompressible_photo;
 use setu_tests::mesh::{list_peers, Mesh, MeshPlan};
 use setu_tests::proxy::{LinkShape, TcpProxy};
 use setu_tests::scrape::{http_get, parse};
-use setu_tests::{png_bytes, sample_record, wait_until, Officer, Role};
-use sha2::{Digest, Sha256};
+use setu_tests::{wait_until, Officer, Role};
 use tokio_stream::StreamExt;
 
 const DHANBAD: &str = "jh-dhanbad";
@@ -237,33 +235,9 @@ async fn an_8_mb_photo_resumes_across_a_link_that_drops_every_5_s() -> anyhow::R
     let b_officer = mesh.officer(ASANSOL, "WB-1702", Role::Officer).await?;
 
     // A record with an 8 MB photo that does not compress (a PNG header, then noise).
-    let mut record = sample_record("Test Photo Resume Example");
-    record.handling = Handling::Federation as i32;
-    let created = a_officer
-        .records()
-        .create(CreateRecordRequest {
-            record: Some(record),
-        })
-        .await?
-        .into_inner();
-    let mut photo = png_bytes([9, 9, 9]);
-    let mut noise = vec![0u8; PHOTO - photo.len()];
-    rand::Rng::fill(&mut rand::rng(), noise.as_mut_slice());
-    photo.extend_from_slice(&noise);
-    let sha = hex::encode(Sha256::digest(&photo));
-    let mut messages = vec![UploadPhotoRequest {
-        part: Some(Part::Header(UploadPhotoHeader {
-            record_id: created.id.clone(),
-            expected_version: 0,
-        })),
-    }];
-    messages.extend(photo.chunks(1 << 20).map(|c| UploadPhotoRequest {
-        part: Some(Part::Chunk(c.to_vec())),
-    }));
-    a_officer
-        .photos()
-        .upload(tokio_stream::iter(messages))
-        .await?;
+    let (_, sha) =
+        record_with_incompressible_photo(&a_officer, "Test Photo Resume Example", PHOTO, [9, 9, 9])
+            .await?;
 
     // The link drops for 1 s every 5 s: at 1 MiB/s the photo needs two or three up-times.
     let down = Duration::from_secs(1);
