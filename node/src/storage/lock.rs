@@ -31,7 +31,7 @@ impl DataDirLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", path.display())))?;
-        match file.try_lock() {
+        match lock_with_grace(&file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
@@ -64,6 +64,27 @@ impl DataDirLock {
             tracing::warn!(path = %path.display(), error = %e, "could not note this process in the lock file");
         }
         Ok(DataDirLock { _file: file })
+    }
+}
+
+/// How long a lock held by someone else is waited for before the folder counts as in use.
+const LOCK_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Takes the lock, waiting up to [`LOCK_GRACE`] for a holder that is letting go.
+///
+/// A lock can outlive its owner by a moment: a child process forked by another thread,
+/// between `fork` and `exec`, shares the open file and with it the lock, until `exec` closes
+/// it. A node restarted on a folder just closed in the same process (a restore, a test's
+/// restart) would be refused for that moment, so a busy lock is asked again a few times.
+fn lock_with_grace(file: &File) -> Result<(), TryLockError> {
+    let deadline = std::time::Instant::now() + LOCK_GRACE;
+    loop {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
     }
 }
 
