@@ -160,6 +160,16 @@ impl RunningNode {
 
 /// Validates `config`, opens storage, binds and starts serving in a background task.
 pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
+    start_on(config, None).await
+}
+
+/// Like [`start`], but serves on `listener`, a socket the caller bound already (a test
+/// mesh binds every node's port 0 first, so that each node's peers know its address before
+/// any node starts). `config.listen` is then only what the log and errors name.
+pub async fn start_on(
+    config: NodeConfig,
+    listener: Option<std::net::TcpListener>,
+) -> Result<RunningNode, ServeError> {
     config.validate()?;
     let material = crate::net::tls::TlsMaterial::load(&config)?;
     let tls = TlsState::new(&config, &material)?;
@@ -199,12 +209,19 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServeError> {
         .map(|peer| Puller::new(federation.clone(), peer.clone(), tls.clone()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ServeError::Peer)?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+    let bind_error = |source| ServeError::Bind {
+        addr: config.listen,
+        source,
+    };
+    let listener = match listener {
+        Some(bound) => {
+            bound.set_nonblocking(true).map_err(bind_error)?;
+            tokio::net::TcpListener::from_std(bound).map_err(bind_error)?
+        }
+        None => tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(bind_error)?,
+    };
     let addr = listener.local_addr().map_err(|source| ServeError::Bind {
         addr: config.listen,
         source,

@@ -1,7 +1,8 @@
 //! Federations of in-process district nodes for the federation tests: state CAs, nodes on
-//! ports picked before any of them starts (each node's config must name its peers'
-//! addresses), peer links in one or both directions, and helpers that wait for a copy of a
-//! record to arrive (or to go) on another node.
+//! ports bound before any of them starts (each node's config must name its peers'
+//! addresses, so the plan binds port 0 for every node and hands the socket to the node),
+//! peer links in one or both directions, and helpers that wait for a copy of a record to
+//! arrive (or to go) on another node.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -39,8 +40,9 @@ use crate::wait::wait_for;
 /// link may be in its reconnect backoff).
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A free TCP port on 127.0.0.1 (bound, read and released). A node's peers must know its
-/// address before it starts, so ports are picked up front.
+/// A free TCP port on 127.0.0.1 (bound, read and released), for a node in another process
+/// whose peers must know its address before it starts. Another process may take the port
+/// in between; in-process nodes get a socket bound by the plan instead.
 pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
@@ -64,6 +66,8 @@ type Tune = Box<dyn FnOnce(&mut NodeConfig) + Send>;
 struct NodePlan {
     district: String,
     ca: String,
+    /// The node's socket, bound to port 0 when planned and handed to the node at start.
+    listener: std::net::TcpListener,
     port: u16,
     cert: CertPair,
     /// Further CAs (by name) the node trusts, e.g. a non-adjacent origin's.
@@ -106,10 +110,14 @@ impl MeshPlan {
         cert: CertPair,
         external: bool,
     ) -> anyhow::Result<()> {
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").context("binding a node's port")?;
+        let port = listener.local_addr()?.port();
         self.plans.push(NodePlan {
             district: district.to_string(),
             ca: ca.to_string(),
-            port: free_port()?,
+            listener,
+            port,
             cert,
             trust: Vec::new(),
             peers: Vec::new(),
@@ -260,11 +268,12 @@ impl MeshPlan {
                     district: plan.district,
                     ca: plan.ca,
                     port: plan.port,
+                    listener: std::sync::Mutex::new(Some(plan.listener)),
                     cert: plan.cert,
                 });
                 continue;
             }
-            let node = TestNode::start(config)
+            let node = TestNode::start_on(config, plan.listener)
                 .await
                 .with_context(|| format!("starting {}", plan.district))?;
             nodes.push(MeshNode {
@@ -300,8 +309,37 @@ pub struct External {
     pub ca: String,
     /// The port its peers dial.
     pub port: u16,
+    /// The socket bound to `port`, until [`External::listener`] takes it.
+    listener: std::sync::Mutex<Option<std::net::TcpListener>>,
     /// Its node certificate (issued by `ca`, naming `district`).
     pub cert: CertPair,
+}
+
+impl External {
+    /// The stand-in's socket (bound to [`External::port`] when planned), for the node or
+    /// server the test starts in its place; it can be taken once.
+    pub fn socket(&self) -> anyhow::Result<std::net::TcpListener> {
+        self.listener
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the stand-in's socket lock is poisoned"))?
+            .take()
+            .context("the stand-in's socket was taken already")
+    }
+
+    /// [`External::socket`] for a tokio server.
+    pub fn listener(&self) -> anyhow::Result<tokio::net::TcpListener> {
+        let bound = self.socket()?;
+        bound.set_nonblocking(true)?;
+        Ok(tokio::net::TcpListener::from_std(bound)?)
+    }
+
+    /// Lets go of the stand-in's socket, for a `setu-node` process that binds
+    /// [`External::port`] itself (another process could take the port in between; the
+    /// caller starts its node straight after).
+    pub fn release_port(&self) -> anyhow::Result<()> {
+        drop(self.socket()?);
+        Ok(())
+    }
 }
 
 /// A running federation of in-process nodes.

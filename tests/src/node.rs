@@ -69,6 +69,22 @@ impl TestNode {
         })
     }
 
+    /// Starts a node serving on `listener`, a socket bound already (its port is kept for
+    /// [`TestNode::start_again`]).
+    pub async fn start_on(
+        mut config: NodeConfig,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<TestNode> {
+        config.listen = listener.local_addr()?;
+        let running = server::start_on(config.clone(), Some(listener))
+            .await
+            .context("starting an in-process node")?;
+        Ok(TestNode {
+            config,
+            running: Some(running),
+        })
+    }
+
     fn running(&self) -> &RunningNode {
         self.running
             .as_ref()

@@ -139,6 +139,7 @@ async fn kill_9_during_a_10_000_record_catch_up_loses_and_duplicates_nothing() -
     std::fs::create_dir_all(&b_dir)?;
     let b_toml = b_dir.join("node.toml");
     write_node_config(&b_toml, &b_config)?;
+    mesh.external(ASANSOL).release_port()?;
 
     let a = mesh.node(DHANBAD);
     let started = Instant::now();

@@ -167,7 +167,7 @@ impl FakeRelay {
             .client_ca_root(Certificate::from_pem(std::fs::read(
                 mesh.ca(client_ca).cert_path(),
             )?));
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", external.port)).await?;
+        let listener = external.listener()?;
         let server = tokio::spawn(
             Server::builder()
                 .tls_config(tls)?
@@ -631,7 +631,7 @@ async fn records_signed_with_a_rotated_key_still_verify() -> anyhow::Result<()> 
     );
 
     // B starts and catches up.
-    let b = TestNode::start(b_config).await?;
+    let b = TestNode::start_on(b_config, mesh.external(ASANSOL).socket()?).await?;
     let b_ca = mesh.ca("wb");
     let b_officer = b_ca.officer(ASANSOL, "WB-8801", Role::Officer)?;
     let b_officer = Officer {
