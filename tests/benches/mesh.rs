@@ -152,13 +152,13 @@ async fn idle_cpu_per_node(window: Duration, nodes: usize) -> anyhow::Result<f64
 }
 
 /// Waits until `accept` holds on every storage, each checked after each of its own
-/// flushes, and returns how long after `since` the last one got there.
+/// flushes, and returns how long after `since` each one got there (in `storages`' order).
 async fn spread(
     storages: &[Storage],
     since: Instant,
     what: &str,
     accept: impl Fn(&Storage) -> bool,
-) -> anyhow::Result<Duration> {
+) -> anyhow::Result<Vec<Duration>> {
     let accept = &accept;
     let arrivals = join_all(storages.iter().map(|storage| async move {
         let mut changed = storage.subscribe();
@@ -173,11 +173,43 @@ async fn spread(
     let arrivals: Vec<anyhow::Result<Duration>> = tokio::time::timeout(SPREAD_TIMEOUT, arrivals)
         .await
         .with_context(|| format!("timed out waiting until {what}"))?;
-    let mut last = Duration::ZERO;
-    for arrival in arrivals {
-        last = last.max(arrival?);
+    arrivals.into_iter().collect()
+}
+
+/// Whether `storage` holds the signing keys of all `districts` districts of the mesh.
+fn knows_every_key(storage: &Storage, districts: usize) -> bool {
+    let Ok(statements) = storage.key_statements() else {
+        return false;
+    };
+    let origins: std::collections::HashSet<String> = statements
+        .into_iter()
+        .map(|(origin, _, _)| origin)
+        .collect();
+    origins.len() >= districts
+}
+
+/// The last arrival of a spread.
+fn last_arrival(arrivals: &[Duration]) -> Duration {
+    arrivals.iter().copied().max().unwrap_or_default()
+}
+
+/// For a spread that took much longer than the typical one, where the time went: the
+/// latest arrival at each hop distance from the origin, so that a slow link (one late hop)
+/// is told apart from a slow mesh (every hop a little late).
+fn explain_slow_spread(what: &str, arrivals: &[Duration], hops: &[Option<usize>]) {
+    let mut by_hop: std::collections::BTreeMap<usize, Duration> = Default::default();
+    for (arrival, hop) in arrivals.iter().zip(hops) {
+        let latest = by_hop.entry(hop.unwrap_or(usize::MAX)).or_default();
+        *latest = (*latest).max(*arrival);
     }
-    Ok(last)
+    let steps: Vec<String> = by_hop
+        .iter()
+        .map(|(hop, at)| format!("{hop}:{:.0}", at.as_secs_f64() * 1000.0))
+        .collect();
+    eprintln!(
+        "  slow {what}: latest arrival (ms) by hop {}",
+        steps.join(" ")
+    );
 }
 
 async fn create(officer: &Officer, record: PersonRecord) -> anyhow::Result<PersonRecord> {
@@ -248,27 +280,53 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
             .await?;
         }
     }
-    eprintln!(
-        "  started {size} nodes in {start_secs:.1} s; every link up {:.1} s later; RSS {:.0} MiB",
-        links_up.elapsed().as_secs_f64(),
-        rss_mib()
-    );
+    let links_secs = links_up.elapsed().as_secs_f64();
     let all: Vec<Storage> = (0..size)
         .map(|i| mesh.node(map.district(i)).storage().clone())
         .collect();
+    // A new mesh first tells every node every district's signing key; a record created
+    // before that has settled waits behind it, so it is timed separately.
+    let settling = Instant::now();
+    let settled = last_arrival(
+        &spread(
+            &all,
+            settling,
+            "every node knows every district's key",
+            |s| knows_every_key(s, size),
+        )
+        .await?,
+    );
+    eprintln!(
+        "  started {size} nodes in {start_secs:.1} s; every link up {links_secs:.1} s later; every key everywhere {:.1} s after that; RSS {:.0} MiB",
+        settled.as_secs_f64(),
+        rss_mib()
+    );
     let admin = mesh.officer(&origin, "SA-BENCH-1", Role::Admin).await?;
+    let hops = map.hops_from(edge);
 
     // A record created at the edge, until it is readable everywhere; then its expunge.
     let mut created = Vec::new();
     let mut create_times = Vec::new();
     for k in 0..knobs.records {
+        tracing::info!(k, "creating a timed record");
         let since = Instant::now();
         let record = create(&admin, federation_record(&format!("Test Mesh Person {k}"))).await?;
         let id = record.id.clone();
-        let took = spread(&all, since, "a record is everywhere", |s| {
+        let arrivals = spread(&all, since, "a record is everywhere", |s| {
             holds_record(s, &id)
         })
         .await?;
+        let took = last_arrival(&arrivals);
+        if took > Duration::from_secs(2) {
+            explain_slow_spread(
+                &format!(
+                    "record {k}, created {:.1} s after the nodes started",
+                    since.duration_since(started).as_secs_f64()
+                ),
+                &arrivals,
+                &hops,
+            );
+        }
         create_times.push(took);
         created.push(id);
     }
@@ -283,10 +341,14 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
                 expected_version: 0,
             })
             .await?;
-        let took = spread(&all, since, "an expunge is everywhere", |s| {
+        let arrivals = spread(&all, since, "an expunge is everywhere", |s| {
             !holds_record(s, id)
         })
         .await?;
+        let took = last_arrival(&arrivals);
+        if took > Duration::from_secs(2) {
+            explain_slow_spread("expunge", &arrivals, &hops);
+        }
         expunge_times.push(took);
     }
     let (create_p50, create_p99) = p50_p99(create_times);
@@ -296,7 +358,6 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
     );
 
     // A node down during many changes, made at four other districts, then restarted.
-    let hops = map.hops_from(edge);
     let down = (0..size)
         .max_by_key(|&i| (hops[i], i))
         .expect("a map has districts");
@@ -322,40 +383,50 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
     mesh.node_mut(&down_id).stop().await?;
     let changes_started = Instant::now();
     let mut last_of_writer = vec![String::new(); writers.len()];
+    let mut create_calls = Vec::new();
     for c in 0..knobs.down_changes {
         let w = c % writers.len();
+        let call = Instant::now();
         let record = create(
             &officers[w],
             federation_record(&format!("Test Mesh Change {c}")),
         )
         .await?;
+        create_calls.push(call.elapsed());
         last_of_writer[w] = record.id;
     }
+    let creating = changes_started.elapsed();
+    let (call_p50, call_p99) = p50_p99(create_calls);
     let running: Vec<Storage> = (0..size)
         .filter(|&i| i != down)
         .map(|i| mesh.node(map.district(i)).storage().clone())
         .collect();
     let last = last_of_writer.clone();
-    let spread_down = spread(
-        &running,
-        changes_started,
-        "the changes reach every running node",
-        |s| last.iter().all(|id| holds_record(s, id)),
-    )
-    .await?;
+    let spread_down = last_arrival(
+        &spread(
+            &running,
+            changes_started,
+            "the changes reach every running node",
+            |s| last.iter().all(|id| holds_record(s, id)),
+        )
+        .await?,
+    );
     drop(running);
     let restarted = Instant::now();
     mesh.node_mut(&down_id).start_again().await?;
     let back_secs = restarted.elapsed().as_secs_f64();
     let storage = mesh.node(&down_id).storage().clone();
-    let converge = spread(&[storage], restarted, "the restarted node converges", |s| {
-        last.iter().all(|id| holds_record(s, id))
-    })
-    .await?;
+    let converge = last_arrival(
+        &spread(&[storage], restarted, "the restarted node converges", |s| {
+            last.iter().all(|id| holds_record(s, id))
+        })
+        .await?,
+    );
     eprintln!(
-        "  {} changes while {down_id} ({} hops from the edge) was down reached the other {} nodes in {:.1} s; after its restart it served again in {back_secs:.2} s and converged in {:.2} s",
+        "  {} changes while {down_id} ({} hops from the edge) was down (made one after another in {:.1} s, Create p50 {call_p50:.0} ms, p99 {call_p99:.0} ms) reached the other {} nodes in {:.1} s; after its restart it served again in {back_secs:.2} s and converged in {:.2} s",
         knobs.down_changes,
         hops[down].unwrap_or(0),
+        creating.as_secs_f64(),
         size - 1,
         spread_down.as_secs_f64(),
         converge.as_secs_f64()
@@ -383,13 +454,15 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
         // Each origin's log travels in order, so its last record arrives last.
         expected.extend(records.last().map(|r| r.id.clone()));
     }
-    let loaded = spread(
-        &all,
-        load_started,
-        "the extra records are everywhere",
-        |s| expected.iter().all(|id| holds_record(s, id)),
-    )
-    .await?;
+    let loaded = last_arrival(
+        &spread(
+            &all,
+            load_started,
+            "the extra records are everywhere",
+            |s| expected.iter().all(|id| holds_record(s, id)),
+        )
+        .await?,
+    );
     let loaded_cpu = idle_cpu_per_node(knobs.idle, size).await?;
     let loaded_rss = rss_mib();
     eprintln!(

@@ -23,8 +23,8 @@ use crate::trust::anchors::{SharedAnchors, TrustAnchors};
 use keys::{KeyError, Signer, VerifiedKey};
 use prost::Message;
 use setu_proto::v1::{
-    Alert, AlertAck, Envelope, EnvelopePayload, Handling, ItemKind, KeyStatement, MoNote,
-    PersonRecord, Tombstone,
+    Alert, AlertAck, Envelope, EnvelopePayload, Handling, ItemKind, KeyStatement, KeyStatementBody,
+    MoNote, PersonRecord, Tombstone,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -132,6 +132,24 @@ impl Federation {
         self.anchors.current()
     }
 
+    /// Whether `statement` is, byte for byte, one this node verified into its keyring
+    /// already. In a mesh every neighbour passes on every district's statement; checking
+    /// each copy's certificate chain again was most of the work of a mesh coming up.
+    fn holds_verified(&self, statement: &KeyStatement) -> bool {
+        let Ok(body) = KeyStatementBody::decode(statement.body.as_slice()) else {
+            return false;
+        };
+        let in_keyring = self
+            .keyring
+            .read()
+            .is_ok_and(|ring| ring.contains_key(&(body.origin.clone(), body.key_id.clone())));
+        in_keyring
+            && self
+                .storage
+                .key_statement(&body.origin, &body.key_id)
+                .is_ok_and(|held| held.as_deref() == Some(statement.encode_to_vec().as_slice()))
+    }
+
     fn remember_key(&self, key: VerifiedKey) {
         if let Ok(mut ring) = self.keyring.write() {
             ring.insert((key.origin.clone(), key.key_id.clone()), key);
@@ -143,9 +161,12 @@ impl Federation {
         self.peers.iter().find(|p| p.district == district)
     }
 
-    /// Verifies a key statement received from a peer and keeps it. Returns the district it
-    /// attests.
-    pub fn accept_key_statement(&self, statement: &KeyStatement) -> Result<String, RefusedChange> {
+    /// Verifies a key statement received from a peer and keeps it. Returns whether the key
+    /// was new here.
+    pub fn accept_key_statement(&self, statement: &KeyStatement) -> Result<bool, RefusedChange> {
+        if self.holds_verified(statement) {
+            return Ok(false);
+        }
         let key = keys::verify_statement(statement, &self.anchors())?;
         let origin = key.origin.clone();
         let fresh = self
@@ -156,7 +177,29 @@ impl Federation {
             tracing::info!(%origin, key_id = %key.key_id, "accepted a new signing key");
         }
         self.remember_key(key);
-        Ok(origin)
+        Ok(fresh)
+    }
+
+    /// Accepts the key statements `peer` sent (a refused one is logged and skipped). A new
+    /// key wakes this node's own sync streams, which pass it on to their peers at once: in
+    /// a mesh a district's key travels hop by hop ahead of its first record, and without
+    /// the wake it waited at each hop for some unrelated change.
+    pub async fn take_key_statements<'a>(
+        &self,
+        peer: &str,
+        statements: impl IntoIterator<Item = &'a KeyStatement>,
+    ) -> Result<(), String> {
+        let mut fresh = false;
+        for statement in statements {
+            match self.accept_key_statement(statement) {
+                Ok(new) => fresh |= new,
+                Err(e) => tracing::warn!(%peer, error = %e, "refused a key statement"),
+            }
+        }
+        if fresh {
+            self.storage.flush().await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     fn key_for(&self, origin: &str, key_id: &str) -> Result<VerifiedKey, KeyError> {

@@ -29,6 +29,9 @@ use tokio::sync::{watch, Notify};
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Channel, Endpoint, Uri};
 
+/// Batches with at least this many envelopes have their signatures checked on two threads.
+const SPLIT_VERIFY_AT: usize = 64;
+
 /// First reconnect delay.
 const BACKOFF_START: Duration = Duration::from_millis(250);
 /// Longest reconnect delay.
@@ -323,9 +326,7 @@ impl Puller {
                             if let Some(previous) = pending.take() {
                                 self.apply_verified(previous).await?;
                             }
-                            if let Err(e) = self.federation.accept_key_statement(&statement) {
-                                tracing::warn!(%peer, error = %e, "refused a key statement");
-                            }
+                            self.federation.take_key_statements(&peer, [&statement]).await?;
                         }
                         Some(SyncPart::Batch(batch)) => {
                             let next = self.start_verifying(batch);
@@ -355,6 +356,10 @@ impl Puller {
         let envelopes = batch.envelopes;
         let handle = tokio::task::spawn_blocking(move || {
             let verify = |part: Vec<Envelope>| verified(&federation, &peer, &origin, epoch, part);
+            if envelopes.len() < SPLIT_VERIFY_AT {
+                // A live change or two: a second thread would cost more than it saves.
+                return Some(verify(envelopes));
+            }
             let mut first = envelopes;
             let second = first.split_off(first.len() / 2);
             std::thread::scope(|scope| {
@@ -400,6 +405,9 @@ impl Puller {
         if origin == federation.district {
             return Ok(());
         }
+        // A new epoch for a known origin must reach this node's own peers soon (they drop
+        // what the origin no longer has), so it is flushed and announced like a change.
+        let mut epoch_adopted = false;
         if batch.reset {
             match storage
                 .adopt_origin_epoch(&origin, batch.epoch)
@@ -410,6 +418,7 @@ impl Puller {
                     return Ok(());
                 }
                 EpochChange::Adopted => {
+                    epoch_adopted = true;
                     tracing::info!(%peer, %origin, epoch = batch.epoch, "new epoch: full resync of this origin");
                 }
                 EpochChange::First => {
@@ -432,7 +441,14 @@ impl Puller {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
-        storage.flush().await.map_err(|e| e.to_string())?;
+        if outcome.applied > 0 || epoch_adopted {
+            // Durable, then announced to this node's sync streams, which relay it.
+            storage.flush().await.map_err(|e| e.to_string())?;
+        }
+        // Otherwise only the watermark moved (an empty pass, or changes another peer
+        // brought first). It is committed with the batch; it becomes durable with the next
+        // flush, at the latest the one before this node acknowledges it to the peer, and a
+        // crash before that only means pulling the same changes again.
         let status = &self.federation.status;
         status.update(&peer, |s| s.count_envelopes(&origin, received, &outcome));
         for refusal in &outcome.refused {
@@ -480,6 +496,11 @@ impl Puller {
         let peer = self.peer.district.clone();
         crate::spawn(async move {
             while rx.changed().await.is_ok() {
+                // Durable before acknowledged: the peer may collect a tombstone once every
+                // peer has acknowledged it, so an acknowledged watermark must survive a crash.
+                if storage.flush().await.is_err() {
+                    return;
+                }
                 let Ok(watermarks) = storage.watermarks(&peer) else {
                     return;
                 };
@@ -690,11 +711,9 @@ impl Puller {
             .await
             .map_err(|s| format!("repair refused: {}", status_text(&s)))?
             .into_inner();
-        for statement in &repair.keys {
-            if let Err(e) = self.federation.accept_key_statement(statement) {
-                tracing::warn!(peer = %self.peer.district, error = %e, "refused a key statement");
-            }
-        }
+        self.federation
+            .take_key_statements(&self.peer.district, &repair.keys)
+            .await?;
         let mut repaired = 0;
         if let Some(batch) = repair.batch {
             repaired += self.apply_repair(batch).await?;
@@ -841,9 +860,9 @@ impl PriorityLink {
             });
             match message.message {
                 Some(SyncPart::Key(statement)) => {
-                    if let Err(e) = self.federation.accept_key_statement(&statement) {
-                        tracing::warn!(%peer, error = %e, "refused a key statement");
-                    }
+                    self.federation
+                        .take_key_statements(&peer, [&statement])
+                        .await?;
                 }
                 Some(SyncPart::Batch(batch)) => self.apply(batch).await?,
                 None => {}

@@ -426,6 +426,15 @@ impl Storage {
         Ok(fresh)
     }
 
+    /// The encoded key statement held for `origin`'s key `key_id`, if any.
+    pub fn key_statement(&self, origin: &str, key_id: &str) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self
+            .t
+            .keys
+            .get(pair_key(origin, key_id))?
+            .map(|v| v.to_vec()))
+    }
+
     /// Every key statement held: (origin, key id, encoded statement).
     pub fn key_statements(&self) -> StorageResult<Vec<(String, String, Vec<u8>)>> {
         let mut out = Vec::new();
