@@ -143,6 +143,26 @@ fn rss_mib() -> f64 {
     proc_status_kib(std::process::id(), "VmRSS:").unwrap_or(0) as f64 / 1024.0
 }
 
+/// Waits until no node reports any origin behind on any link (the copies each neighbour
+/// still sends of changes a node already holds are drained), and returns how long that took.
+async fn quiet(
+    federations: &[std::sync::Arc<setu_node::federation::Federation>],
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    setu_tests::wait::wait_until(SPREAD_TIMEOUT, "no node is behind on any link", || {
+        let behind = federations.iter().any(|federation| {
+            federation.peer_statuses().map_or(true, |peers| {
+                peers
+                    .iter()
+                    .any(|p| p.origin_lags.iter().any(|lag| lag.behind > 0))
+            })
+        });
+        async move { !behind }
+    })
+    .await?;
+    Ok(started.elapsed())
+}
+
 /// CPU used by the whole process over an idle window, as a percentage of one core per node.
 async fn idle_cpu_per_node(window: Duration, nodes: usize) -> anyhow::Result<f64> {
     let before = process_cpu(std::process::id())?;
@@ -435,7 +455,12 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
         .map(|i| mesh.node(map.district(i)).storage().clone())
         .collect();
 
-    // Idle, then idle again once the mesh holds `load` more records.
+    // Idle, then idle again once the mesh holds `load` more records; each window starts
+    // once every link has drained.
+    let federations: Vec<_> = (0..size)
+        .map(|i| mesh.node(map.district(i)).federation().clone())
+        .collect();
+    quiet(&federations).await?;
     let idle_cpu = idle_cpu_per_node(knobs.idle, size).await?;
     let rss = rss_mib();
     let loaders: Vec<usize> = (0..STATES.min(size)).map(|s| s * size / STATES).collect();
@@ -463,12 +488,14 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
         )
         .await?,
     );
+    let drained = quiet(&federations).await?;
     let loaded_cpu = idle_cpu_per_node(knobs.idle, size).await?;
     let loaded_rss = rss_mib();
     eprintln!(
-        "  {} extra records reached all {size} nodes in {:.1} s; idle CPU per node {idle_cpu:.2} % of a core before, {loaded_cpu:.2} % after; RSS per node {:.1} MiB before, {:.1} MiB after",
+        "  {} extra records reached all {size} nodes in {:.1} s (every link drained {:.1} s later); idle CPU per node {idle_cpu:.2} % of a core before, {loaded_cpu:.2} % after; RSS per node {:.1} MiB before, {:.1} MiB after",
         knobs.load,
         loaded.as_secs_f64(),
+        drained.as_secs_f64(),
         rss / size as f64,
         loaded_rss / size as f64
     );
@@ -477,6 +504,7 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
         "links": map.links.len(),
         "farthest_hops": map.farthest_hops(edge),
         "start_s": start_secs,
+        "keys_settled_s": settled.as_secs_f64(),
         "create_p50_ms": create_p50,
         "create_p99_ms": create_p99,
         "expunge_p50_ms": expunge_p50,
@@ -489,6 +517,7 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
         "rss_mib_per_node_loaded": loaded_rss / size as f64,
         "load": knobs.load,
         "load_spread_s": loaded.as_secs_f64(),
+        "load_drained_s": drained.as_secs_f64(),
     });
     drop(mesh);
     Ok(figures)
@@ -496,11 +525,12 @@ async fn run(size: usize, knobs: Knobs) -> anyhow::Result<Value> {
 
 /// The table of every size's figures, and how each grew from the first size to the last.
 fn print_table(all: &[Value]) {
-    let columns: [(&str, &str); 13] = [
+    let columns: [(&str, &str); 14] = [
         ("nodes", "nodes"),
         ("links", "links"),
         ("farthest_hops", "hops"),
         ("start_s", "start s"),
+        ("keys_settled_s", "keys settled s"),
         ("create_p50_ms", "create p50 ms"),
         ("create_p99_ms", "create p99 ms"),
         ("expunge_p50_ms", "expunge p50 ms"),

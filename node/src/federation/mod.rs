@@ -77,6 +77,9 @@ pub struct Federation {
     keyring: RwLock<HashMap<(String, String), VerifiedKey>>,
     /// Live status of each peer link.
     pub status: status::PeerStatusBoard,
+    /// Per peer, woken when the peer's node calls this one: the link is up again, so a
+    /// puller waiting out its reconnect backoff towards that peer tries at once.
+    heard_from: HashMap<String, Arc<tokio::sync::Notify>>,
     /// Where interrupted photo transfers keep the bytes received so far, to resume from.
     pub spool_dir: std::path::PathBuf,
 }
@@ -100,6 +103,11 @@ impl Federation {
             tombstone_grace: Duration::from_secs(config.tombstone_grace_hours * 3600),
             keyring: RwLock::new(HashMap::new()),
             status: status::PeerStatusBoard::new(&config.peers),
+            heard_from: config
+                .peers
+                .iter()
+                .map(|p| (p.district.clone(), Arc::new(tokio::sync::Notify::new())))
+                .collect(),
             spool_dir: config.data_dir.join("photo-spool"),
         };
         let own = federation.signer.statement().clone();
@@ -125,6 +133,23 @@ impl Federation {
             }
         }
         Ok(federation)
+    }
+
+    /// Notes a call from `peer`'s node: a puller towards it that is waiting out its
+    /// backoff tries again now (after a long outage the wait may be many seconds).
+    pub fn heard_from(&self, peer: &str) {
+        if let Some(notify) = self.heard_from.get(peer) {
+            // Only a puller waiting now is woken; nothing is kept for later.
+            notify.notify_waiters();
+        }
+    }
+
+    /// What wakes a puller towards `peer` when that peer calls in.
+    pub fn calls_from(&self, peer: &str) -> Arc<tokio::sync::Notify> {
+        self.heard_from
+            .get(peer)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(tokio::sync::Notify::new()))
     }
 
     /// The CAs that may attest other districts' keys now.

@@ -10,6 +10,12 @@
 //! - Expunges travel as signed tombstones wherever the item may have gone.
 //! - Alerts and acknowledgements go from their origin to the districts they target, and
 //!   nowhere else: never to other peers, never relayed.
+//!
+//! An envelope travels with its signed retraction attached only when the receiver may
+//! have to forward that retraction: a `PEERS` change, which the receiver holds in full but
+//! passes on only as a retraction. A `FEDERATION` change is always passed on in full, and an
+//! alert never, so their retractions stay at the origin (about 40 % of a record's bytes on
+//! the wire).
 
 use crate::config::PeerConfig;
 use crate::storage::{Kind, LogEntry};
@@ -83,6 +89,22 @@ pub fn sends_in_full(
     }
 }
 
+/// `entry`'s envelope as sent in full: with its retraction only when the receiver may have
+/// to pass the change on as a retraction (see the module's notes).
+fn in_full(entry: &LogEntry) -> Envelope {
+    let keeps_retraction =
+        !entry.kind.is_alert() && entry.state.handling != Handling::Federation as i32;
+    if keeps_retraction || entry.envelope.retraction.is_none() {
+        return entry.envelope.clone();
+    }
+    Envelope {
+        payload: entry.envelope.payload.clone(),
+        key_id: entry.envelope.key_id.clone(),
+        signature: entry.envelope.signature.clone(),
+        retraction: None,
+    }
+}
+
 /// The envelope `peer` gets for `entry` of `origin`, if any.
 pub fn outgoing(
     own_district: &str,
@@ -91,7 +113,7 @@ pub fn outgoing(
     peer: &PeerConfig,
 ) -> Option<Envelope> {
     if entry.kind.is_alert() {
-        return alert_goes_to(own_district, origin, entry, peer).then(|| entry.envelope.clone());
+        return alert_goes_to(own_district, origin, entry, peer).then(|| in_full(entry));
     }
     if !sends_origin(own_district, origin, peer) {
         return None;
@@ -103,7 +125,7 @@ pub fn outgoing(
             return state.shared.then(|| entry.envelope.clone());
         }
         if peer.sends_own(state.handling) {
-            return Some(entry.envelope.clone());
+            return Some(in_full(entry));
         }
         if state.shared {
             return entry.envelope.retraction.as_deref().cloned();
@@ -118,7 +140,7 @@ pub fn outgoing(
         return state.shared.then(|| entry.envelope.clone());
     }
     if state.handling == Handling::Federation as i32 {
-        Some(entry.envelope.clone())
+        Some(in_full(entry))
     } else if state.shared {
         entry.envelope.retraction.as_deref().cloned()
     } else {
@@ -219,6 +241,17 @@ mod tests {
             )),
             "none"
         );
+        // A FEDERATION change travels without its retraction (every receiver passes it on
+        // in full); a PEERS change keeps it, for the receiver to pass on instead.
+        let sent = |h, own: &str, to: &PeerConfig| {
+            outgoing(own, "a", &entry("a", h, true, true, false), to)
+                .expect("sent in full")
+                .retraction
+                .is_some()
+        };
+        assert!(!sent(Handling::Federation, "a", &b));
+        assert!(!sent(Handling::Federation, "b", &c));
+        assert!(sent(Handling::Peers, "a", &b));
         // A peer configured for federation only does not get PEERS items.
         let fed_only = peer("b", vec![SendHandling::Federation], &["*"]);
         assert_eq!(

@@ -34,8 +34,9 @@ const SPLIT_VERIFY_AT: usize = 64;
 
 /// First reconnect delay.
 const BACKOFF_START: Duration = Duration::from_millis(250);
-/// Longest reconnect delay.
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Longest reconnect delay: a link back after a long outage is found within this time
+/// (sooner when the peer's node calls in first).
+const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
 /// First retry delay of a photo whose transfer failed.
 const PHOTO_RETRY_START: Duration = Duration::from_secs(1);
@@ -212,6 +213,7 @@ impl Puller {
     /// The full stream: connects, pulls and reconnects until `stop` turns true.
     async fn run_full(&mut self, mut stop: watch::Receiver<bool>) {
         let mut delay = BACKOFF_START;
+        let called_in = self.federation.calls_from(&self.peer.district);
         loop {
             if *stop.borrow() {
                 return;
@@ -238,6 +240,8 @@ impl Puller {
             }
             tokio::select! {
                 _ = tokio::time::sleep(jittered(delay)) => {}
+                // The peer reached this node, so the link is back: no need to wait longer.
+                _ = called_in.notified() => {}
                 _ = stop.changed() => return,
             }
             delay = (delay * 2).min(BACKOFF_MAX);

@@ -86,7 +86,10 @@ impl FederationServiceImpl {
         }
         let outcome = match &identity {
             Identity::Node { district } => match self.federation.peer(district) {
-                Some(peer) => Ok(peer.clone()),
+                Some(peer) => {
+                    self.federation.heard_from(district);
+                    Ok(peer.clone())
+                }
                 None => {
                     tracing::warn!(%district, "refused a sync call from a node that is not a configured peer");
                     Err(NodeError::PermissionDenied(format!(
@@ -308,10 +311,20 @@ async fn run_sync(
     let full: HashSet<&str> = request.full_resync.iter().map(String::as_str).collect();
     let mut cursors: HashMap<String, Cursor> = HashMap::new();
     let mut sent_keys: HashSet<(String, String)> = HashSet::new();
+    let mut keys_read_at = None;
     loop {
         changed.borrow_and_update();
-        // Key statements first, so every envelope that follows can be verified.
-        for (origin, key_id, bytes) in storage.key_statements()? {
+        // Key statements first, so every envelope that follows can be verified; they are
+        // reread only when one was added (read the version first: a key added during the
+        // read changes it again).
+        let keys_version = storage.key_statements_version();
+        let statements = if keys_read_at == Some(keys_version) {
+            Vec::new()
+        } else {
+            keys_read_at = Some(keys_version);
+            storage.key_statements()?
+        };
+        for (origin, key_id, bytes) in statements {
             if !policy::sends_origin(own, &origin, &peer)
                 || sent_keys.contains(&(origin.clone(), key_id.clone()))
             {
@@ -369,6 +382,10 @@ async fn run_sync(
                     caught_up: false,
                     live: false,
                 };
+            }
+            if cursor.caught_up && !cursor.reset && cursor.seq >= info.max_seq {
+                // Nothing new of this origin since the last turn: no need to read its log.
+                continue;
             }
             let mut turn = 0;
             loop {

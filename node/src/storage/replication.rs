@@ -422,8 +422,15 @@ impl Storage {
         let fresh = self.t.keys.get(&key)?.is_none();
         if fresh {
             self.t.keys.insert(key, statement)?;
+            self.keys_added
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(fresh)
+    }
+
+    /// A number that changes whenever a key statement is added (see `key_statements`).
+    pub fn key_statements_version(&self) -> u64 {
+        self.keys_added.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The encoded key statement held for `origin`'s key `key_id`, if any.

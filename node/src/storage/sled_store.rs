@@ -73,6 +73,9 @@ pub struct Storage {
     pub(super) epoch: u64,
     signer: Arc<dyn ChangeSigner>,
     changed: Arc<watch::Sender<u64>>,
+    /// Counts the key statements added since the store was opened, so that a sync stream
+    /// rereads them only when one was added.
+    pub(super) keys_added: Arc<std::sync::atomic::AtomicU64>,
     flusher: Arc<GroupFlush>,
     /// The in-memory search index, derived from `search_docs` (see `search.rs`).
     pub(super) search: Arc<std::sync::RwLock<crate::search::SearchIndex>>,
@@ -426,6 +429,7 @@ impl Storage {
             epoch,
             signer,
             changed: Arc::new(watch::channel(0).0),
+            keys_added: Arc::default(),
             flusher: Arc::new(GroupFlush::default()),
             search: Arc::default(),
             _lock: Arc::new(lock),
