@@ -1,7 +1,7 @@
 //! Federation over a thin, flapping WAN link, simulated by the test proxy between two
 //! real nodes (real mutual TLS, real sled): a FLASH alert posted while the peer catches up
 //! on 20 000 records over 256 KiB/s reaches it within 2 s, ahead of the backlog, and is in
-//! its alert feed once after the catch-up; an 8 MB photo whose transfer is cut by a link
+//! its alert feed once after the catch-up; so does a record created meanwhile; an 8 MB photo whose transfer is cut by a link
 //! that drops every 5 s resumes where it stopped and arrives within 30 s of the first
 //! reconnect, with at most 1.5 times its size on the wire. Both nodes run with
 //! `anti_entropy_secs = 300`, so no anti-entropy tick helps.
@@ -15,13 +15,14 @@ use setu_node::sample::SampleGen;
 use setu_node::storage::alerts::FeedItem;
 use setu_node::storage::Storage;
 use setu_proto::v1::{
-    AlertCategory, AlertPriority, DownloadPhotoRequest, GetAlertRequest, Handling, PostAlertRequest,
+    AlertCategory, AlertPriority, CreateRecordRequest, DownloadPhotoRequest, GetAlertRequest,
+    Handling, PostAlertRequest,
 };
 use setu_tests::client::record_with_incompressible_photo;
-use setu_tests::mesh::{list_peers, Mesh, MeshPlan};
+use setu_tests::mesh::{get_record, list_peers, Mesh, MeshPlan};
 use setu_tests::proxy::{LinkShape, TcpProxy};
 use setu_tests::scrape::{http_get, parse};
-use setu_tests::{wait_until, Officer, Role};
+use setu_tests::{sample_record, wait_until, Officer, Role};
 use tokio_stream::StreamExt;
 
 const DHANBAD: &str = "jh-dhanbad";
@@ -109,8 +110,8 @@ async fn alert_visible(officer: &Officer, id: &str) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flash_alert_overtakes_a_20_000_record_catch_up_over_256_kib_per_s() -> anyhow::Result<()>
-{
+async fn a_flash_alert_and_a_new_record_overtake_a_20_000_record_catch_up_over_256_kib_per_s(
+) -> anyhow::Result<()> {
     const RECORDS: usize = 20_000;
     let plan = two_states()?;
     let proxy = TcpProxy::start_shaped(
@@ -165,6 +166,35 @@ async fn a_flash_alert_overtakes_a_20_000_record_catch_up_over_256_kib_per_s() -
         "the alert arrived ahead of the backlog ({applied} of {head} applied)"
     );
 
+    // A record created now is a live change too: it overtakes the backlog as well.
+    let officer_a = mesh.officer(DHANBAD, "JH-1702", Role::Officer).await?;
+    let mut live = sample_record("Test Live During Catch-up");
+    live.handling = Handling::Federation as i32;
+    let created = Instant::now();
+    let live = officer_a
+        .records()
+        .create(CreateRecordRequest { record: Some(live) })
+        .await?
+        .into_inner();
+    wait_until(
+        Duration::from_secs(2),
+        "the live record is readable on Asansol",
+        || {
+            let (officer, id) = (b_officer.clone(), live.id.clone());
+            async move { get_record(&officer, &id).await.is_ok() }
+        },
+    )
+    .await?;
+    let applied = applied_from_dhanbad(&b_storage);
+    println!(
+        "live record readable on the peer {:?} after its creation, with {applied} of {head} changes applied",
+        created.elapsed()
+    );
+    assert!(
+        applied < head,
+        "the record arrived ahead of the backlog ({applied} of {head} applied)"
+    );
+
     // The rest of the catch-up brings the same alert again in order: it is applied once,
     // and Asansol's alert feed holds it once.
     wait_until(Duration::from_secs(180), "the catch-up completes", || {
@@ -172,6 +202,11 @@ async fn a_flash_alert_overtakes_a_20_000_record_catch_up_over_256_kib_per_s() -
         async move { applied_from_dhanbad(&s) >= head }
     })
     .await?;
+    let held = get_record(&b_officer, &live.id).await?;
+    assert_eq!(
+        held.version, live.version,
+        "the live record is held as created"
+    );
     let feed = b_storage.alert_feed_after(0, 1000)?;
     let entries = feed
         .iter()

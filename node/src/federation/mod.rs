@@ -80,6 +80,10 @@ pub struct Federation {
     /// Per peer, woken when the peer's node calls this one: the link is up again, so a
     /// puller waiting out its reconnect backoff towards that peer tries at once.
     heard_from: HashMap<String, Arc<tokio::sync::Notify>>,
+    /// Per peer, the highest sequence of this district's own log that the full stream
+    /// has sent the peer: how far behind it is, for the priority stream to decide whether
+    /// a live change should overtake it.
+    ordered_sent: HashMap<String, Arc<std::sync::atomic::AtomicU64>>,
     /// Where interrupted photo transfers keep the bytes received so far, to resume from.
     pub spool_dir: std::path::PathBuf,
 }
@@ -107,6 +111,11 @@ impl Federation {
                 .peers
                 .iter()
                 .map(|p| (p.district.clone(), Arc::new(tokio::sync::Notify::new())))
+                .collect(),
+            ordered_sent: config
+                .peers
+                .iter()
+                .map(|p| (p.district.clone(), Arc::default()))
                 .collect(),
             spool_dir: config.data_dir.join("photo-spool"),
         };
@@ -150,6 +159,20 @@ impl Federation {
             .get(peer)
             .cloned()
             .unwrap_or_else(|| Arc::new(tokio::sync::Notify::new()))
+    }
+
+    /// Notes that the full stream to `peer` has sent this district's log up to `seq`.
+    pub fn note_ordered_sent(&self, peer: &str, seq: u64) {
+        if let Some(sent) = self.ordered_sent.get(peer) {
+            sent.store(seq, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// How far the full stream to `peer` has sent this district's log.
+    pub fn ordered_sent(&self, peer: &str) -> u64 {
+        self.ordered_sent
+            .get(peer)
+            .map_or(0, |sent| sent.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// The CAs that may attest other districts' keys now.

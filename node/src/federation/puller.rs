@@ -186,6 +186,7 @@ impl Puller {
             endpoint: self.endpoint.clone(),
             connector: self.connector.clone(),
             link_up: self.link_up.clone(),
+            photos_wanted: self.photos_wanted.clone(),
         };
         let priority = crate::spawn(priority.run(stop.clone()));
         let photos = PhotoFetcher {
@@ -766,7 +767,8 @@ impl Puller {
 }
 
 /// The priority side of a peer link: a `Sync` stream limited to the peer's own alerts and
-/// acknowledgements (`SyncClass::Alerts`), on a connection of its own, so that an alert
+/// acknowledgements, and its live changes while the full stream is far behind
+/// (`SyncClass::Alerts`), on a connection of its own, so that an alert or a new record
 /// never waits behind a catch-up or a photo. What arrives is verified exactly as on the
 /// full stream and applied without moving a watermark; the full stream later reaches the
 /// same changes and finds them held (the same sequence is never applied twice, and the
@@ -778,6 +780,8 @@ struct PriorityLink {
     connector: PeerConnector,
     /// Notified when the full stream (re)connects.
     link_up: Arc<Notify>,
+    /// Wakes the photo task, for records applied ahead whose photos are missing.
+    photos_wanted: Arc<Notify>,
 }
 
 impl PriorityLink {
@@ -888,11 +892,7 @@ impl PriorityLink {
         let (origin, epoch) = (batch.origin.clone(), batch.epoch);
         let apply_peer = peer.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            let changes: Vec<RemoteChange> =
-                verified(&federation, &apply_peer, &origin, epoch, batch.envelopes)
-                    .into_iter()
-                    .filter(|c| c.kind.is_alert())
-                    .collect();
+            let changes = verified(&federation, &apply_peer, &origin, epoch, batch.envelopes);
             federation
                 .storage
                 .apply_ahead(&apply_peer, &origin, epoch, &changes)
@@ -909,7 +909,10 @@ impl PriorityLink {
             tracing::error!(%peer, "{refusal}");
         }
         if outcome.applied > 0 {
-            tracing::info!(%peer, applied = outcome.applied, "alerts applied from the priority stream");
+            tracing::info!(%peer, applied = outcome.applied, "changes applied ahead of the backlog from the priority stream");
+        }
+        if !outcome.missing_photos.is_empty() {
+            self.photos_wanted.notify_one();
         }
         Ok(())
     }

@@ -32,6 +32,10 @@ use tonic::{Request, Response, Status};
 
 /// Envelopes per batch.
 const BATCH: usize = 512;
+/// How far (in changes of this district's log) the full stream to a peer must be behind
+/// before a live change also goes on the priority stream, overtaking the backlog. Below
+/// it the full stream delivers the change about as soon, without sending it twice.
+const OVERTAKE_BEHIND: u64 = BATCH as u64;
 /// Batches of one origin's backlog sent before the stream turns to the other origins, so
 /// that a long catch-up of one origin does not hold back another's live changes.
 const BATCHES_PER_TURN: usize = 8;
@@ -189,9 +193,11 @@ async fn send_counted(
 
 /// The priority stream (`SyncClass::Alerts`): this node's key statements, then its own
 /// alerts and acknowledgements addressed to the requester above the requester's
-/// watermark, then live ones, until the requester goes away. Batches carry watermark 0:
-/// the full stream still delivers the same changes in order, and the receiver applies
-/// each one once. The same policy as the full stream decides what the peer gets.
+/// watermark, then live ones, until the requester goes away. A live change of another
+/// kind (a record, a note, an expunge) goes too while the full stream to the requester is
+/// more than [`OVERTAKE_BEHIND`] changes behind it. Batches carry watermark 0: the full
+/// stream still delivers the same changes in order, and the receiver applies each one
+/// once. The same policy as the full stream decides what the peer gets.
 async fn run_priority_sync(
     federation: Arc<Federation>,
     peer: PeerConfig,
@@ -281,10 +287,11 @@ async fn run_priority_sync(
                 break;
             };
             cursor = last.state.seq;
+            let ordered_sent = federation.ordered_sent(&peer.district);
             pending.extend(
                 entries
                     .iter()
-                    .filter(|e| e.kind.is_alert())
+                    .filter(|e| e.kind.is_alert() || e.state.seq > ordered_sent + OVERTAKE_BEHIND)
                     .filter_map(|e| policy::outgoing(own, own, e, &peer)),
             );
         }
@@ -383,6 +390,10 @@ async fn run_sync(
                     live: false,
                 };
             }
+            if info.origin == own {
+                // Where this stream starts (or resumes) in this district's own log.
+                federation.note_ordered_sent(&peer.district, cursor.seq);
+            }
             if cursor.caught_up && !cursor.reset && cursor.seq >= info.max_seq {
                 // Nothing new of this origin since the last turn: no need to read its log.
                 continue;
@@ -462,6 +473,9 @@ async fn run_sync(
                 cursor.seq = watermark;
                 cursor.reset = false;
                 cursor.caught_up = false;
+                if info.origin == own {
+                    federation.note_ordered_sent(&peer.district, watermark);
+                }
             }
         }
         if more {
