@@ -424,6 +424,17 @@ pub async fn start_on(
             let _ = task.await;
         }
         let flushed = task_storage.flush().await;
+        // The next start reads the search index back instead of rebuilding it.
+        let snapshot_storage = task_storage.clone();
+        match tokio::task::spawn_blocking(move || snapshot_storage.save_search_snapshot()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "search index snapshot not saved; the next start rebuilds the index")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search index snapshot not saved; the next start rebuilds the index")
+            }
+        }
         tracing::info!(district = %district, "node stopped");
         served?;
         flushed?;

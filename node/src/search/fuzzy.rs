@@ -23,7 +23,7 @@ const TWO_DELETIONS_FROM: usize = 7;
 const MIN_TYPO_LEN: usize = 3;
 
 /// A set of distinct words with their deletion neighbourhoods.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Vocabulary {
     words: Vec<Box<str>>,
     ids: HashMap<Box<str>, u32>,

@@ -33,7 +33,7 @@ use super::translit::to_latin;
 use super::variants::key;
 
 /// An MO note as the index holds it: what searches read of its document, encoded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct NoteEntry {
     /// The note id.
     pub(crate) id: Box<str>,
@@ -91,7 +91,7 @@ impl NoteEntry {
 }
 
 /// What the filters of a search read of a record, kept per slot.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Facts {
     /// When the record last changed, Unix milliseconds.
     pub(crate) updated_at_ms: i64,
@@ -153,7 +153,7 @@ const AS_WORDS: u8 = 0x80;
 
 /// The distinct words of the names held, numbered: names are written as word numbers,
 /// since a million names share a few thousand words.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Words {
     words: Vec<Box<str>>,
     numbers: HashMap<Box<str>, u32>,
@@ -365,8 +365,10 @@ fn canonical_uuid(id: &str) -> Option<u128> {
     (*written == *id && !uuid.is_nil()).then_some(uuid.as_u128())
 }
 
-/// The inverted index of one node's records and MO notes (its own and replicated).
-#[derive(Debug, Default)]
+/// The inverted index of one node's records and MO notes (its own and replicated). It
+/// serialises whole, so that a node stopped cleanly reads it back instead of rebuilding it
+/// (see `storage/search_snapshot.rs`).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SearchIndex {
     /// Per slot: the record's UUID, or 0 when its id is kept in `other_ids`.
     ids: Vec<u128>,

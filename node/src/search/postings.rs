@@ -36,7 +36,7 @@ pub(crate) fn term_hash(term: &str) -> u64 {
 const MIN_RECENT: usize = 1 << 15;
 
 /// Posting lists keyed by term hash (see the module documentation).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct HashedPostings {
     /// The merged terms' hashes, ascending.
     keys: Vec<u64>,

@@ -8,7 +8,7 @@ use crate::federation::status::TrafficClass;
 use crate::federation::{policy, Federation, SYNC_CLASS_HEADER};
 use crate::ops::metrics::CallTimer;
 use crate::service::note;
-use crate::storage::digest::{Bucket, BUCKETS};
+use crate::storage::digest::BUCKETS;
 use crate::storage::{Kind, StorageError};
 use crate::trust::auth;
 use crate::trust::cert::CertFacts;
@@ -632,13 +632,9 @@ impl FederationServiceImpl {
                 .origin_info(&info.origin)
                 .map_err(storage_failed)?
                 .map_or(info.max_seq, |i| i.max_seq);
-            let buckets = storage
-                .digest_buckets(&info.origin, info.epoch, &handlings)
+            let root = storage
+                .digest_root(&info.origin, info.epoch, &handlings)
                 .map_err(storage_failed)?;
-            let mut root = Bucket::default();
-            for bucket in &buckets {
-                root.combine(bucket);
-            }
             let mut digest = OriginDigest {
                 origin: info.origin.clone(),
                 epoch: info.epoch,
@@ -650,6 +646,9 @@ impl FederationServiceImpl {
                 items: Vec::new(),
             };
             if request.buckets {
+                let buckets = storage
+                    .digest_buckets(&info.origin, info.epoch, &handlings)
+                    .map_err(storage_failed)?;
                 digest.buckets = buckets
                     .iter()
                     .enumerate()

@@ -6,7 +6,11 @@
 //!
 //! Layout, in the `index` tree: `d + origin + NUL + epoch (8) + handling (1) + bucket (2)` →
 //! count (8, big-endian) followed by the 32-byte XOR hash. A bucket whose count drops to
-//! zero is removed. Alerts and acknowledgements travel by target district rather than by
+//! zero is removed. Bucket number [`ROOT`] (outside the range of real buckets) holds the
+//! combination of all of them, kept in the same transactions, so the digest of a whole
+//! origin is one read per handling code: an anti-entropy check costs the same for a
+//! district of ten records as for one of a million, and grows only with the number of
+//! origins. Alerts and acknowledgements travel by target district rather than by
 //! handling code and are not part of the digests.
 //!
 //! Two nodes that hold the same items of an origin, at the same sequence numbers, have the
@@ -22,6 +26,8 @@ use std::collections::HashMap;
 
 /// How many buckets each origin's items are spread over.
 pub const BUCKETS: usize = 1024;
+/// The bucket number under which the combination of all buckets is kept.
+const ROOT: u16 = u16::MAX;
 
 /// A bucket's count and combined hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,8 +110,8 @@ fn bucket_key(origin: &str, epoch: u64, handling: i32, bucket: u16) -> Vec<u8> {
     key
 }
 
-/// The meta key marking that the digests were built for every item held.
-pub(super) const META_DIGESTS: &[u8] = b"digests_v1";
+/// The meta key marking that the digests (with their roots) were built for every item held.
+pub(super) const META_DIGESTS: &[u8] = b"digests_v2";
 
 impl Tx<'_> {
     /// Moves an item's contribution from its `previous` state (if counted) to `state` (if
@@ -123,16 +129,19 @@ impl Tx<'_> {
             if !counted(kind, s) {
                 continue;
             }
-            let key = bucket_key(&s.origin, s.epoch, s.handling, bucket);
-            let mut value = match self.index.get(&key)? {
-                Some(v) => Bucket::decode(&v).map_err(ConflictableTransactionError::Abort)?,
-                None => Bucket::default(),
-            };
-            value.toggle(&item_hash(kind, id, s.seq), add);
-            if value.count == 0 {
-                self.index.remove(key)?;
-            } else {
-                self.index.insert(key, &value.encode()[..])?;
+            let item = item_hash(kind, id, s.seq);
+            for slot in [bucket, ROOT] {
+                let key = bucket_key(&s.origin, s.epoch, s.handling, slot);
+                let mut value = match self.index.get(&key)? {
+                    Some(v) => Bucket::decode(&v).map_err(ConflictableTransactionError::Abort)?,
+                    None => Bucket::default(),
+                };
+                value.toggle(&item, add);
+                if value.count == 0 {
+                    self.index.remove(key)?;
+                } else {
+                    self.index.insert(key, &value.encode()[..])?;
+                }
             }
         }
         Ok(())
@@ -160,6 +169,7 @@ impl Storage {
                 continue;
             }
             let bucket = usize::from(u16::from_be_bytes([*hi, *lo]));
+            // The root (bucket number `ROOT`) is past the end and so left out.
             if let Some(slot) = out.get_mut(bucket) {
                 slot.combine(&Bucket::decode(&value)?);
             }
@@ -167,7 +177,8 @@ impl Storage {
         Ok(out)
     }
 
-    /// The combination of every bucket: the digest of the whole set.
+    /// The combination of every bucket: the digest of the whole set, one read per
+    /// handling code.
     pub fn digest_root(
         &self,
         origin: &str,
@@ -175,8 +186,14 @@ impl Storage {
         handlings: &[i32],
     ) -> StorageResult<Bucket> {
         let mut root = Bucket::default();
-        for bucket in self.digest_buckets(origin, epoch, handlings)? {
-            root.combine(&bucket);
+        for handling in handlings {
+            if let Some(value) = self
+                .t
+                .index
+                .get(bucket_key(origin, epoch, *handling, ROOT))?
+            {
+                root.combine(&Bucket::decode(&value)?);
+            }
         }
         Ok(root)
     }
@@ -218,11 +235,11 @@ impl Storage {
             if !counted(kind, &state) {
                 continue;
             }
-            let key = bucket_key(&state.origin, state.epoch, state.handling, bucket_of(&id));
-            buckets
-                .entry(key)
-                .or_default()
-                .toggle(&item_hash(kind, &id, state.seq), true);
+            let item = item_hash(kind, &id, state.seq);
+            for slot in [bucket_of(&id), ROOT] {
+                let key = bucket_key(&state.origin, state.epoch, state.handling, slot);
+                buckets.entry(key).or_default().toggle(&item, true);
+            }
         }
         let mut batch = sled::Batch::default();
         for entry in self.t.index.scan_prefix(b"d") {

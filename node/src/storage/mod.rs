@@ -16,6 +16,7 @@ pub mod digest;
 pub mod lock;
 mod replication;
 mod search;
+mod search_snapshot;
 mod sled_store;
 mod stats;
 #[cfg(test)]

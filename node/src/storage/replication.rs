@@ -319,7 +319,7 @@ impl Storage {
                 "{peer} sent changes of this node's own district {origin}"
             )));
         }
-        self.transact(|tx| {
+        self.transact_indexed(|tx| {
             let mut outcome = ApplyOutcome::default();
             let current_epoch = match tx.origins.get(origin.as_bytes())? {
                 Some(v) => {
@@ -376,7 +376,7 @@ impl Storage {
             }
             Ok(outcome)
         })
-        .and_then(|outcome| {
+        .and_then(|(outcome, _indexing)| {
             self.reindex(changes.iter().map(|c| (c.kind, c.id.as_str())))?;
             Ok(outcome)
         })
@@ -474,7 +474,7 @@ impl Storage {
     /// state, log entry), in one transaction: what a full resync found the origin no longer
     /// has.
     pub fn drop_items(&self, items: &[(Kind, String)]) -> StorageResult<usize> {
-        self.transact(|tx| {
+        self.transact_indexed(|tx| {
             let mut dropped = 0;
             for (kind, id) in items {
                 let Some(state) = tx.state(*kind, id)? else {
@@ -509,7 +509,7 @@ impl Storage {
             }
             Ok(dropped)
         })
-        .and_then(|dropped| {
+        .and_then(|(dropped, _indexing)| {
             self.reindex(items.iter().map(|(kind, id)| (*kind, id.as_str())))?;
             Ok(dropped)
         })

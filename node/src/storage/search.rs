@@ -2,8 +2,10 @@
 //! the `search_docs` tree inside the same transaction as the item (local and replicated
 //! changes alike, removed with the data on expunge, retraction or drop), and the
 //! in-memory [`SearchIndex`] is brought up to date from the committed documents before
-//! the write call returns. At start-up the index is rebuilt from `search_docs`, which a
-//! database written before search existed gets filled from its items first.
+//! the write call returns. At start-up the index is read back from its snapshot when the
+//! node was stopped cleanly and nothing changed since (see `search_snapshot.rs`), and
+//! otherwise rebuilt from `search_docs`, which a database written before search existed
+//! gets filled from its items first.
 
 use std::sync::{PoisonError, RwLockReadGuard};
 
@@ -11,6 +13,7 @@ use prost::Message;
 use setu_proto::v1::{MoNote, PersonRecord};
 
 use super::codec::{item_key, split_item_key};
+use super::search_snapshot::{self, META_SNAPSHOT_TOKEN, TOKEN_LEN};
 use super::sled_store::{Storage, Tx, TxResult};
 use super::{Kind, StorageError, StorageResult};
 use crate::search::{
@@ -58,9 +61,73 @@ fn decode<M: Message + Default>(bytes: &[u8], id: &str) -> StorageResult<M> {
 }
 
 impl Storage {
+    /// Takes the search snapshot's token out of `meta`, durably, so that whatever this
+    /// process writes next cannot leave a stale snapshot trusted.
+    pub(super) fn take_snapshot_token(&self) -> StorageResult<Option<[u8; TOKEN_LEN]>> {
+        let Some(token) = self.t.meta.remove(META_SNAPSHOT_TOKEN)? else {
+            return Ok(None);
+        };
+        self.db.flush()?;
+        Ok(<[u8; TOKEN_LEN]>::try_from(token.as_ref()).ok())
+    }
+
+    /// Saves the search index's snapshot with a new token; the next start reads it back
+    /// instead of rebuilding, unless something is written first. Call when the node stops,
+    /// after its last write. Returns the snapshot's size in bytes.
+    pub fn save_search_snapshot(&self) -> StorageResult<u64> {
+        // No write of search documents is between its commit and its index update now.
+        let _indexing = self
+            .index_gate
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let token: [u8; TOKEN_LEN] = rand::random();
+        let started = std::time::Instant::now();
+        let bytes = {
+            let index = self.search.read().unwrap_or_else(PoisonError::into_inner);
+            search_snapshot::write(&self.dir, &token, &index)
+                .map_err(|e| StorageError::Backend(e.to_string()))?
+        };
+        // From here on every write transaction removes the token again.
+        self.snapshot_sealed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.t.meta.insert(META_SNAPSHOT_TOKEN, &token)?;
+        self.db.flush()?;
+        tracing::info!(
+            bytes,
+            ms = started.elapsed().as_millis() as u64,
+            "search index snapshot saved"
+        );
+        Ok(bytes)
+    }
+
+    /// Reads the search index from its snapshot when `token` says it matches the stored
+    /// documents, and otherwise builds it from them (see [`Storage::rebuild_search_index`]).
+    pub(super) fn load_search_index(&self, token: Option<[u8; TOKEN_LEN]>) -> StorageResult<()> {
+        if let Some(token) = token {
+            let started = std::time::Instant::now();
+            match search_snapshot::read(&self.dir, &token) {
+                Ok(Some(index)) => {
+                    tracing::info!(
+                        records = index.record_count(),
+                        mo_notes = index.note_count(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "search index read from its snapshot"
+                    );
+                    *self.search.write().unwrap_or_else(PoisonError::into_inner) = index;
+                    search_snapshot::remove(&self.dir);
+                    return Ok(());
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "the search index is rebuilt instead"),
+            }
+        }
+        search_snapshot::remove(&self.dir);
+        self.rebuild_search_index()
+    }
+
     /// Fills `search_docs` from the stored items if this database predates it, then builds
     /// the in-memory index from the documents.
-    pub(super) fn load_search_index(&self) -> StorageResult<()> {
+    fn rebuild_search_index(&self) -> StorageResult<()> {
         if self.t.meta.get(META_SEARCH_DOCS)?.is_none() {
             let mut batch = sled::Batch::default();
             for entry in self.t.records.iter() {

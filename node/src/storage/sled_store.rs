@@ -84,6 +84,15 @@ pub struct Storage {
     /// Every write transaction holds this shared; a backup holds it exclusively while it
     /// copies the trees, so that the copy is one consistent point in time.
     pub(super) gate: Arc<std::sync::RwLock<()>>,
+    /// Every write of search documents holds this shared until the in-memory index has
+    /// taken it; saving the index's snapshot holds it exclusively, so the snapshot matches
+    /// the stored documents.
+    pub(super) index_gate: Arc<std::sync::RwLock<()>>,
+    /// Set once a snapshot of the search index is saved: from then on every write
+    /// transaction also removes the snapshot's token (see `search_snapshot.rs`).
+    pub(super) snapshot_sealed: Arc<std::sync::atomic::AtomicBool>,
+    /// The data folder, where the search index's snapshot is kept.
+    pub(super) dir: std::path::PathBuf,
 }
 
 /// Every tree of the store.
@@ -434,7 +443,13 @@ impl Storage {
             search: Arc::default(),
             _lock: Arc::new(lock),
             gate: Arc::default(),
+            index_gate: Arc::default(),
+            snapshot_sealed: Arc::default(),
+            dir: dir.to_path_buf(),
         };
+        // Before anything is written: a snapshot is good only for a store opened with its
+        // token, and only until the next write.
+        let snapshot_token = storage.take_snapshot_token()?;
         // This node is the authority on its own origin's epoch.
         if storage.t.origins.get(origin.as_bytes())?.is_none() {
             let seq = storage.last_seq()?;
@@ -445,7 +460,7 @@ impl Storage {
         }
         storage.build_digests_once()?;
         storage.reannounce_stale_epoch()?;
-        storage.load_search_index()?;
+        storage.load_search_index(snapshot_token)?;
         Ok(storage)
     }
 
@@ -554,6 +569,21 @@ impl Storage {
         self.changed.subscribe()
     }
 
+    /// [`Storage::transact`] for a write of search documents: the returned guard is held
+    /// until the caller has brought the in-memory index up to date, so that a snapshot of
+    /// the index is never taken between the two.
+    pub(super) fn transact_indexed<T>(
+        &self,
+        body: impl Fn(&Tx<'_>) -> TxResult<T>,
+    ) -> StorageResult<(T, std::sync::RwLockReadGuard<'_, ()>)> {
+        let indexing = self
+            .index_gate
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let value = self.transact(body)?;
+        Ok((value, indexing))
+    }
+
     /// Runs `body` as one transaction over every tree it may touch. Under an officer call
     /// (a [`CALL_AUDIT`](super::audit::CALL_AUDIT) scope), a transaction that committed local
     /// changes also appends the call's audit entry, listing their ids, so that the write and
@@ -619,6 +649,14 @@ impl Storage {
                     committed: std::cell::RefCell::default(),
                 };
                 let value = body(&tx)?;
+                if self
+                    .snapshot_sealed
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                {
+                    // Written after the search index's snapshot: it no longer matches.
+                    tx.meta
+                        .remove(super::search_snapshot::META_SNAPSHOT_TOKEN)?;
+                }
                 let ids = tx.committed.take();
                 let seq = match &call {
                     Some(call) if !ids.is_empty() => {
@@ -721,7 +759,7 @@ impl Storage {
         new_photos: &[NewPhoto<'_>],
     ) -> StorageResult<ChangeEntry> {
         let bytes = record.encode_to_vec();
-        self.transact(|tx| {
+        self.transact_indexed(|tx| {
             tx.refuse_if_expunged(Kind::Record, &record.id)?;
             let old = tx.record(&record.id)?;
             check_expectation(
@@ -757,7 +795,7 @@ impl Storage {
                 bytes.clone(),
             )
         })
-        .and_then(|entry| {
+        .and_then(|(entry, _indexing)| {
             self.reindex([(Kind::Record, record.id.as_str())])?;
             Ok(entry)
         })
@@ -769,7 +807,7 @@ impl Storage {
     /// than one transaction each.
     pub fn put_new_records(&self, records: &[PersonRecord]) -> StorageResult<Vec<ChangeEntry>> {
         let encoded: Vec<Vec<u8>> = records.iter().map(Message::encode_to_vec).collect();
-        self.transact(|tx| {
+        self.transact_indexed(|tx| {
             let mut entries = Vec::with_capacity(records.len());
             for (record, bytes) in records.iter().zip(&encoded) {
                 tx.refuse_if_expunged(Kind::Record, &record.id)?;
@@ -800,7 +838,7 @@ impl Storage {
             }
             Ok(entries)
         })
-        .and_then(|entries| {
+        .and_then(|(entries, _indexing)| {
             self.reindex(records.iter().map(|r| (Kind::Record, r.id.as_str())))?;
             Ok(entries)
         })
@@ -810,7 +848,7 @@ impl Storage {
     /// in one transaction.
     pub fn put_mo_note(&self, note: &MoNote, expect: Expect) -> StorageResult<ChangeEntry> {
         let bytes = note.encode_to_vec();
-        self.transact(|tx| {
+        self.transact_indexed(|tx| {
             tx.refuse_if_expunged(Kind::MoNote, &note.id)?;
             let stored = match tx.mo_notes.get(note.id.as_bytes())? {
                 Some(b) => Some(tx_decode::<MoNote>(&b)?.version),
@@ -828,7 +866,7 @@ impl Storage {
                 bytes.clone(),
             )
         })
-        .and_then(|entry| {
+        .and_then(|(entry, _indexing)| {
             self.reindex([(Kind::MoNote, note.id.as_str())])?;
             Ok(entry)
         })
@@ -847,7 +885,7 @@ impl Storage {
         deleted_by: &str,
         deleted_at_ms: i64,
     ) -> StorageResult<Tombstone> {
-        self.transact(|tx| {
+        self.transact_indexed(|tx| {
             tx.refuse_if_expunged(kind, id)?;
             if kind.is_alert() {
                 return abort(StorageError::Backend(format!(
@@ -896,7 +934,7 @@ impl Storage {
             self.commit_local(tx, kind, id, handling, true, body)?;
             Ok(tombstone)
         })
-        .and_then(|tombstone| {
+        .and_then(|(tombstone, _indexing)| {
             self.reindex([(kind, id)])?;
             Ok(tombstone)
         })

@@ -389,3 +389,53 @@ fn a_change_applied_ahead_joins_the_log_only_when_the_ordered_stream_reaches_it(
     assert_eq!(log, vec![1, 2, 3]);
     assert_eq!(b.watermarks("jh-dhanbad").unwrap()[0].seq, 3);
 }
+
+fn reopen(dir: &tempfile::TempDir, origin: &str) -> Storage {
+    Storage::open(dir.path(), 16 * 1024 * 1024, origin, Arc::new(NullSigner)).expect("reopen")
+}
+
+fn indexed_records(s: &Storage) -> usize {
+    s.search
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .record_count()
+}
+
+#[test]
+fn a_cleanly_stopped_store_reads_its_search_index_back_from_the_snapshot() {
+    let (dir, s) = store("jh-dhanbad");
+    s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
+    s.save_search_snapshot().unwrap();
+    // With the documents gone behind the store's back, only the snapshot still knows "a":
+    // finding it proves the index was read back rather than rebuilt.
+    s.t.search_docs.clear().unwrap();
+    s.db.flush().unwrap();
+    drop(s);
+    let s = reopen(&dir, "jh-dhanbad");
+    assert_eq!(indexed_records(&s), 1);
+    // The token was taken at open: the next start rebuilds, whatever happens now.
+    drop(s);
+    let s = reopen(&dir, "jh-dhanbad");
+    assert_eq!(indexed_records(&s), 0);
+}
+
+#[test]
+fn a_write_after_the_snapshot_makes_the_next_start_rebuild() {
+    let (dir, s) = store("jh-dhanbad");
+    s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
+    s.save_search_snapshot().unwrap();
+    let b = PersonRecord {
+        external_ref: "DHN/2".into(),
+        ..record("b", 1)
+    };
+    s.put_record(&b, Expect::Absent, &[]).unwrap();
+    s.db.flush().unwrap();
+    // Dropped without another snapshot, as after a crash.
+    drop(s);
+    let s = reopen(&dir, "jh-dhanbad");
+    assert_eq!(indexed_records(&s), 2, "rebuilt from the documents");
+    assert!(!dir
+        .path()
+        .join(super::search_snapshot::SNAPSHOT_FILE)
+        .exists());
+}
