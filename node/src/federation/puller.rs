@@ -35,8 +35,12 @@ const SPLIT_VERIFY_AT: usize = 64;
 /// First reconnect delay.
 const BACKOFF_START: Duration = Duration::from_millis(250);
 /// Longest reconnect delay: a link back after a long outage is found within this time
-/// (sooner when the peer's node calls in first).
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
+/// (sooner when the peer's node calls in first). A try over a dead link costs a few
+/// packets, so it can be short.
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// One failed try in this many is logged as a warning (about one a minute at the longest
+/// delay); the others are debug lines.
+const FAILURES_PER_WARNING: u32 = 12;
 
 /// First retry delay of a photo whose transfer failed.
 const PHOTO_RETRY_START: Duration = Duration::from_secs(1);
@@ -215,12 +219,18 @@ impl Puller {
     async fn run_full(&mut self, mut stop: watch::Receiver<bool>) {
         let mut delay = BACKOFF_START;
         let called_in = self.federation.calls_from(&self.peer.district);
+        // Failed tries in a row: the first and then one a minute or so are warnings, the
+        // rest debug lines, so that a long outage does not flood the log.
+        let mut failures = 0u32;
         loop {
             if *stop.borrow() {
                 return;
             }
             let mut progressed = false;
             let result = self.connect_and_pull(&mut stop, &mut progressed).await;
+            if progressed {
+                failures = 0;
+            }
             let district = self.peer.district.clone();
             self.federation
                 .status
@@ -229,7 +239,13 @@ impl Puller {
                 Ok(LinkEnd::Stopped) => return,
                 Ok(LinkEnd::Unsupported) => {}
                 Err(error) => {
-                    tracing::warn!(peer = %district, %error, retry_in_ms = delay.as_millis() as u64, "peer link down");
+                    let retry_in_ms = delay.as_millis() as u64;
+                    if failures.is_multiple_of(FAILURES_PER_WARNING) {
+                        tracing::warn!(peer = %district, %error, retry_in_ms, failures_in_a_row = failures + 1, "peer link down");
+                    } else {
+                        tracing::debug!(peer = %district, %error, retry_in_ms, failures_in_a_row = failures + 1, "peer link still down");
+                    }
+                    failures = failures.saturating_add(1);
                     self.federation.status.update(&district, |s| {
                         s.last_error = error.clone();
                         s.last_error_at_ms = crate::clock::now_ms();
