@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use setu_proto::v1 as pb;
 use setu_proto::v1::alert_service_client::AlertServiceClient;
@@ -39,6 +39,7 @@ use crate::view::{
     AlertAckView, AlertEventView, AlertListView, AlertMessageView, AlertOverdueEventView,
     AlertOverdueView, AlertView,
 };
+use crate::when::now_ms;
 use crate::words::{AlertKind, AlertPriority};
 
 /// The environment variable that names the client configuration, as in [`crate::cli::Cli`].
@@ -166,13 +167,6 @@ async fn view_of(channel: &Channel, alert_id: &str) -> Result<AlertView, Status>
             .await?
             .into_inner(),
     ))
-}
-
-/// The officer's clock in Unix milliseconds; 0 if it is set before 1970.
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The expiry `expires_in` after `now_ms`, in Unix milliseconds.

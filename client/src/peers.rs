@@ -1,7 +1,5 @@
 //! The `setu peers` command: the district's federation links, as the node sees them.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use setu_proto::v1 as pb;
 use setu_proto::v1::peer_service_client::PeerServiceClient;
 
@@ -11,6 +9,7 @@ use crate::error::ClientError;
 use crate::output::{emit, MAX_MESSAGE_BYTES};
 use crate::render::peers_report;
 use crate::view::PeerListView;
+use crate::when::now_ms;
 
 /// Runs `setu peers` and returns what it prints on stdout.
 pub async fn run(config: &ClientConfig, json: bool) -> Result<String, ClientError> {
@@ -21,11 +20,4 @@ pub async fn run(config: &ClientConfig, json: bool) -> Result<String, ClientErro
         .into_inner();
     let list = PeerListView::from(response);
     emit(json, &list, |l| peers_report(l, now_ms()))
-}
-
-/// The officer's clock in Unix milliseconds; 0 if it is set before 1970.
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -12,6 +12,13 @@ use jiff::Timestamp;
 /// Milliseconds in a day.
 pub(crate) const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// The officer's clock in Unix milliseconds; 0 if it is set before 1970.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// The officer's time zone: `TZ`, else the system's, else UTC.
 pub(crate) fn zone() -> TimeZone {
     TimeZone::try_system().unwrap_or(TimeZone::UTC)

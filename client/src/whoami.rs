@@ -6,8 +6,6 @@
 //! authenticated question (`PeerService/List`, which every officer of the district may ask),
 //! and a refusal is explained in the officer's words like every other command's.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde::Serialize;
 use setu_proto::v1 as pb;
 use setu_proto::v1::peer_service_client::PeerServiceClient;
@@ -18,6 +16,7 @@ use crate::error::ClientError;
 use crate::identity::Me;
 use crate::output::MAX_MESSAGE_BYTES;
 use crate::render::{clean, format_ms, Card};
+use crate::when::now_ms;
 use crate::when::{days_left, span, DAY_MS};
 
 /// What `setu whoami --json` prints.
@@ -178,13 +177,6 @@ fn expiry_text(not_after_ms: i64, now_ms: i64) -> String {
             days_left(not_after_ms, now_ms)
         )
     }
-}
-
-/// The officer's clock in Unix milliseconds; 0 if it is set before 1970.
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

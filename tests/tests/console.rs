@@ -380,6 +380,15 @@ async fn drive(browser: &Browser) -> anyhow::Result<()> {
         "the form keeps what was typed: {kept:?}"
     );
 
+    // The links page shows each link's own figures and what this node is behind on.
+    client.goto(&format!("{}/peers", console.base)).await?;
+    browser
+        .wait_for_text("table.peers", "Traffic", PAGE_TIMEOUT)
+        .await?;
+    browser
+        .wait_for_text("table.peers", "up to date on", PAGE_TIMEOUT)
+        .await?;
+
     // The labels switch to Hindi.
     client
         .goto(&format!("{}/search?lang=hi", console.base))

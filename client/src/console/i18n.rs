@@ -143,6 +143,13 @@ const LABELS: &[(&str, &str)] = &[
     ("Changes to send", "भेजने शेष"),
     ("Last check", "अंतिम जाँच"),
     ("Last error", "अंतिम त्रुटि"),
+    ("Link", "लिंक"),
+    ("Behind", "पीछे"),
+    ("Slow link", "धीमा लिंक"),
+    ("Traffic", "डेटा आवागमन"),
+    ("Connections", "कनेक्शन"),
+    ("Oldest undelivered change", "सबसे पुराना न पहुँचा बदलाव"),
+    ("Oldest undelivered alert", "सबसे पुराना न पहुँचा अलर्ट"),
     ("Certificate expires", "प्रमाणपत्र समाप्ति"),
     (
         "This node's certificate expires",

@@ -1,5 +1,7 @@
 //! `/peers`: the federation links of the officer's node, as `setu peers` shows them, so the
-//! control room can see at a glance whether the neighbour's alerts and records can reach it.
+//! control room can see at a glance whether the neighbour's alerts and records can reach it:
+//! lags, a slow link, the traffic per class, reconnects, the oldest undelivered change and
+//! alert, and the origins it is behind on.
 
 use axum::extract::{Extension, State};
 use axum::response::Response;
@@ -10,6 +12,9 @@ use super::auth::Ctx;
 use super::layout::{failure_page, page, time_ms};
 use super::node::Failure;
 use super::Console;
+use crate::render::{behind_lines, link_figures};
+use crate::view::PeerView;
+use crate::when::now_ms;
 
 /// `GET /peers`.
 pub(crate) async fn show(
@@ -20,6 +25,7 @@ pub(crate) async fn show(
         Ok(list) => list.into_inner(),
         Err(status) => return failure_page(&console, &ctx, &Failure::from(status)),
     };
+    let now_ms = now_ms();
     let body = html! {
         h1 { (ctx.t("Federation links")) " · " (list.district) }
         p { (ctx.t("This node's certificate expires")) ": " (time_ms(&ctx, list.own_cert_expires_at_ms)) }
@@ -28,6 +34,7 @@ pub(crate) async fn show(
                 thead { tr {
                     th { (ctx.t("Peer")) } th { (ctx.t("Connected")) } th { (ctx.t("Last contact")) }
                     th { (ctx.t("Changes to receive")) } th { (ctx.t("Changes to send")) }
+                    th { (ctx.t("Link")) } th { (ctx.t("Behind")) }
                     th { (ctx.t("Last check")) } th { (ctx.t("Last error")) } th { (ctx.t("Certificate expires")) }
                 } }
                 tbody {
@@ -38,6 +45,17 @@ pub(crate) async fn show(
                             td { (time_ms(&ctx, p.last_contact_ms)) }
                             td { (p.lag_in) }
                             td { (p.lag_out) }
+                            @let view = PeerView::from(p.clone());
+                            td.link {
+                                @for figure in link_figures(&view, now_ms) {
+                                    div { strong { (ctx.t(figure.label)) ": " } (figure.lines.join("; ")) }
+                                }
+                            }
+                            td.behind {
+                                @for line in behind_lines(&view.origin_lags) {
+                                    div { (line) }
+                                }
+                            }
                             td { (time_ms(&ctx, p.anti_entropy_at_ms)) br; small { (p.anti_entropy_result) } }
                             td { @if !p.last_error.is_empty() { (p.last_error) br; small { (time_ms(&ctx, p.last_error_at_ms)) } } }
                             td { (time_ms(&ctx, p.peer_cert_expires_at_ms)) }

@@ -29,6 +29,7 @@ use super::node::Failure;
 use super::records::see_other;
 use super::{excerpt, Console};
 use crate::parse::parse_duration;
+use crate::when::now_ms;
 use crate::words::{AlertCategory, AlertPriority, Warning};
 
 /// The most pages of open alerts the wall reads (each as large as the node allows).
@@ -247,13 +248,6 @@ fn card(
             }
         }
     }
-}
-
-/// The officer's clock in Unix milliseconds.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// `GET /events`: the node's alert feed as server-sent events, one `alert` event per alert

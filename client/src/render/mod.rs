@@ -18,6 +18,7 @@ pub use alert::{
 pub use audit::audit_table;
 pub use mo::{mo_card, mo_card_with_people, mo_table};
 pub use peers::peers_report;
+pub(crate) use peers::{behind_lines, link_figures};
 pub use record::{note_line, person_line, record_card, record_card_with_notes, record_table};
 pub use search::search_report;
 

@@ -56,43 +56,12 @@ fn peer_card(p: &PeerView, now_ms: i64) -> String {
     );
     card.always("Lag in", changes(p.lag_in));
     card.always("Lag out", changes(p.lag_out));
-    // The link's own figures, shown once there is something to say.
-    if !p.slow_link.is_empty() {
-        card.always("Slow link", &p.slow_link);
-    }
-    let traffic: Vec<String> = p
-        .link_bytes
-        .iter()
-        .filter(|b| b.bytes_in > 0 || b.bytes_out > 0)
-        .map(|b| {
-            format!(
-                "{}: {} in, {} out",
-                b.class,
-                byte_size(b.bytes_in),
-                byte_size(b.bytes_out)
-            )
-        })
-        .collect();
-    if !traffic.is_empty() {
-        card.list("Traffic", traffic);
-    }
-    if p.reconnects_last_hour > 0 {
-        card.always(
-            "Connections",
-            format!("{} in the last hour", p.reconnects_last_hour),
-        );
-    }
-    if p.oldest_undelivered_change_ms > 0 {
-        card.always(
-            "Oldest undelivered change",
-            format!("signed {}", when(p.oldest_undelivered_change_ms, now_ms)),
-        );
-    }
-    if p.oldest_undelivered_alert_ms > 0 {
-        card.always(
-            "Oldest undelivered alert",
-            format!("signed {}", when(p.oldest_undelivered_alert_ms, now_ms)),
-        );
+    for figure in link_figures(p, now_ms) {
+        if figure.list {
+            card.list(figure.label, figure.lines);
+        } else {
+            card.always(figure.label, figure.lines.join(" "));
+        }
     }
     card.list(
         "Anti-entropy",
@@ -130,6 +99,65 @@ fn peer_card(p: &PeerView, now_ms: i64) -> String {
         },
     );
     card.render()
+}
+
+/// One of a link's own figures: a label and its lines.
+pub(crate) struct LinkFigure {
+    /// "Slow link", "Traffic", "Connections", "Oldest undelivered change" or "alert".
+    pub label: &'static str,
+    /// What it says.
+    pub lines: Vec<String>,
+    /// Whether the lines are a list (traffic per class) rather than one sentence.
+    pub list: bool,
+}
+
+/// The link's own figures, those with something to say: a slow link, the traffic per
+/// class, the connections made in the last hour, the oldest undelivered change and alert.
+/// `setu peers` prints them in each card and the console's links page in each row.
+pub(crate) fn link_figures(p: &PeerView, now_ms: i64) -> Vec<LinkFigure> {
+    let mut figures = Vec::new();
+    let mut say = |label, lines: Vec<String>, list| {
+        figures.push(LinkFigure { label, lines, list });
+    };
+    if !p.slow_link.is_empty() {
+        say("Slow link", vec![clean(&p.slow_link)], false);
+    }
+    let traffic: Vec<String> = p
+        .link_bytes
+        .iter()
+        .filter(|b| b.bytes_in > 0 || b.bytes_out > 0)
+        .map(|b| {
+            format!(
+                "{}: {} in, {} out",
+                clean(&b.class),
+                byte_size(b.bytes_in),
+                byte_size(b.bytes_out)
+            )
+        })
+        .collect();
+    if !traffic.is_empty() {
+        say("Traffic", traffic, true);
+    }
+    if p.reconnects_last_hour > 0 {
+        say(
+            "Connections",
+            vec![format!("{} in the last hour", p.reconnects_last_hour)],
+            false,
+        );
+    }
+    for (label, at_ms) in [
+        ("Oldest undelivered change", p.oldest_undelivered_change_ms),
+        ("Oldest undelivered alert", p.oldest_undelivered_alert_ms),
+    ] {
+        if at_ms > 0 {
+            say(
+                label,
+                vec![format!("signed {}", when(at_ms, now_ms))],
+                false,
+            );
+        }
+    }
+    figures
 }
 
 /// A byte count for people: "812 B", "12.4 KiB", "3.1 MiB".
@@ -215,7 +243,7 @@ pub fn when(ms: i64, now_ms: i64) -> String {
 /// yet ("jh-ranchi: 30 changes (peer has up to 50, applied 20)"), so an operator sees
 /// where a change is stuck; "up to date" when nothing is behind, "not known yet" before
 /// the peer's first batch.
-fn behind_lines(lags: &[OriginLagView]) -> Vec<String> {
+pub(crate) fn behind_lines(lags: &[OriginLagView]) -> Vec<String> {
     if lags.is_empty() {
         return vec!["not known yet".to_string()];
     }
