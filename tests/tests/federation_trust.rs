@@ -591,6 +591,68 @@ async fn a_second_body_for_the_same_change_is_refused_even_when_well_signed() ->
 }
 
 #[tokio::test]
+async fn a_ca_unbound_by_a_reload_stops_vouching_for_the_keys_it_attested() -> anyhow::Result<()> {
+    let mut mesh = relayed().await?;
+    let a = mesh.officer(DHANBAD, "JH-8511", Role::Officer).await?;
+    let c = mesh.officer(PURULIA, "WB-8611", Role::Officer).await?;
+    let before = create(&a, "Test Before Reload Example", Handling::Federation).await?;
+    let after = create(&a, "Test After Reload Example", Handling::Federation).await?;
+    let log = OriginLog::read(&mesh, DHANBAD)?;
+    let seq_of = |id: &str| {
+        log.entries
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.state.seq)
+            .unwrap_or_default()
+    };
+
+    // While C trusts the Jharkhand CA, A's key and its record are accepted.
+    let relay = FakeRelay::serve(&mesh, ASANSOL, "wb").await?;
+    relay.tx.send(Ok(log.key())).await?;
+    relay
+        .tx
+        .send(Ok(batch(
+            DHANBAD,
+            log.epoch,
+            vec![log.envelope(&before.id)],
+            seq_of(&before.id),
+        )))
+        .await?;
+    wait_for_record(&c, &before.id, "C accepts A's record", |_| true).await?;
+
+    // C's operator unbinds the Jharkhand CA and reloads: the key it attested, already in
+    // C's keyring, is no longer trusted, so A's next record is refused.
+    let jh_ca = mesh.ca("jh").cert_path();
+    let node = mesh.node_mut(PURULIA);
+    node.config_mut().trust.retain(|t| t.ca != jh_ca);
+    node.reload()?;
+    relay
+        .tx
+        .send(Ok(batch(
+            DHANBAD,
+            log.epoch,
+            vec![log.envelope(&after.id)],
+            seq_of(&after.id),
+        )))
+        .await?;
+    let storage = mesh.node(PURULIA).storage().clone();
+    wait_until(SYNC_TIMEOUT, "C has taken the batch", || {
+        let applied = storage
+            .watermarks(ASANSOL)
+            .ok()
+            .and_then(|w| w.into_iter().find(|w| w.origin == DHANBAD))
+            .is_some_and(|w| w.seq >= seq_of(&after.id));
+        async move { applied }
+    })
+    .await?;
+    let refused = get_record(&c, &after.id)
+        .await
+        .expect_err("a record signed with a key no CA vouches for any more is refused");
+    assert_eq!(refused.code(), Code::NotFound);
+    Ok(())
+}
+
+#[tokio::test]
 async fn records_signed_with_a_rotated_key_still_verify() -> anyhow::Result<()> {
     // B joins only after A has rotated its signing key: it must verify A's older records
     // with the old key and the newer ones with the new key.

@@ -27,7 +27,7 @@ use setu_proto::v1::{
     MoNote, PersonRecord, Tombstone,
 };
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 /// The response header by which a server says it honoured `SyncClass::Alerts` (a peer
@@ -73,8 +73,8 @@ pub struct Federation {
     pub anti_entropy: Duration,
     /// How long a tombstone is kept after every peer has applied it.
     pub tombstone_grace: Duration,
-    /// Verified keys by (origin, key id).
-    keyring: RwLock<HashMap<(String, String), VerifiedKey>>,
+    /// Verified keys by (origin, key id), with the trust anchors they were checked against.
+    keyring: RwLock<Keyring>,
     /// Live status of each peer link.
     pub status: status::PeerStatusBoard,
     /// Per peer, woken when the peer's node calls this one: the link is up again, so a
@@ -88,6 +88,13 @@ pub struct Federation {
     pub spool_dir: std::path::PathBuf,
 }
 
+/// The verified signing keys by (origin, key id), and the trust anchors they were checked
+/// against.
+struct Keyring {
+    keys: HashMap<(String, String), VerifiedKey>,
+    anchors: Arc<TrustAnchors>,
+}
+
 impl Federation {
     /// Sets up federation for a node: keeps its own key statement, and loads every stored
     /// statement that still verifies into the keyring.
@@ -97,6 +104,7 @@ impl Federation {
         signer: Arc<Signer>,
         anchors: SharedAnchors,
     ) -> Result<Federation, crate::storage::StorageError> {
+        let anchors_at_start = anchors.current();
         let federation = Federation {
             district: config.district.clone(),
             storage,
@@ -105,7 +113,10 @@ impl Federation {
             peers: config.peers.clone(),
             anti_entropy: Duration::from_secs(config.anti_entropy_secs),
             tombstone_grace: Duration::from_secs(config.tombstone_grace_hours * 3600),
-            keyring: RwLock::new(HashMap::new()),
+            keyring: RwLock::new(Keyring {
+                keys: HashMap::new(),
+                anchors: anchors_at_start,
+            }),
             status: status::PeerStatusBoard::new(&config.peers),
             heard_from: config
                 .peers
@@ -125,14 +136,26 @@ impl Federation {
             federation.signer.key_id(),
             &own.encode_to_vec(),
         )?;
-        for (origin, key_id, bytes) in federation.storage.key_statements()? {
+        federation.check_stored_keys(federation.anchors())?;
+        Ok(federation)
+    }
+
+    /// Fills the keyring with every stored key statement that verifies under `anchors`.
+    /// Run at start and again whenever a reload changed the trust anchors: a CA no longer
+    /// bound to a district stops vouching for the keys it attested, at once.
+    fn check_stored_keys(
+        &self,
+        anchors: Arc<TrustAnchors>,
+    ) -> Result<(), crate::storage::StorageError> {
+        let mut keys = HashMap::new();
+        for (origin, key_id, bytes) in self.storage.key_statements()? {
             let verified = KeyStatement::decode(bytes.as_slice())
                 .map_err(|e| e.to_string())
-                .and_then(|s| {
-                    keys::verify_statement(&s, &federation.anchors()).map_err(|e| e.to_string())
-                });
+                .and_then(|s| keys::verify_statement(&s, &anchors).map_err(|e| e.to_string()));
             match verified {
-                Ok(key) if key.origin == origin => federation.remember_key(key),
+                Ok(key) if key.origin == origin => {
+                    keys.insert((origin, key_id), key);
+                }
                 Ok(key) => {
                     tracing::warn!(%origin, %key_id, other = %key.origin, "stored key statement names another district; ignored")
                 }
@@ -141,7 +164,27 @@ impl Federation {
                 }
             }
         }
-        Ok(federation)
+        let mut ring = self.keyring.write().unwrap_or_else(PoisonError::into_inner);
+        *ring = Keyring { keys, anchors };
+        Ok(())
+    }
+
+    /// The keyring, checked again first if the trust anchors changed since it was filled.
+    fn current_keys(&self) -> RwLockReadGuard<'_, Keyring> {
+        let anchors = self.anchors();
+        {
+            let ring = self.keyring.read().unwrap_or_else(PoisonError::into_inner);
+            if Arc::ptr_eq(&ring.anchors, &anchors) {
+                return ring;
+            }
+        }
+        tracing::info!("trust anchors changed: checking every stored signing key again");
+        if let Err(e) = self.check_stored_keys(anchors) {
+            tracing::error!(error = %e, "stored signing keys could not be read; none is trusted until they can");
+            let mut ring = self.keyring.write().unwrap_or_else(PoisonError::into_inner);
+            ring.keys.clear();
+        }
+        self.keyring.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Notes a call from `peer`'s node: a puller towards it that is waiting out its
@@ -188,9 +231,9 @@ impl Federation {
             return false;
         };
         let in_keyring = self
-            .keyring
-            .read()
-            .is_ok_and(|ring| ring.contains_key(&(body.origin.clone(), body.key_id.clone())));
+            .current_keys()
+            .keys
+            .contains_key(&(body.origin.clone(), body.key_id.clone()));
         in_keyring
             && self
                 .storage
@@ -198,9 +241,12 @@ impl Federation {
                 .is_ok_and(|held| held.as_deref() == Some(statement.encode_to_vec().as_slice()))
     }
 
-    fn remember_key(&self, key: VerifiedKey) {
-        if let Ok(mut ring) = self.keyring.write() {
-            ring.insert((key.origin.clone(), key.key_id.clone()), key);
+    /// Keeps `key`, verified under `anchors`, unless the anchors changed meanwhile.
+    fn remember_key(&self, key: VerifiedKey, anchors: &Arc<TrustAnchors>) {
+        let mut ring = self.keyring.write().unwrap_or_else(PoisonError::into_inner);
+        if Arc::ptr_eq(&ring.anchors, anchors) {
+            ring.keys
+                .insert((key.origin.clone(), key.key_id.clone()), key);
         }
     }
 
@@ -215,7 +261,8 @@ impl Federation {
         if self.holds_verified(statement) {
             return Ok(false);
         }
-        let key = keys::verify_statement(statement, &self.anchors())?;
+        let anchors = self.current_keys().anchors.clone();
+        let key = keys::verify_statement(statement, &anchors)?;
         let origin = key.origin.clone();
         let fresh = self
             .storage
@@ -224,7 +271,7 @@ impl Federation {
         if fresh {
             tracing::info!(%origin, key_id = %key.key_id, "accepted a new signing key");
         }
-        self.remember_key(key);
+        self.remember_key(key, &anchors);
         Ok(fresh)
     }
 
@@ -251,10 +298,10 @@ impl Federation {
     }
 
     fn key_for(&self, origin: &str, key_id: &str) -> Result<VerifiedKey, KeyError> {
-        self.keyring
-            .read()
-            .ok()
-            .and_then(|ring| ring.get(&(origin.to_string(), key_id.to_string())).cloned())
+        self.current_keys()
+            .keys
+            .get(&(origin.to_string(), key_id.to_string()))
+            .cloned()
             .ok_or_else(|| KeyError::UnknownKey {
                 origin: origin.to_string(),
                 key_id: key_id.to_string(),
