@@ -426,7 +426,12 @@ pub async fn start_on(
         let flushed = task_storage.flush().await;
         // The next start reads the search index back instead of rebuilding it.
         let snapshot_storage = task_storage.clone();
-        match tokio::task::spawn_blocking(move || snapshot_storage.save_search_snapshot()).await {
+        let span = tracing::Span::current();
+        let save = move || {
+            let _in_node = span.enter();
+            snapshot_storage.save_search_snapshot()
+        };
+        match tokio::task::spawn_blocking(save).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "search index snapshot not saved; the next start rebuilds the index")

@@ -622,7 +622,8 @@ impl Puller {
             ));
         }
         let result = if notes.is_empty() {
-            format!("in sync ({in_sync} origins compared)")
+            let origins = if in_sync == 1 { "origin" } else { "origins" };
+            format!("in sync ({in_sync} {origins} compared)")
         } else {
             format!("{in_sync} in sync; {}", notes.join(", "))
         };
