@@ -166,6 +166,28 @@ async fn a_flash_alert_and_a_new_record_overtake_a_20_000_record_catch_up_over_2
         "the alert arrived ahead of the backlog ({applied} of {head} applied)"
     );
 
+    // Dhanbad counts the alert as delivered at once: Asansol says it holds it ahead of its
+    // watermark, which the backlog still holds far below.
+    wait_until(
+        Duration::from_secs(5),
+        "Dhanbad no longer lists the alert as undelivered",
+        || {
+            let officer = liaison.clone();
+            async move {
+                list_peers(&officer)
+                    .await
+                    .ok()
+                    .and_then(|l| l.peers.into_iter().find(|p| p.district == ASANSOL))
+                    .is_some_and(|p| p.oldest_undelivered_alert_ms == 0)
+            }
+        },
+    )
+    .await?;
+    assert!(
+        applied_from_dhanbad(&b_storage) < head,
+        "the catch-up is still under way"
+    );
+
     // A record created now is a live change too: it overtakes the backlog as well.
     let officer_a = mesh.officer(DHANBAD, "JH-1702", Role::Officer).await?;
     let mut live = sample_record("Test Live During Catch-up");

@@ -889,7 +889,12 @@ impl PriorityLink {
                         .take_key_statements(&peer, [&statement])
                         .await?;
                 }
-                Some(SyncPart::Batch(batch)) => self.apply(batch).await?,
+                Some(SyncPart::Batch(batch)) => {
+                    let ahead = self.apply(batch).await?;
+                    if !ahead.is_empty() {
+                        self.acknowledge_ahead(&client, ahead);
+                    }
+                }
                 None => {}
             }
         }
@@ -899,20 +904,47 @@ impl PriorityLink {
     /// watermark where it is. Alerts travel only from their origin, so a batch of any other
     /// origin is refused whole; anything else than an alert item is left to the full
     /// stream.
-    async fn apply(&self, batch: SyncBatch) -> Result<(), String> {
+    /// Tells the peer, on this connection, which of its changes this node now holds ahead
+    /// of its watermark (flushed already), so that the peer's `setu peers` stops counting
+    /// them as undelivered. Best effort: a lost acknowledgement only delays that figure.
+    fn acknowledge_ahead(&self, client: &FederationServiceClient<Channel>, seqs: Vec<u64>) {
+        let mut client = client.clone();
+        let storage = self.federation.storage.clone();
+        let peer = self.peer.district.clone();
+        crate::spawn(async move {
+            let Ok(watermarks) = storage.watermarks(&peer) else {
+                return;
+            };
+            let request = DigestRequest {
+                watermarks,
+                acknowledge_only: true,
+                applied_ahead: seqs,
+                ..Default::default()
+            };
+            if let Err(status) = client.digest(request).await {
+                tracing::debug!(%peer, error = %status_text(&status), "acknowledgement of changes held ahead not delivered");
+            }
+        });
+    }
+
+    /// Verifies and applies a priority batch ahead of the backlog, flushed; returns the
+    /// sequences of the changes now held.
+    async fn apply(&self, batch: SyncBatch) -> Result<Vec<u64>, String> {
         let peer = self.peer.district.clone();
         if batch.origin != peer {
             tracing::error!(%peer, origin = %batch.origin, "ALARM: the priority stream carried another district's changes; refused");
-            return Ok(());
+            return Ok(Vec::new());
         }
         let federation = self.federation.clone();
         let (origin, epoch) = (batch.origin.clone(), batch.epoch);
         let apply_peer = peer.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
+        let (outcome, seqs) = tokio::task::spawn_blocking(move || {
             let changes = verified(&federation, &apply_peer, &origin, epoch, batch.envelopes);
+            let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
             federation
                 .storage
                 .apply_ahead(&apply_peer, &origin, epoch, &changes)
+                .map(|outcome| (outcome, seqs))
         })
         .await
         .map_err(|e| e.to_string())?
@@ -931,7 +963,13 @@ impl PriorityLink {
         if !outcome.missing_photos.is_empty() {
             self.photos_wanted.notify_one();
         }
-        Ok(())
+        // Held now: applied, or held already. After a refusal nothing is claimed, so the
+        // peer keeps showing what did not arrive.
+        Ok(if outcome.refused.is_empty() {
+            seqs
+        } else {
+            Vec::new()
+        })
     }
 }
 

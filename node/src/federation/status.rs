@@ -86,6 +86,9 @@ pub struct PeerLink {
     /// Catch-up progress on the current connection: (when it started in Unix ms, changes
     /// applied from the peer since then), for the slow-link estimate.
     pub catch_up_rate: Option<(i64, u64)>,
+    /// Sequences of this district's own changes that the peer said it holds ahead of its
+    /// acknowledged watermark (alerts and live changes from the priority stream).
+    pub applied_ahead: std::collections::BTreeSet<u64>,
 }
 
 impl PeerLink {
@@ -343,10 +346,13 @@ impl Federation {
                 }
             }
         }
+        // An alert the peer said it holds ahead of its watermark is delivered.
+        let ahead = self.status.get(&peer.district).applied_ahead;
         let oldest_alert = self
             .storage
             .alert_changes_after(&self.district, acked)?
             .iter()
+            .filter(|e| !ahead.contains(&e.state.seq))
             .find(|e| super::policy::outgoing(&self.district, &self.district, e, peer).is_some())
             .map_or(0, signed_at);
         Ok((oldest_change, oldest_alert))

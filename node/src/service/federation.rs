@@ -42,6 +42,9 @@ const BATCHES_PER_TURN: usize = 8;
 /// Chunk size of photo transfers.
 const PHOTO_CHUNK: usize = 256 * 1024;
 
+/// The most sequences held ahead that are remembered per peer (an acknowledgement with
+/// more is cut, the oldest forgotten first: they only make a figure in `setu peers`).
+const MAX_APPLIED_AHEAD: usize = 4096;
 /// The most items one repair call may ask for.
 const MAX_REPAIR_ITEMS: usize = 4096;
 
@@ -610,6 +613,26 @@ impl FederationServiceImpl {
             .map_err(storage_failed)?;
         let mut digests = Vec::new();
         if request.acknowledge_only {
+            // What the peer holds ahead, kept until its watermark passes it.
+            let own = federation.district.as_str();
+            let acked = request
+                .watermarks
+                .iter()
+                .find(|w| w.origin == own && w.epoch == storage.epoch())
+                .map_or(0, |w| w.seq);
+            federation.status.update(&peer.district, |s| {
+                s.applied_ahead.extend(
+                    request
+                        .applied_ahead
+                        .iter()
+                        .take(MAX_APPLIED_AHEAD)
+                        .copied(),
+                );
+                s.applied_ahead.retain(|&seq| seq > acked);
+                while s.applied_ahead.len() > MAX_APPLIED_AHEAD {
+                    s.applied_ahead.pop_first();
+                }
+            });
             return Ok(Response::new(DigestResponse { digests }));
         }
         let bucket_items: Vec<u16> = request
