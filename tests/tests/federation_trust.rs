@@ -227,6 +227,20 @@ impl OriginLog {
         self.entries.last().map(|e| e.state.seq).unwrap_or_default()
     }
 
+    /// The sequence of item `id`'s change in the log.
+    fn seq(&self, id: &str) -> u64 {
+        self.entries
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.state.seq)
+            .expect("the origin's log holds the item")
+    }
+
+    /// A batch of item `id`'s genuine change alone, with its sequence as the watermark.
+    fn batch_of(&self, origin: &str, id: &str) -> SyncMessage {
+        batch(origin, self.epoch, vec![self.envelope(id)], self.seq(id))
+    }
+
     fn key(&self) -> SyncMessage {
         SyncMessage {
             message: Some(SyncPart::Key(self.statement.clone())),
@@ -554,22 +568,7 @@ async fn a_second_body_for_the_same_change_is_refused_even_when_well_signed() ->
 
     let relay = FakeRelay::serve(&mesh, ASANSOL, "wb").await?;
     relay.tx.send(Ok(log.key())).await?;
-    let seq_of = |id: &str| {
-        log.entries
-            .iter()
-            .find(|e| e.id == id)
-            .map(|e| e.state.seq)
-            .unwrap_or_default()
-    };
-    relay
-        .tx
-        .send(Ok(batch(
-            DHANBAD,
-            log.epoch,
-            vec![genuine],
-            seq_of(&record.id),
-        )))
-        .await?;
+    relay.tx.send(Ok(log.batch_of(DHANBAD, &record.id))).await?;
     let at_c = wait_for_record(&c, &record.id, "C accepts the genuine change", |_| true).await?;
     assert_eq!(at_c, record);
 
@@ -598,26 +597,11 @@ async fn a_ca_unbound_by_a_reload_stops_vouching_for_the_keys_it_attested() -> a
     let before = create(&a, "Test Before Reload Example", Handling::Federation).await?;
     let after = create(&a, "Test After Reload Example", Handling::Federation).await?;
     let log = OriginLog::read(&mesh, DHANBAD)?;
-    let seq_of = |id: &str| {
-        log.entries
-            .iter()
-            .find(|e| e.id == id)
-            .map(|e| e.state.seq)
-            .unwrap_or_default()
-    };
 
     // While C trusts the Jharkhand CA, A's key and its record are accepted.
     let relay = FakeRelay::serve(&mesh, ASANSOL, "wb").await?;
     relay.tx.send(Ok(log.key())).await?;
-    relay
-        .tx
-        .send(Ok(batch(
-            DHANBAD,
-            log.epoch,
-            vec![log.envelope(&before.id)],
-            seq_of(&before.id),
-        )))
-        .await?;
+    relay.tx.send(Ok(log.batch_of(DHANBAD, &before.id))).await?;
     wait_for_record(&c, &before.id, "C accepts A's record", |_| true).await?;
 
     // C's operator unbinds the Jharkhand CA and reloads: the key it attested, already in
@@ -626,22 +610,14 @@ async fn a_ca_unbound_by_a_reload_stops_vouching_for_the_keys_it_attested() -> a
     let node = mesh.node_mut(PURULIA);
     node.config_mut().trust.retain(|t| t.ca != jh_ca);
     node.reload()?;
-    relay
-        .tx
-        .send(Ok(batch(
-            DHANBAD,
-            log.epoch,
-            vec![log.envelope(&after.id)],
-            seq_of(&after.id),
-        )))
-        .await?;
+    relay.tx.send(Ok(log.batch_of(DHANBAD, &after.id))).await?;
     let storage = mesh.node(PURULIA).storage().clone();
     wait_until(SYNC_TIMEOUT, "C has taken the batch", || {
         let applied = storage
             .watermarks(ASANSOL)
             .ok()
             .and_then(|w| w.into_iter().find(|w| w.origin == DHANBAD))
-            .is_some_and(|w| w.seq >= seq_of(&after.id));
+            .is_some_and(|w| w.seq >= log.seq(&after.id));
         async move { applied }
     })
     .await?;

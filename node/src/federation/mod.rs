@@ -317,11 +317,20 @@ impl Federation {
         epoch: u64,
         envelopes: Vec<Envelope>,
     ) -> Vec<Result<RemoteChange, RefusedChange>> {
-        let keys: Result<Vec<VerifiedKey>, KeyError> = envelopes
-            .iter()
-            .map(|e| self.key_for(origin, &e.key_id))
-            .collect();
-        if let Ok(keys) = keys {
+        // One look at the keyring for the whole batch (its lock, and the check that the
+        // trust anchors are unchanged), not one per envelope.
+        let keys: Option<Vec<VerifiedKey>> = {
+            let ring = self.current_keys();
+            envelopes
+                .iter()
+                .map(|e| {
+                    ring.keys
+                        .get(&(origin.to_string(), e.key_id.clone()))
+                        .cloned()
+                })
+                .collect()
+        };
+        if let Some(keys) = keys {
             let refs: Vec<&Envelope> = envelopes.iter().collect();
             let key_refs: Vec<&VerifiedKey> = keys.iter().collect();
             if keys::verify_batch(&refs, &key_refs) {

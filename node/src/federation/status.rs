@@ -278,7 +278,7 @@ impl Federation {
                 })
                 .collect();
             let (oldest_change, oldest_alert) =
-                self.oldest_undelivered(peer, acked_by_peer, own_head)?;
+                self.oldest_undelivered(peer, acked_by_peer, own_head, &link.applied_ahead)?;
             let origin_lags = link
                 .origin_heads
                 .iter()
@@ -330,6 +330,7 @@ impl Federation {
         peer: &PeerConfig,
         acked: u64,
         own_head: u64,
+        applied_ahead: &std::collections::BTreeSet<u64>,
     ) -> StorageResult<(i64, i64)> {
         let signed_at = |entry: &crate::storage::LogEntry| {
             use prost::Message as _;
@@ -347,12 +348,11 @@ impl Federation {
             }
         }
         // An alert the peer said it holds ahead of its watermark is delivered.
-        let ahead = self.status.get(&peer.district).applied_ahead;
         let oldest_alert = self
             .storage
             .alert_changes_after(&self.district, acked)?
             .iter()
-            .filter(|e| !ahead.contains(&e.state.seq))
+            .filter(|e| !applied_ahead.contains(&e.state.seq))
             .find(|e| super::policy::outgoing(&self.district, &self.district, e, peer).is_some())
             .map_or(0, signed_at);
         Ok((oldest_change, oldest_alert))
