@@ -54,6 +54,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
+/// The allocator `setu-node` runs on, so that the in-process figures match the node's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DISTRICT: &str = "jh-dhanbad";
 /// Records per bulk-load transaction.
 const BATCH: usize = 1000;
@@ -690,10 +694,92 @@ fn main() -> anyhow::Result<()> {
     } else {
         env_usize("SETU_BENCH_SEARCH_QUERIES", 300)
     };
+    if std::env::var_os("SETU_BENCH_SEARCH_INDEX_ONLY").is_some() {
+        return index_only(records, per_class);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(run(records, per_class, quick))
+}
+
+/// `SETU_BENCH_SEARCH_INDEX_ONLY=1`: the in-memory index alone, built straight from the
+/// generated records (no store, no node, no MO notes), then the same queries: the quick
+/// loop for work on matching and ranking, and a process to profile (`perf record`).
+/// `SETU_BENCH_SEARCH_REPEAT` runs each query that many times and keeps the quickest;
+/// `SETU_BENCH_SEARCH_MISSES` lists the queries whose person was not found.
+fn index_only(records: usize, per_class: usize) -> anyhow::Result<()> {
+    let mut rng = Rng(0x5e70_5ea7c4);
+    let mut sample = setu_node::sample::SampleGen::new(42);
+    let mut index = setu_node::search::SearchIndex::new();
+    let mut names: std::collections::HashMap<String, (String, String)> =
+        std::collections::HashMap::with_capacity(records);
+    let mut targets: Vec<Target> = Vec::with_capacity(KEEP.min(records));
+    let started = Instant::now();
+    index.begin_bulk();
+    for seen in 0..records {
+        let mut r = sample.person(DISTRICT);
+        r.id = uuid::Uuid::now_v7().to_string();
+        r.origin = DISTRICT.to_string();
+        r.handling = Handling::Federation as i32;
+        if targets.len() < KEEP {
+            targets.push(Target::of(&r));
+        } else {
+            let slot = rng.below(seen + 1);
+            if slot < KEEP {
+                targets[slot] = Target::of(&r);
+            }
+        }
+        index.put_record(&r.id, setu_node::search::RecordDoc::of(&r));
+        names.insert(r.id.clone(), (r.name, r.father_name));
+    }
+    index.shrink();
+    println!(
+        "index of {records} records built in memory in {:.1} s ({:.0} bytes/record)",
+        started.elapsed().as_secs_f64(),
+        index.heap_bytes() as f64 / records.max(1) as f64
+    );
+    let queries = build_queries(&targets, per_class, &mut rng);
+    let repeat = env_usize("SETU_BENCH_SEARCH_REPEAT", 1).max(1);
+    let mut outcomes = Vec::with_capacity(queries.len());
+    for query in &queries {
+        let search = setu_node::validate::search::search(&request(query))
+            .map_err(|e| anyhow::anyhow!("query {:?} refused: {e}", query.text))?;
+        // The quickest of `repeat` runs: on a shared machine, the least disturbed one.
+        let mut latency = Duration::MAX;
+        let mut results = None;
+        for _ in 0..repeat {
+            let started = Instant::now();
+            results = Some(index.search(&search));
+            latency = latency.min(started.elapsed());
+        }
+        let results = results.context("no run")?;
+        let name_found = results.hits.iter().any(|hit| {
+            names
+                .get(&hit.id)
+                .is_some_and(|(name, father)| query.means(name, father))
+        });
+        outcomes.push(Outcome {
+            class: query.class,
+            latency,
+            found: results.hits.iter().any(|h| h.id == query.target),
+            name_found,
+            total: u32::try_from(results.total).unwrap_or(u32::MAX),
+            estimate: results.total_is_estimate,
+        });
+    }
+    print_table("the in-memory index alone:", &outcomes);
+    if std::env::var_os("SETU_BENCH_SEARCH_MISSES").is_some() {
+        for (query, outcome) in queries.iter().zip(&outcomes) {
+            if !outcome.name_found {
+                println!(
+                    "  missed {:<20} {:?} (meant {:?})",
+                    CLASSES[query.class].0, query.text, query.name
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()> {

@@ -389,6 +389,9 @@ pub struct SearchIndex {
     live_records: usize,
     pub(super) record_postings: HashedPostings,
     dead_records: usize,
+    /// A bit per slot, set once the slot is emptied (until the next compaction), so
+    /// that a search drops empty slots without reading their facts.
+    empty_slots: Vec<u64>,
     pub(super) notes: Vec<Option<NoteEntry>>,
     note_slots: HashMap<Box<str>, u32>,
     /// The names of MO note fields, by index.
@@ -552,6 +555,12 @@ impl SearchIndex {
         }
     }
 
+    /// A bit per slot (64 slots a word), set for the emptied slots; slots past its end are
+    /// not empty.
+    pub(crate) fn empty_slots(&self) -> &[u64] {
+        &self.empty_slots
+    }
+
     /// The index of district `origin` in the district table, if any record has had it.
     pub(crate) fn origin_id(&self, origin: &str) -> Option<u32> {
         self.origin_ids.get(origin).copied()
@@ -611,6 +620,11 @@ impl SearchIndex {
         if let Some(slot) = self.record_slot(id) {
             if let Some(facts) = self.facts.get_mut(slot as usize) {
                 facts.origin = EMPTY;
+                let word = slot as usize / 64;
+                if self.empty_slots.len() <= word {
+                    self.empty_slots.resize(word + 1, 0);
+                }
+                self.empty_slots[word] |= 1 << (slot % 64);
             }
             self.other_ids.remove(&slot);
             self.live_records -= 1;
@@ -711,6 +725,7 @@ impl SearchIndex {
             + self.origin_ids.keys().map(|o| boxed(o)).sum::<usize>();
         let (id_lists, id_keys) = self.by_id.heap_bytes();
         let ids = vec(&self.ids)
+            + vec(&self.empty_slots)
             + table(&self.other_ids)
             + self.other_ids.values().map(|id| boxed(id)).sum::<usize>()
             + id_lists
@@ -814,6 +829,7 @@ impl SearchIndex {
         self.ids = ids;
         self.other_ids = other_ids;
         self.dead_records = 0;
+        self.empty_slots = Vec::new();
 
         let notes = &self.notes;
         let renumber = renumbering(notes.len(), |slot| notes[slot].is_some());
@@ -876,6 +892,41 @@ mod tests {
         assert_eq!(index.record_posting("nw:yadav").count(), 0);
         assert_eq!(index.record_count(), 1);
         assert_eq!(index.record_slot("a"), Some(0));
+    }
+
+    #[test]
+    fn searches_skip_replaced_and_removed_versions() {
+        use crate::search::{NameQuery, SearchQuery};
+        let mut index = SearchIndex::new();
+        for id in ["a", "b", "c"] {
+            index.put_record(id, doc("Raju Yadav"));
+        }
+        index.put_record("a", doc("Raju Yadav"));
+        index.remove_record("b");
+        let ids = |index: &SearchIndex, origins: Vec<String>| -> Vec<String> {
+            let query = SearchQuery {
+                name: Some(NameQuery::parse("Raju Yadav")),
+                origins,
+                limit: 10,
+                ..Default::default()
+            };
+            let mut ids: Vec<String> = index
+                .search(&query)
+                .hits
+                .into_iter()
+                .map(|h| h.id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        // Unfiltered searches drop empty slots by their bits, filtered ones by their facts.
+        assert_eq!(ids(&index, Vec::new()), ["a", "c"]);
+        assert_eq!(ids(&index, vec![String::new()]), ["a", "c"]);
+        index.compact();
+        assert!(index.empty_slots().is_empty());
+        assert_eq!(ids(&index, Vec::new()), ["a", "c"]);
+        index.remove_record("c");
+        assert_eq!(ids(&index, Vec::new()), ["a"]);
     }
 
     #[test]

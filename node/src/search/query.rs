@@ -19,6 +19,7 @@
 //! scored in full, newest first among equals.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::document::NameField;
 use super::index::{text_words, RecordRef, SearchIndex};
@@ -27,7 +28,10 @@ use super::score::{match_name, Match, NameQuery, NEAR_MISS_MIN_TOKENS};
 use super::terms::query_terms;
 
 /// The most candidates scored in full for one search.
-pub const MAX_SCORED: usize = 400;
+/// Pre-scoring ranks the candidates well enough that scoring more changed no recall
+/// figure of the search bench at a million records, while each one scored costs a few
+/// microseconds.
+pub const MAX_SCORED: usize = 128;
 /// The most MO notes reported with a search.
 pub const MAX_NOTE_HITS: usize = 20;
 
@@ -128,17 +132,22 @@ impl Bits {
         }
     }
 
-    fn contains(&self, slot: u32) -> bool {
-        let slot = slot as usize;
-        self.0
-            .get(slot / 64)
-            .is_some_and(|w| w & (1 << (slot % 64)) != 0)
-    }
-
     fn and(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a &= b;
         }
+    }
+
+    /// Clears every bit set in `other`.
+    fn and_not(&mut self, other: &[u64]) {
+        for (a, b) in self.0.iter_mut().zip(other) {
+            *a &= !b;
+        }
+    }
+
+    /// The bits of slots `64 * index ..` (0 past the end).
+    fn word(&self, index: usize) -> u64 {
+        self.0.get(index).copied().unwrap_or(0)
     }
 
     fn or(&mut self, other: &Bits) {
@@ -173,17 +182,28 @@ struct TokenTiers {
 }
 
 impl TokenTiers {
-    /// The pre-score weight of this token for `slot` (0 when it does not match).
-    fn weight(&self, slot: u32) -> f32 {
-        if self.exact.contains(slot) {
-            1.0
-        } else if self.variant.contains(slot) {
-            0.9
-        } else if self.loose.contains(slot) {
-            0.7
-        } else {
-            0.0
-        }
+    /// The tiers' words holding the bits of slots `64 * index ..`.
+    fn words(&self, index: usize) -> [u64; 3] {
+        [
+            self.exact.word(index),
+            self.variant.word(index),
+            self.loose.word(index),
+        ]
+    }
+}
+
+/// The pre-score weight of a token for the slot at `bit` of the tiers' `words` (0 when it
+/// does not match).
+fn weight(words: &[u64; 3], bit: u32) -> f32 {
+    let has = |word: u64| word & (1 << bit) != 0;
+    if has(words[0]) {
+        1.0
+    } else if has(words[1]) {
+        0.9
+    } else if has(words[2]) {
+        0.7
+    } else {
+        0.0
     }
 }
 
@@ -201,59 +221,69 @@ struct NameCandidates {
 impl NameCandidates {
     /// A cheap estimate of how well `slot` matches, from which kind of term each token
     /// hit: the best alternative's mean token weight (a token that hit nothing adds 0).
-    fn pre_score(&self, slot: u32) -> f32 {
-        self.alternatives
-            .iter()
-            .filter(|tokens| !tokens.is_empty())
-            .map(|tokens| tokens.iter().map(|t| t.weight(slot)).sum::<f32>() / tokens.len() as f32)
-            .fold(0.0, f32::max)
+    /// `near` keeps the tiers' words of the last 64 slots asked about: candidates come in
+    /// slot order, so neighbours share them and the large bit sets are read once a word.
+    fn pre_score(&self, slot: u32, near: &mut NearWords) -> f32 {
+        let index = slot as usize / 64;
+        if near.index != Some(index) {
+            near.index = Some(index);
+            near.words.clear();
+            for tokens in &self.alternatives {
+                near.words.extend(tokens.iter().map(|t| t.words(index)));
+            }
+        }
+        let bit = slot % 64;
+        let mut best = 0.0f32;
+        let mut at = 0;
+        for tokens in &self.alternatives {
+            let words = near.words.get(at..at + tokens.len()).unwrap_or_default();
+            at += tokens.len();
+            if !words.is_empty() {
+                let sum: f32 = words.iter().map(|w| weight(w, bit)).sum();
+                best = best.max(sum / words.len() as f32);
+            }
+        }
+        best
     }
 }
 
+/// The tiers' words of one run of 64 slots, per alternative and token (see
+/// [`NameCandidates::pre_score`]).
+#[derive(Default)]
+struct NearWords {
+    index: Option<usize>,
+    words: Vec<[u64; 3]>,
+}
+
 /// The records hit by every one of `sets`, or by all but one when there are at least
-/// [`NEAR_MISS_MIN_TOKENS`]: the union over each set left out of the intersection of the
-/// others, from prefix and suffix intersections.
+/// [`NEAR_MISS_MIN_TOKENS`]. Worked out a word (64 slots) at a time: "all but one" is the
+/// union over each set left out of the intersection of the others, from prefix and
+/// suffix intersections of that word's bits.
 fn all_or_all_but_one(sets: &[Bits], len: usize) -> Option<Bits> {
     let n = sets.len();
-    let first = sets.first()?;
-    if n < NEAR_MISS_MIN_TOKENS {
-        let mut all = first.clone();
-        for set in &sets[1..] {
-            all.and(set);
-        }
-        return Some(all);
+    if n == 0 {
+        return None;
     }
-    // suffix[i] is the intersection of sets[i..].
-    let mut suffix: Vec<Bits> = Vec::with_capacity(n);
-    for set in sets.iter().rev() {
-        let mut next = set.clone();
-        if let Some(last) = suffix.last() {
-            next.and(last);
-        }
-        suffix.push(next);
-    }
-    suffix.reverse();
+    let near_miss = n >= NEAR_MISS_MIN_TOKENS;
     let mut out = Bits::empty(len);
-    let mut prefix: Option<Bits> = None;
-    for (i, set) in sets.iter().enumerate() {
-        let without = match (&prefix, suffix.get(i + 1)) {
-            (Some(p), Some(s)) => {
-                let mut b = p.clone();
-                b.and(s);
-                b
-            }
-            (Some(p), None) => p.clone(),
-            (None, Some(s)) => s.clone(),
-            (None, None) => Bits::empty(len),
-        };
-        out.or(&without);
-        prefix = Some(match prefix {
-            None => set.clone(),
-            Some(mut p) => {
-                p.and(set);
-                p
-            }
-        });
+    let mut suffix = vec![0u64; n + 1];
+    for (i, word) in out.0.iter_mut().enumerate() {
+        if !near_miss {
+            *word = sets.iter().fold(!0, |all, set| all & set.word(i));
+            continue;
+        }
+        // suffix[k] is the intersection of sets[k..] in this word.
+        suffix[n] = !0;
+        for k in (0..n).rev() {
+            suffix[k] = suffix[k + 1] & sets[k].word(i);
+        }
+        let mut prefix = !0u64;
+        let mut union = 0u64;
+        for (k, set) in sets.iter().enumerate() {
+            union |= prefix & suffix[k + 1];
+            prefix &= set.word(i);
+        }
+        *word = union;
     }
     Some(out)
 }
@@ -279,6 +309,7 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
                 variant: Bits::empty(len),
                 loose: Bits::empty(len),
             };
+            let mut any = Bits::empty(len);
             for term in &terms.terms {
                 let tier = if *term == own_word {
                     &mut tiers.exact
@@ -289,6 +320,7 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
                 };
                 for slot in index.record_posting(&format!("{prefix}{term}")) {
                     tier.set(slot);
+                    any.set(slot);
                 }
             }
             // Typos: the indexed words and keys within the token's typo budget.
@@ -301,11 +333,9 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
             for term in typo_terms {
                 for slot in index.record_posting(&term) {
                     tiers.loose.set(slot);
+                    any.set(slot);
                 }
             }
-            let mut any = tiers.exact.clone();
-            any.or(&tiers.variant);
-            any.or(&tiers.loose);
             sets.push(any);
             tiers_of_tokens.push(tiers);
         }
@@ -412,14 +442,51 @@ fn where_found(
         .collect()
 }
 
-/// The best match of `query` among a record's names of the given fields, with the field.
-/// A one-word alias is also tried with the record's surname ("Raju" + "Yadav").
+/// One name query and what it has already made of candidate names during one search.
+/// Candidates share most of their names (a million records hold far fewer distinct
+/// names), so each distinct text is parsed and matched once per search, not once per
+/// candidate.
+struct NameMatcher {
+    query: NameQuery,
+    /// A candidate's name text → how the query matched it, if it did.
+    seen: HashMap<String, Option<Rc<Match>>>,
+}
+
+impl NameMatcher {
+    fn new(query: NameQuery) -> NameMatcher {
+        NameMatcher {
+            query,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// How the query matches `text` (parsed through `cache`), if it does.
+    fn match_text(&mut self, text: &str, cache: &mut ParseCache) -> Option<Rc<Match>> {
+        if let Some(known) = self.seen.get(text) {
+            return known.clone();
+        }
+        let found = match_name(&self.query, &Name::parse_with(text, cache)).map(Rc::new);
+        if self.seen.len() >= MATCHES_REMEMBERED {
+            self.seen.clear();
+        }
+        self.seen.insert(text.to_string(), found.clone());
+        found
+    }
+}
+
+/// How many candidate names one search remembers per name query (a bound on memory for
+/// the broadest queries; the cache starts again when full).
+const MATCHES_REMEMBERED: usize = 4096;
+
+/// The best match of the matcher's query among a record's names of the given fields,
+/// with the field. A one-word alias is also tried with the record's surname ("Raju" +
+/// "Yadav").
 fn best_name_match(
     record: &RecordRef<'_>,
-    query: &NameQuery,
+    matcher: &mut NameMatcher,
     fathers: bool,
     cache: &mut ParseCache,
-) -> Option<(Match, NameField, String)> {
+) -> Option<(Rc<Match>, NameField, String)> {
     let surname = record
         .names()
         .find(|(field, _)| *field == NameField::Name)
@@ -427,10 +494,14 @@ fn best_name_match(
             let words: Vec<&str> = text.split_whitespace().collect();
             (words.len() > 1).then(|| words[words.len() - 1].to_string())
         });
-    let mut best: Option<(Match, NameField, String)> = None;
+    let mut best: Option<(Rc<Match>, NameField, String)> = None;
     for (field, text) in record.names() {
         if (field == NameField::Father) != fathers {
             continue;
+        }
+        if best.as_ref().is_some_and(|(b, _, _)| b.score >= 1.0) {
+            // Nothing scores above an exact match of every token.
+            break;
         }
         let mut texts = vec![text.to_string()];
         if field == NameField::Alias && !text.contains(char::is_whitespace) {
@@ -439,7 +510,7 @@ fn best_name_match(
             }
         }
         for text in texts {
-            if let Some(m) = match_name(query, &Name::parse_with(&text, cache)) {
+            if let Some(m) = matcher.match_text(&text, cache) {
                 if best.as_ref().is_none_or(|(b, _, _)| m.score > b.score) {
                     best = Some((m, field, text));
                 }
@@ -529,7 +600,13 @@ impl SearchIndex {
                         .born
                         .is_none_or(|(from, to)| facts.born_within(from, to)))
         };
-        let mut chosen: Vec<u32> = match &candidates {
+        let mut chosen: Vec<u32> = match &mut candidates {
+            // Without filters only the empty slots go, and they are known as bits: no
+            // record is read.
+            Some(bits) if !filtered => {
+                bits.and_not(self.empty_slots());
+                bits.descending().collect()
+            }
             Some(bits) => bits.descending().filter(|&s| passes(s)).collect(),
             None => (0..self.slot_count() as u32)
                 .rev()
@@ -550,12 +627,13 @@ impl SearchIndex {
             let relative = name
                 .and_then(NameQuery::relative_query)
                 .and_then(|r| name_candidates(self, 'f', &r));
-            let pre_score = |slot: u32| {
-                let own = name_found
-                    .as_ref()
-                    .or(father_candidates.as_ref())
-                    .map_or(0.0, |c| c.pre_score(slot));
-                own + relative.as_ref().map_or(0.0, |r| 0.5 * r.pre_score(slot))
+            let own = name_found.as_ref().or(father_candidates.as_ref());
+            let (mut own_near, mut relative_near) = (NearWords::default(), NearWords::default());
+            let mut pre_score = |slot: u32| {
+                own.map_or(0.0, |c| c.pre_score(slot, &mut own_near))
+                    + relative
+                        .as_ref()
+                        .map_or(0.0, |r| 0.5 * r.pre_score(slot, &mut relative_near))
             };
             let mut ranked: Vec<(f32, u32)> = chosen.iter().map(|&s| (pre_score(s), s)).collect();
             let better = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1));
@@ -566,8 +644,17 @@ impl SearchIndex {
             estimate = true;
         }
 
-        // The candidates share most of their words: each is prepared once.
+        // The candidates share most of their words and names: each word is prepared, and
+        // each name matched, once.
         let mut cache = ParseCache::default();
+        let mut name_matcher = name.cloned().map(NameMatcher::new);
+        let mut relative_matcher = name
+            .and_then(NameQuery::relative_query)
+            .map(NameMatcher::new);
+        let mut father_matcher = query
+            .father
+            .as_ref()
+            .map(|father| NameMatcher::new(NameQuery::from_name(father.clone())));
         let mut hits: Vec<(Hit, i64)> = Vec::new();
         for slot in chosen {
             let Some(record) = self.record(slot) else {
@@ -575,8 +662,8 @@ impl SearchIndex {
             };
             let mut score = 1.0f32;
             let mut reasons = Vec::new();
-            if let Some(name) = name {
-                let Some((m, field, text)) = best_name_match(&record, name, false, &mut cache)
+            if let Some(matcher) = &mut name_matcher {
+                let Some((m, field, text)) = best_name_match(&record, matcher, false, &mut cache)
                 else {
                     continue;
                 };
@@ -586,8 +673,8 @@ impl SearchIndex {
                     detail: format!("{} '{text}': {}", field.as_str(), m.how),
                     score: m.score,
                 });
-                if let Some(relative) = name.relative_query() {
-                    match best_name_match(&record, &relative, true, &mut cache) {
+                if let Some(relative) = &mut relative_matcher {
+                    match best_name_match(&record, relative, true, &mut cache) {
                         Some((m, _, text)) => {
                             score *= 0.6 + 0.4 * m.score;
                             reasons.push(Reason {
@@ -600,9 +687,8 @@ impl SearchIndex {
                     }
                 }
             }
-            if let Some(father) = &query.father {
-                let father = NameQuery::from_name(father.clone());
-                let Some((m, _, text)) = best_name_match(&record, &father, true, &mut cache) else {
+            if let Some(father) = &mut father_matcher {
+                let Some((m, _, text)) = best_name_match(&record, father, true, &mut cache) else {
                     continue;
                 };
                 score *= m.score;

@@ -19,7 +19,7 @@ pub(super) const SNAPSHOT_FILE: &str = "search-index.snapshot";
 /// The `meta` key holding the token of the snapshot that matches the stored documents.
 pub(super) const META_SNAPSHOT_TOKEN: &[u8] = b"search_snapshot_token";
 /// The file's first bytes: what it is, and the layout's version.
-const MAGIC: &[u8; 8] = b"SETUIDX1";
+const MAGIC: &[u8; 8] = b"SETUIDX2";
 /// The token's length in bytes.
 pub(super) const TOKEN_LEN: usize = 16;
 
