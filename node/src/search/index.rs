@@ -851,6 +851,12 @@ impl SearchIndex {
         self.record_postings.get(term_hash(term))
     }
 
+    /// Sets the bit of every slot of the records carrying `term` in `bits` (64 slots a
+    /// word).
+    pub(super) fn record_posting_into(&self, term: &str, bits: &mut [u64]) {
+        self.record_postings.or_into(term_hash(term), bits)
+    }
+
     /// The slots of the MO notes carrying a term.
     pub(super) fn note_posting(&self, term: &str) -> impl Iterator<Item = u32> + '_ {
         self.note_postings.get(term_hash(term))

@@ -309,7 +309,7 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
                 variant: Bits::empty(len),
                 loose: Bits::empty(len),
             };
-            let mut any = Bits::empty(len);
+
             for term in &terms.terms {
                 let tier = if *term == own_word {
                     &mut tiers.exact
@@ -318,10 +318,7 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
                 } else {
                     &mut tiers.loose
                 };
-                for slot in index.record_posting(&format!("{prefix}{term}")) {
-                    tier.set(slot);
-                    any.set(slot);
-                }
+                index.record_posting_into(&format!("{prefix}{term}"), &mut tier.0);
             }
             // Typos: the indexed words and keys within the token's typo budget.
             let near_words = index.words.near(&token.latin);
@@ -331,11 +328,11 @@ fn name_candidates(index: &SearchIndex, prefix: char, query: &NameQuery) -> Opti
                 .map(|w| format!("{prefix}w:{w}"))
                 .chain(near_keys.iter().map(|k| format!("{prefix}k:{k}")));
             for term in typo_terms {
-                for slot in index.record_posting(&term) {
-                    tiers.loose.set(slot);
-                    any.set(slot);
-                }
+                index.record_posting_into(&term, &mut tiers.loose.0);
             }
+            let mut any = tiers.exact.clone();
+            any.or(&tiers.variant);
+            any.or(&tiers.loose);
             sets.push(any);
             tiers_of_tokens.push(tiers);
         }
