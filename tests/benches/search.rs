@@ -739,6 +739,13 @@ fn index_only(records: usize, per_class: usize) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64(),
         index.heap_bytes() as f64 / records.max(1) as f64
     );
+    // The full run links MO notes to random records before it builds the queries: the
+    // generator goes through the same draws, so that the queries are the same.
+    for _ in 0..records / 20 {
+        for _ in 0..1 + rng.below(3) {
+            rng.below(records);
+        }
+    }
     let queries = build_queries(&targets, per_class, &mut rng);
     let repeat = env_usize("SETU_BENCH_SEARCH_REPEAT", 1).max(1);
     let mut outcomes = Vec::with_capacity(queries.len());
@@ -769,6 +776,29 @@ fn index_only(records: usize, per_class: usize) -> anyhow::Result<()> {
         });
     }
     print_table("the in-memory index alone:", &outcomes);
+    if let Ok(text) = std::env::var("SETU_BENCH_SEARCH_EXPLAIN") {
+        let search = setu_node::validate::search::search(&SearchRequest {
+            text: text.clone(),
+            page_size: TOP,
+            ..Default::default()
+        })
+        .map_err(|e| anyhow::anyhow!("query {text:?} refused: {e}"))?;
+        let results = index.search(&search);
+        println!(
+            "{text:?}: {} hits{}",
+            results.total,
+            if results.total_is_estimate {
+                " (estimate)"
+            } else {
+                ""
+            }
+        );
+        for hit in &results.hits {
+            let (name, father) = names.get(&hit.id).cloned().unwrap_or_default();
+            let why: Vec<&str> = hit.reasons.iter().map(|r| r.detail.as_str()).collect();
+            println!("  {:.3} {name} s/o {father}: {}", hit.score, why.join("; "));
+        }
+    }
     if std::env::var_os("SETU_BENCH_SEARCH_MISSES").is_some() {
         for (query, outcome) in queries.iter().zip(&outcomes) {
             if !outcome.name_found {

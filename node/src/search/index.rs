@@ -936,6 +936,40 @@ mod tests {
     }
 
     #[test]
+    fn a_loose_match_shows_every_name_it_could_mean() {
+        use crate::search::{NameQuery, SearchQuery};
+        let mut index = SearchIndex::new();
+        // Seven namesakes of the closest name, indexed last (newest), and two of
+        // another name one edit away.
+        for i in 0..2 {
+            index.put_record(&format!("sangita-{i}"), doc("Sangita Rawani"));
+        }
+        for i in 0..7 {
+            index.put_record(&format!("sunita-{i}"), doc("Sunita Rawani"));
+        }
+        let ranked = |text: &str| -> Vec<String> {
+            let query = SearchQuery {
+                name: Some(NameQuery::parse(text)),
+                limit: 5,
+                ..Default::default()
+            };
+            index
+                .search(&query)
+                .hits
+                .into_iter()
+                .map(|h| h.id)
+                .collect()
+        };
+        let page = ranked("Sanita Rawani");
+        assert!(page.iter().any(|id| id.starts_with("sangita")), "{page:?}");
+        assert_eq!(page.iter().filter(|id| id.starts_with("sunita")).count(), 3);
+        // Written exactly, a name keeps every place.
+        assert!(ranked("Sunita Rawani")
+            .iter()
+            .all(|id| id.starts_with("sunita")));
+    }
+
+    #[test]
     fn records_keep_what_searches_read() {
         let mut index = SearchIndex::new();
         let id = "01890a5d-ac96-774b-bcce-b302099a8057";

@@ -517,9 +517,51 @@ fn best_name_match(
     best
 }
 
+/// How many hits of one loosely matched name come before the other names a query could
+/// mean (see [`spread_names`]).
+const PER_LOOSE_NAME: usize = 3;
+
+/// Ranks hits by score, except that a name the query matched only loosely (a typo, a
+/// sound, a spelling) gets at most [`PER_LOOSE_NAME`] places before the hits of every
+/// other name, which follow in their order. A typo can be as close to several names
+/// ("Sanita": Sunita, Sarita, Sangita), and at a million records each of them is carried
+/// by dozens of people: the first page shows every name the query could mean, not ten
+/// namesakes of one. A hit whose name or father's name matched exactly keeps its place.
+fn spread_names(hits: Vec<(Hit, i64)>) -> Vec<(Hit, i64)> {
+    let mut shown: HashMap<String, usize> = HashMap::new();
+    let mut first = Vec::with_capacity(hits.len());
+    let mut later = Vec::new();
+    for hit in hits {
+        let person: Vec<&Reason> = hit
+            .0
+            .reasons
+            .iter()
+            .filter(|r| r.field != "mo_note")
+            .collect();
+        // A name or father's name matched exactly is what the officer wrote: the same
+        // person may well be on record more than once, and every record is shown.
+        if person.is_empty() || person.iter().any(|r| r.score >= 1.0) {
+            first.push(hit);
+            continue;
+        }
+        // The same name with another father's name is another person.
+        let person: Vec<&str> = person.iter().map(|r| r.detail.as_str()).collect();
+        let count = shown.entry(person.join("; ")).or_default();
+        *count += 1;
+        if *count > PER_LOOSE_NAME {
+            later.push(hit);
+        } else {
+            first.push(hit);
+        }
+    }
+    first.extend(later);
+    first
+}
+
 impl SearchIndex {
     /// Runs `query`: every criterion must hold; hits are ranked by score, then by the most
-    /// recent change, then by id.
+    /// recent change, then by id, with the namesakes of a loosely matched name spread
+    /// out (see [`spread_names`]).
     pub fn search(&self, query: &SearchQuery) -> SearchResults {
         let mut candidates: Option<Bits> = None;
         let mut narrow = |bits: Bits| match &mut candidates {
@@ -713,6 +755,7 @@ impl SearchIndex {
                 .then(bt.cmp(at))
                 .then(a.id.cmp(&b.id))
         });
+        let hits = spread_names(hits);
         let scored = hits.len();
         let total = scored + unscored;
         let end = (query.offset + query.limit).min(hits.len());

@@ -18,8 +18,10 @@
 //! Typos are Damerau-Levenshtein (optimal string alignment) distances on the folded form
 //! or on the variant key, allowed by the shorter word's length: none up to 2 letters, 1
 //! edit for 3–6 letters, 2 edits from 7 (a dropped, doubled or replaced letter, or two
-//! neighbours swapped, the first two included); a typo in the first letter costs 0.04
-//! more, and so does a typo in a word of three letters. A query token
+//! neighbours swapped, the first two included). Between typos the same number of edits
+//! away, the closer one as written ranks first: a typo reached only through the
+//! variant keys costs 0.03 more, one in the first letter 0.02, one that changes the
+//! word's length 0.01, and one in a word of three letters 0.04. A query token
 //! may also match two adjacent candidate tokens written as one ("Ravikumar" ~ "Ravi
 //! Kumar") or the reverse, at 0.97 of the pair's score; such joined words match only
 //! by equal folded forms or keys, never by typo, sound or initial.
@@ -453,20 +455,28 @@ fn compare(q: &Token, c: &Token) -> Option<(MatchKind, f32)> {
         };
         return Some((kind, kind.score()));
     }
-    let typo = [
-        typo_distance(&q.latin, &c.latin),
-        typo_distance(&q.key, &c.key),
-    ]
-    .into_iter()
-    .flatten()
-    .min();
+    let as_written = typo_distance(&q.latin, &c.latin);
+    let typo = [as_written, typo_distance(&q.key, &c.key)]
+        .into_iter()
+        .flatten()
+        .min();
     let phonetic = phonetic_match(q, c);
     let mut best: Option<(MatchKind, f32)> = None;
     if let Some(d) = typo {
         let kind = MatchKind::Typo(u8::try_from(d).unwrap_or(u8::MAX));
         let mut score = kind.score();
+        // As written, "Uuresh" is one letter from "Suresh" but two from "Umesh" (one
+        // only once spellings are merged): the closer word as written ranks first.
+        if as_written.is_none_or(|written| written > d) {
+            score -= 0.03;
+        }
         if !same_first(&q.latin, &c.latin) {
-            score -= 0.04;
+            score -= 0.02;
+        }
+        // Of two words the same number of edits away, the one as long as the query's
+        // word ranks first ("Mhaato": "Mahato" before "Mahto").
+        if q.latin.len() != c.latin.len() {
+            score -= 0.01;
         }
         // A typo in a word of three letters is the least certain kind.
         if q.latin.len().min(c.latin.len()) <= 3 {
@@ -874,6 +884,18 @@ mod tests {
             Some("'Hembrom' ~ 'Hembram' (phonetic)")
         );
         assert!(initial > 0.0);
+    }
+
+    #[test]
+    fn typos_closer_as_written_rank_first() {
+        // One letter from "Suresh" as written, two from "Umesh" (one once the doubled
+        // letter is merged).
+        assert!(score("Uuresh Gope", "Suresh Gope") > score("Uuresh Gope", "Umesh Gope"));
+        // One edit each way: the word of the query's length first.
+        assert!(score("Ajti Mondal", "Ajit Mondal") > score("Ajti Mondal", "Aji Mondal"));
+        // A first letter replaced still matches, below the same typo further on.
+        assert!(score("Kajesh Oraon", "Rajesh Oraon") > 0.0);
+        assert!(score("Rajesj Oraon", "Rajesh Oraon") > score("Kajesh Oraon", "Rajesh Oraon"));
     }
 
     #[test]
