@@ -334,7 +334,7 @@ pub fn restore_backup(from: &Path, dir: &Path) -> StorageResult<(BackupSummary, 
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| StorageError::Backend(format!("cannot create {}: {e}", dir.display())))?;
-    {
+    let epoch = {
         let _lock = super::lock::DataDirLock::acquire(dir)?;
         // A small page cache, commits of modest size and a flush every so often keep the
         // restore's memory bounded (with sled's defaults it grew to several times the
@@ -354,7 +354,9 @@ pub fn restore_backup(from: &Path, dir: &Path) -> StorageResult<(BackupSummary, 
         )?;
         restore.into_inner().commit()?;
         kv.flush()?;
-    }
-    let epoch = Storage::renew_epoch(dir, &summary.district)?;
+        // On the database still open: opening it again right after closing it can find
+        // the engine's own file lock not yet let go.
+        Storage::renew_epoch_on(&kv, &summary.district)?
+    };
     Ok((summary, epoch))
 }

@@ -658,17 +658,25 @@ impl Storage {
     pub fn renew_epoch(dir: &Path, origin: &str) -> StorageResult<u64> {
         let _lock = super::lock::DataDirLock::acquire(dir)?;
         let kv = super::kv::SledKv::open(dir, OFFLINE_CACHE_BYTES)?;
-        let meta = KvTree::new(Arc::new(kv), TreeName::Meta);
-        let old = meta
-            .get(META_EPOCH)?
+        Storage::renew_epoch_on(&kv, origin)
+    }
+
+    /// [`Storage::renew_epoch`] on a database already open (and not open anywhere else),
+    /// e.g. the one a restore has just written.
+    pub(super) fn renew_epoch_on(kv: &dyn KvStore, origin: &str) -> StorageResult<u64> {
+        let old = kv
+            .get(TreeName::Meta, META_EPOCH)?
             .and_then(|v| read_u64(&v))
             .unwrap_or(0);
         let mut epoch = rand::random::<u64>().max(1);
         while epoch == old {
             epoch = rand::random::<u64>().max(1);
         }
-        let seq = meta.get(META_SEQ)?.and_then(|v| read_u64(&v)).unwrap_or(0);
-        let mut retired = match meta.kv().get(TreeName::Origins, origin.as_bytes())? {
+        let seq = kv
+            .get(TreeName::Meta, META_SEQ)?
+            .and_then(|v| read_u64(&v))
+            .unwrap_or(0);
+        let mut retired = match kv.get(TreeName::Origins, origin.as_bytes())? {
             Some(v) => decode_origin(&v)?.2,
             None => Vec::new(),
         };
@@ -683,8 +691,8 @@ impl Storage {
             origin.as_bytes(),
             encode_origin(epoch, seq, &retired),
         );
-        meta.kv().commit(batch)?;
-        meta.kv().flush()?;
+        kv.commit(batch)?;
+        kv.flush()?;
         Ok(epoch)
     }
 

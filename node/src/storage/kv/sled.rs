@@ -13,6 +13,14 @@ use ::sled::transaction::{TransactionError, Transactional};
 use std::ops::Bound;
 use std::path::Path;
 
+/// How long [`SledKv::open`] waits for sled's file lock to be let go by this process.
+const LOCK_GRACE: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// Whether sled refused to open because its file lock is held.
+fn is_lock_error(err: &::sled::Error) -> bool {
+    err.to_string().contains("could not acquire lock")
+}
+
 fn backend(err: ::sled::Error) -> StorageError {
     StorageError::Backend(err.to_string())
 }
@@ -25,14 +33,30 @@ pub(crate) struct SledKv {
 }
 
 impl SledKv {
-    /// Opens (or creates) the database in `dir`, with a page cache of `cache_bytes`.
+    /// Opens (or creates) the database in `dir`, with a page cache of `cache_bytes`. The
+    /// caller holds the data folder's lock, so sled's own file lock can only be held by
+    /// this process, by a database just closed whose background writes have not let go of
+    /// the file yet: that is waited for, briefly.
     pub(crate) fn open(dir: &Path, cache_bytes: u64) -> StorageResult<SledKv> {
-        let db = ::sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .open()
-            .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", dir.display())))?;
-        SledKv::with_trees(db)
+        let deadline = std::time::Instant::now() + LOCK_GRACE;
+        loop {
+            let opened = ::sled::Config::new()
+                .path(dir)
+                .cache_capacity(cache_bytes)
+                .open();
+            match opened {
+                Ok(db) => return SledKv::with_trees(db),
+                Err(e) if is_lock_error(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => {
+                    return Err(StorageError::Backend(format!(
+                        "cannot open {}: {e}",
+                        dir.display()
+                    )))
+                }
+            }
+        }
     }
 
     /// Opens the existing database in `dir` for an offline tool, with sled's default
@@ -47,7 +71,7 @@ impl SledKv {
         }
         let db = ::sled::Config::new().path(dir).open().map_err(|e| {
             let text = e.to_string();
-            if text.contains("could not acquire lock") {
+            if is_lock_error(&e) {
                 StorageError::Backend(format!(
                     "the database in {} is in use, probably by a running setu-node; stop the node first",
                     dir.display()
