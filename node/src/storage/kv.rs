@@ -17,10 +17,12 @@
 //! lets one writer at a time read through its own pending writes and then commits them as
 //! one batch (see `Storage::transact`).
 
+#[cfg(test)]
 pub(crate) mod memory;
 pub(crate) mod sled;
 
 pub(crate) use self::sled::SledKv;
+#[cfg(test)]
 pub(crate) use memory::MemoryKv;
 
 use super::StorageResult;

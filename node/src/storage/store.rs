@@ -544,8 +544,11 @@ impl Storage {
 
     /// Opens a new, empty store of district `origin` held in memory only: for tests. It
     /// keeps no data-folder lock and no search-index snapshot.
-    #[doc(hidden)]
-    pub fn open_in_memory(origin: &str, signer: Arc<dyn ChangeSigner>) -> StorageResult<Storage> {
+    #[cfg(test)]
+    pub(crate) fn open_in_memory(
+        origin: &str,
+        signer: Arc<dyn ChangeSigner>,
+    ) -> StorageResult<Storage> {
         Storage::open_with(Arc::new(super::kv::MemoryKv::new()), None, origin, signer)
     }
 

@@ -1,5 +1,6 @@
 //! An in-memory engine behind [`KvStore`], so that the storage layer's tests run without
-//! a folder and check that nothing depends on sled's particular behaviour.
+//! a folder and check that nothing depends on sled's particular behaviour. Compiled for
+//! tests only.
 //!
 //! Every tree is a `BTreeMap` behind one `RwLock`: a commit takes the write lock once for
 //! the whole batch, so readers see all of it or none. Scans are lazy and read a chunk of
