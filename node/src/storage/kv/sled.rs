@@ -21,6 +21,7 @@ fn is_lock_error(err: &::sled::Error) -> bool {
     err.to_string().contains("could not acquire lock")
 }
 
+/// A sled error as the storage layer's engine failure.
 fn backend(err: ::sled::Error) -> StorageError {
     StorageError::Backend(err.to_string())
 }
