@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use prost::Message;
-use setu_node::storage::audit::{audit_entry_bytes, open_audit_tree, overwrite_audit_entry};
+use setu_node::storage::audit::AuditFile;
 use setu_proto::v1::upload_photo_request::Part;
 use setu_proto::v1::{
     AuditEntry, CreateRecordRequest, DeleteRecordRequest, DownloadPhotoRequest, GetRecordRequest,
@@ -405,11 +405,11 @@ async fn verify_finds_a_tampered_entry() -> anyhow::Result<()> {
 
     // Someone rewrites who read the record in entry 3.
     {
-        let tree = open_audit_tree(&data_dir)?;
-        let bytes = audit_entry_bytes(&tree, 3)?.expect("entry 3 is stored");
+        let audit = AuditFile::open(&data_dir)?;
+        let bytes = audit.entry_bytes(3)?.expect("entry 3 is stored");
         let mut entry = AuditEntry::decode(bytes.as_slice())?;
         entry.officer = "JH-0000".into();
-        overwrite_audit_entry(&tree, 3, &entry.encode_to_vec())?;
+        audit.overwrite_entry(3, &entry.encode_to_vec())?;
     }
     let broken = verify(&data_dir).await?;
     assert!(!broken.status.success(), "{broken}");

@@ -1,15 +1,15 @@
 //! The gRPC services officers call, one file each, and what they share: the node's state
 //! and the wrapper that authenticates, audits, times and logs every call.
 //!
-//! Invariants: handlers never touch sled; they go through [`crate::storage::Storage`].
-//! A write made under an officer call and its audit entry are one transaction:
-//! [`officer_call`] runs the handler inside a [`CALL_AUDIT`] scope holding the call's draft
-//! entry, and each write transaction the handler makes appends that entry (with the ids it
-//! committed) in the same sled transaction. A call that wrote nothing, or that failed, gets
-//! its entry from `officer_call` after the handler. Handlers do not flush: `officer_call`
-//! flushes once before anything is acknowledged, so one `fsync` makes the writes and their
-//! entries durable. A handler that runs storage calls on a blocking thread re-enters the
-//! scope there ([`in_call`]).
+//! Invariants: handlers never touch the database engine; they go through
+//! [`crate::storage::Storage`]. A write made under an officer call and its audit entry are
+//! one transaction: [`officer_call`] runs the handler inside a [`CALL_AUDIT`] scope holding
+//! the call's draft entry, and each write transaction the handler makes appends that entry
+//! (with the ids it committed) in the same storage commit. A call that wrote nothing, or
+//! that failed, gets its entry from `officer_call` after the handler. Handlers do not
+//! flush: `officer_call` flushes once before anything is acknowledged, so one `fsync` makes
+//! the writes and their entries durable. A handler that runs storage calls on a blocking
+//! thread re-enters the scope there ([`in_call`]).
 
 pub mod alerts;
 pub mod audit;

@@ -14,11 +14,10 @@
 //! change arriving from two peers, is not a new event), so a watcher sees each event once.
 
 use super::codec::{corrupt, item_key, read_u64, split_item_key};
-use super::sled_store::{abort, tx_decode, Tx, TxResult};
+use super::store::{abort, tx_decode, Tx, TxResult};
 use super::{ChangeEntry, Kind, Storage, StorageError, StorageResult};
 use prost::Message;
 use setu_proto::v1::{Alert, AlertAck, AlertKind, Handling};
-use sled::transaction::ConflictableTransactionError;
 
 const META_FEED: &[u8] = b"alert_feed";
 
@@ -93,12 +92,10 @@ impl Tx<'_> {
         }
         self.alerts.insert(id.as_bytes(), bytes)?;
         let position = match self.meta.get(META_FEED)? {
-            Some(v) => read_u64(&v).ok_or_else(|| {
-                ConflictableTransactionError::Abort(corrupt("alert feed counter", "not 8 bytes"))
-            })?,
+            Some(v) => read_u64(&v).ok_or_else(|| corrupt("alert feed counter", "not 8 bytes"))?,
             None => 0,
         } + 1;
-        self.meta.insert(META_FEED, &position.to_be_bytes())?;
+        self.meta.insert(META_FEED, position.to_be_bytes())?;
         let back = feed_back_key(kind, id);
         if let Some(old) = self.index.get(&back)? {
             // A replaced acknowledgement leaves the feed at its old position.
@@ -107,14 +104,14 @@ impl Tx<'_> {
             }
         }
         self.index.insert(feed_key(position), item_key(kind, id))?;
-        self.index.insert(back, &position.to_be_bytes())?;
-        self.index.insert(thread_key(root, kind, id), &[])?;
+        self.index.insert(back, position.to_be_bytes())?;
+        self.index.insert(thread_key(root, kind, id), [])?;
         Ok(())
     }
 
     /// Removes an alert item entirely (a full resync found its origin no longer has it).
     pub fn drop_alert_item(&self, kind: Kind, id: &str) -> TxResult<()> {
-        let Some(bytes) = self.alerts.remove(id.as_bytes())? else {
+        let Some(bytes) = self.alerts.take(id.as_bytes())? else {
             return Ok(());
         };
         let root = match kind {
@@ -125,7 +122,7 @@ impl Tx<'_> {
             _ => tx_decode::<AlertAck>(&bytes)?.alert_id,
         };
         let back = feed_back_key(kind, id);
-        if let Some(position) = self.index.remove(back)? {
+        if let Some(position) = self.index.take(back)? {
             if let Some(position) = read_u64(&position) {
                 self.index.remove(feed_key(position))?;
             }

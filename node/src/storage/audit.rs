@@ -4,7 +4,7 @@
 //! `service::officer_call` runs its handler inside a [`CALL_AUDIT`] scope holding the
 //! call's draft entry; every write transaction (`Storage::transact`) that commits a local
 //! change inside such a scope appends the call's entry, listing the ids it committed, in
-//! that same sled transaction (the `audit` tree is one of its trees). After `kill -9` a
+//! that same commit (the `audit` tree is one of its trees). After `kill -9` a
 //! write is therefore never durable without its entry, whichever flush made it durable.
 //! Reads, refusals and failures are appended on their own with [`Storage::append_audit`].
 //! Writes outside officer calls (federation apply, tombstone collection, the re-signing
@@ -18,10 +18,10 @@
 //! Each entry's `hash` is SHA-256 over the previous entry's hash (its hex text) followed by
 //! the entry's protobuf encoding with `hash` empty. Prost encodes the fields of a message in
 //! field-number order and skips default values, so the encoding is canonical for a given
-//! entry. An append reads the head and writes the entry and the new head in one transaction
-//! (a single-tree one for [`Storage::append_audit`], the write's own for an entry carried by
-//! a write; both go through `append_in`), so two concurrent appends can never take the same
-//! seq or fork the chain.
+//! entry. An append reads the head and writes the entry and the new head in one commit
+//! under the store's writer lock (its own for [`Storage::append_audit`], the write's for an
+//! entry carried by a write; both go through `append_in`), so two concurrent appends can
+//! never take the same seq or fork the chain.
 //!
 //! Retention: [`Storage::prune_audit`] removes the oldest entries and records the highest
 //! removed seq under `f` in the same atomic batch. Verification then starts at the first
@@ -30,11 +30,12 @@
 //! still detected.
 
 use super::codec::{corrupt, read_u64};
-use super::{Storage, StorageError, StorageResult};
+use super::kv::{KvTree, TreeName, WriteBatch};
+use super::store::{TxResult, TxTree};
+use super::{Storage, StorageResult};
 use prost::Message;
 use setu_proto::v1::AuditEntry;
 use sha2::{Digest, Sha256};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -162,20 +163,17 @@ impl CallAudit {
     }
 }
 
-/// Appends `entry` to the audit chain inside the transaction `tx` over the `audit` tree:
+/// Appends `entry` to the audit chain inside a transaction, through its `audit` tree `tx`:
 /// takes the next seq after the head, links `prev_hash`, computes `hash` and moves the head.
-pub(super) fn append_in(
-    tx: &TransactionalTree,
-    mut entry: AuditEntry,
-) -> Result<AuditEntry, ConflictableTransactionError<StorageError>> {
+pub(super) fn append_in(tx: &TxTree<'_>, mut entry: AuditEntry) -> TxResult<AuditEntry> {
     let (last_seq, last_hash) = match tx.get(HEAD_KEY)? {
-        Some(head) => decode_head(&head).map_err(ConflictableTransactionError::Abort)?,
+        Some(head) => decode_head(&head)?,
         None => (0, String::new()),
     };
     entry.seq = last_seq + 1;
     entry.prev_hash = last_hash;
     entry.hash = audit_hash(&entry);
-    tx.insert(&entry_key(entry.seq), entry.encode_to_vec())?;
+    tx.insert(entry_key(entry.seq), entry.encode_to_vec())?;
     tx.insert(HEAD_KEY, encode_head(entry.seq, &entry.hash))?;
     Ok(entry)
 }
@@ -186,11 +184,7 @@ impl Storage {
     /// flushes before acknowledging the call it records. For reads, refusals and failures:
     /// a write under an officer call carries its entry in its own transaction instead.
     pub fn append_audit(&self, entry: AuditEntry) -> StorageResult<AuditEntry> {
-        let stored: AuditEntry = self
-            .t
-            .audit
-            .transaction(|tx| append_in(tx, entry.clone()))?;
-        Ok(stored)
+        self.write_tx(|tx| append_in(&tx.audit, entry))
     }
 
     /// Up to `limit` entries with a seq above `after_seq`, in seq order.
@@ -217,7 +211,7 @@ impl Storage {
         for item in self
             .t
             .audit
-            .range(start..)
+            .range(start.to_vec()..)
             .take_while(|r| {
                 r.as_ref()
                     .map(|(k, _)| k[0] == ENTRY_PREFIX)
@@ -251,7 +245,12 @@ impl Storage {
             entry_key(before_seq)
         };
         let mut last = before_seq;
-        for item in self.t.audit.range(entry_key(0)..end).rev().take(max_scan) {
+        for item in self
+            .t
+            .audit
+            .range_rev(entry_key(0).to_vec()..end.to_vec())
+            .take(max_scan)
+        {
             let (key, value) = item?;
             last = seq_of_key(&key).ok_or_else(|| corrupt("audit key", "not prefix + 8 bytes"))?;
             let entry = AuditEntry::decode(value.as_ref())
@@ -275,7 +274,7 @@ impl Storage {
     pub fn prune_audit(&self, before_ms: i64) -> StorageResult<u64> {
         let mut removed = 0u64;
         loop {
-            let mut batch = sled::Batch::default();
+            let mut batch = WriteBatch::new();
             let mut highest = None;
             let mut done = true;
             let mut in_batch = 0usize;
@@ -287,7 +286,7 @@ impl Storage {
                     done = false;
                     return false;
                 }
-                batch.remove(&entry_key(entry.seq));
+                batch.remove(TreeName::Audit, entry_key(entry.seq));
                 highest = Some(entry.seq);
                 in_batch += 1;
                 true
@@ -295,8 +294,8 @@ impl Storage {
             let Some(highest) = highest else {
                 return Ok(removed);
             };
-            batch.insert(PRUNED_KEY, &highest.to_be_bytes());
-            self.t.audit.apply_batch(batch)?;
+            batch.insert(TreeName::Audit, PRUNED_KEY, highest.to_be_bytes());
+            self.commit_batch(batch)?;
             removed += in_batch as u64;
             if done {
                 return Ok(removed);
@@ -305,36 +304,50 @@ impl Storage {
     }
 
     /// Verifies the audit chain of the database in `dir`, which must not be open anywhere
-    /// (sled allows one opener; a running node on `dir` is reported as such).
+    /// (the engine allows one opener; a running node on `dir` is reported as such).
     pub fn verify_audit_dir(dir: &Path) -> StorageResult<Result<u64, AuditBreak>> {
-        let tree = open_audit_tree(dir)?;
-        verify_tree(&tree)
+        AuditFile::open(dir)?.verify()
     }
 }
 
-/// Opens the `audit` tree of the database in `dir` for a tool (verification, tests).
-pub fn open_audit_tree(dir: &Path) -> StorageResult<sled::Tree> {
-    if !dir.join("db").exists() && !dir.join("conf").exists() {
-        return Err(StorageError::Backend(format!(
-            "{} holds no Setu database",
-            dir.display()
-        )));
-    }
-    let db = sled::Config::new().path(dir).open().map_err(|e| {
-        let text = e.to_string();
-        if text.contains("could not acquire lock") {
-            StorageError::Backend(format!(
-                "the database in {} is in use, probably by a running setu-node; stop the node first",
-                dir.display()
-            ))
-        } else {
-            StorageError::Backend(format!("cannot open {}: {text}", dir.display()))
-        }
-    })?;
-    Ok(db.open_tree("audit")?)
+/// The audit trail of a stopped node's database, opened on its folder by a tool
+/// (`setu-node audit verify`) or a test of tamper detection.
+pub struct AuditFile {
+    tree: KvTree,
 }
 
-fn verify_tree(tree: &sled::Tree) -> StorageResult<Result<u64, AuditBreak>> {
+impl AuditFile {
+    /// Opens the audit trail of the database in `dir`, which must hold one and must not be
+    /// open anywhere (a running node on `dir` is reported as such).
+    pub fn open(dir: &Path) -> StorageResult<AuditFile> {
+        let kv = super::kv::SledKv::open_existing(dir)?;
+        Ok(AuditFile {
+            tree: KvTree::new(Arc::new(kv), TreeName::Audit),
+        })
+    }
+
+    /// Walks the whole chain, as [`Storage::verify_audit`] does.
+    pub fn verify(&self) -> StorageResult<Result<u64, AuditBreak>> {
+        verify_tree(&self.tree)
+    }
+
+    /// The stored bytes of entry `seq`, if any (tests of tamper detection only).
+    #[doc(hidden)]
+    pub fn entry_bytes(&self, seq: u64) -> StorageResult<Option<Vec<u8>>> {
+        self.tree.get(entry_key(seq))
+    }
+
+    /// Overwrites the stored bytes of entry `seq`, durably (tests of tamper detection only).
+    #[doc(hidden)]
+    pub fn overwrite_entry(&self, seq: u64, bytes: &[u8]) -> StorageResult<()> {
+        let mut batch = WriteBatch::new();
+        batch.insert(TreeName::Audit, entry_key(seq), bytes);
+        self.tree.kv().commit(batch)?;
+        self.tree.kv().flush()
+    }
+}
+
+fn verify_tree(tree: &KvTree) -> StorageResult<Result<u64, AuditBreak>> {
     let pruned = match tree.get(PRUNED_KEY)? {
         Some(v) => read_u64(&v).ok_or_else(|| corrupt("audit prune point", "not 8 bytes"))?,
         None => 0,
@@ -443,20 +456,6 @@ fn verify_tree(tree: &sled::Tree) -> StorageResult<Result<u64, AuditBreak>> {
     Ok(Ok(checked))
 }
 
-/// Overwrites the stored bytes of entry `seq` in `tree` (tests of tamper detection only).
-#[doc(hidden)]
-pub fn overwrite_audit_entry(tree: &sled::Tree, seq: u64, bytes: &[u8]) -> StorageResult<()> {
-    tree.insert(entry_key(seq), bytes)?;
-    tree.flush()?;
-    Ok(())
-}
-
-/// The stored bytes of entry `seq` in `tree`, if any (tests of tamper detection only).
-#[doc(hidden)]
-pub fn audit_entry_bytes(tree: &sled::Tree, seq: u64) -> StorageResult<Option<Vec<u8>>> {
-    Ok(tree.get(entry_key(seq))?.map(|v| v.to_vec()))
-}
-
 impl Storage {
     /// A consistent copy of the audit tree for a backup, taken while appends go on: the
     /// head is read first and only entries up to it are kept, and the prune point is read
@@ -473,8 +472,7 @@ impl Storage {
             .audit
             .range(entry_key(0).to_vec()..=entry_key(head_seq).to_vec())
         {
-            let (key, value) = item?;
-            entries.push((key.to_vec(), value.to_vec()));
+            entries.push(item?);
         }
         let pruned = self.t.audit.get(PRUNED_KEY)?;
         let pruned_seq = pruned.as_deref().and_then(read_u64).unwrap_or(0);
@@ -483,10 +481,10 @@ impl Storage {
             .filter(|(key, _)| seq_of_key(key).is_some_and(|seq| seq > pruned_seq))
             .collect();
         if let Some(head) = head {
-            out.push((HEAD_KEY.to_vec(), head.to_vec()));
+            out.push((HEAD_KEY.to_vec(), head));
         }
         if let Some(pruned) = pruned {
-            out.push((PRUNED_KEY.to_vec(), pruned.to_vec()));
+            out.push((PRUNED_KEY.to_vec(), pruned));
         }
         Ok(out)
     }
@@ -495,11 +493,18 @@ impl Storage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::tests::store;
+    use crate::storage::tests::{on_both_engines, store, Engine};
+    use crate::storage::StorageError;
 
-    fn open_temp() -> (tempfile::TempDir, Storage) {
-        store("jh-dhanbad")
-    }
+    on_both_engines!(
+        appends_chain_and_verify,
+        changed_entry_is_found,
+        removed_entries_are_found,
+        pruning_keeps_the_chain_verifiable,
+        a_write_under_a_call_carries_one_chained_entry,
+        an_aborted_write_leaves_no_entry,
+        concurrent_appends_keep_one_chain,
+    );
 
     fn entry(at_ms: i64, officer: &str, action: &str) -> AuditEntry {
         AuditEntry {
@@ -511,9 +516,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn appends_chain_and_verify() {
-        let (_dir, s) = open_temp();
+    fn appends_chain_and_verify(engine: Engine) {
+        let (_dir, s) = store(engine, "jh-dhanbad");
         assert_eq!(s.verify_audit().unwrap(), Ok(0));
         let a = s.append_audit(entry(1, "JH-1", "record.get")).unwrap();
         let b = s.append_audit(entry(2, "JH-2", "record.list")).unwrap();
@@ -527,49 +531,47 @@ mod tests {
         assert_eq!(range[0].seq, 2);
     }
 
-    #[test]
-    fn changed_entry_is_found() {
-        let (_dir, s) = open_temp();
+    fn changed_entry_is_found(engine: Engine) {
+        let (_dir, s) = store(engine, "jh-dhanbad");
         for i in 0..3 {
             s.append_audit(entry(i, "JH-1", "record.get")).unwrap();
         }
         let mut second = s.audit_range(1, 1).unwrap().remove(0);
         second.officer = "JH-9".into();
-        overwrite_audit_entry(&s.t.audit, 2, &second.encode_to_vec()).unwrap();
+        s.t.audit
+            .insert(entry_key(2).to_vec(), second.encode_to_vec());
         let broken = s.verify_audit().unwrap().unwrap_err();
         assert_eq!(broken.seq, 2);
         assert!(broken.reason.contains("hash"), "{broken}");
     }
 
-    #[test]
-    fn removed_entries_are_found() {
-        let (_dir, s) = open_temp();
+    fn removed_entries_are_found(engine: Engine) {
+        let (_dir, s) = store(engine, "jh-dhanbad");
         for i in 0..4 {
             s.append_audit(entry(i, "JH-1", "record.get")).unwrap();
         }
-        s.t.audit.remove(entry_key(2)).unwrap();
+        s.t.audit.remove(entry_key(2).to_vec());
         let broken = s.verify_audit().unwrap().unwrap_err();
         assert_eq!(broken.seq, 2);
         assert!(broken.reason.contains("missing"), "{broken}");
 
-        let (_dir, s) = open_temp();
+        let (_dir, s) = store(engine, "jh-dhanbad");
         for i in 0..4 {
             s.append_audit(entry(i, "JH-1", "record.get")).unwrap();
         }
-        s.t.audit.remove(entry_key(4)).unwrap();
+        s.t.audit.remove(entry_key(4).to_vec());
         assert_eq!(s.verify_audit().unwrap().unwrap_err().seq, 4);
 
-        let (_dir, s) = open_temp();
+        let (_dir, s) = store(engine, "jh-dhanbad");
         for i in 0..4 {
             s.append_audit(entry(i, "JH-1", "record.get")).unwrap();
         }
-        s.t.audit.remove(entry_key(1)).unwrap();
+        s.t.audit.remove(entry_key(1).to_vec());
         assert_eq!(s.verify_audit().unwrap().unwrap_err().seq, 1);
     }
 
-    #[test]
-    fn pruning_keeps_the_chain_verifiable() {
-        let (_dir, s) = open_temp();
+    fn pruning_keeps_the_chain_verifiable(engine: Engine) {
+        let (_dir, s) = store(engine, "jh-dhanbad");
         for i in 0..10 {
             s.append_audit(entry(i * 100, "JH-1", "record.get"))
                 .unwrap();
@@ -578,7 +580,7 @@ mod tests {
         assert_eq!(s.verify_audit().unwrap(), Ok(5));
         assert_eq!(s.audit_range(0, 100).unwrap()[0].seq, 6);
         // Removing the first kept entry is still detected after a prune.
-        s.t.audit.remove(entry_key(6)).unwrap();
+        s.t.audit.remove(entry_key(6).to_vec());
         assert_eq!(s.verify_audit().unwrap().unwrap_err().seq, 6);
     }
 
@@ -607,9 +609,8 @@ mod tests {
         }))
     }
 
-    #[test]
-    fn a_write_under_a_call_carries_one_chained_entry() {
-        let (_dir, s) = open_temp();
+    fn a_write_under_a_call_carries_one_chained_entry(engine: Engine) {
+        let (_dir, s) = store(engine, "jh-dhanbad");
         s.append_audit(entry(1, "JH-2", "record.get")).unwrap();
         let call = create_call();
         CALL_AUDIT.sync_scope(call.clone(), || {
@@ -644,9 +645,8 @@ mod tests {
         assert_eq!(s.verify_audit().unwrap(), Ok(3));
     }
 
-    #[test]
-    fn an_aborted_write_leaves_no_entry() {
-        let (_dir, s) = open_temp();
+    fn an_aborted_write_leaves_no_entry(engine: Engine) {
+        let (_dir, s) = store(engine, "jh-dhanbad");
         s.put_record(&record("rec-1"), crate::storage::Expect::Absent, &[])
             .unwrap();
         // Outside a call, a write carries no entry.
@@ -666,9 +666,8 @@ mod tests {
         assert_eq!(s.verify_audit().unwrap(), Ok(0));
     }
 
-    #[test]
-    fn concurrent_appends_keep_one_chain() {
-        let (_dir, s) = open_temp();
+    fn concurrent_appends_keep_one_chain(engine: Engine) {
+        let (_dir, s) = store(engine, "jh-dhanbad");
         std::thread::scope(|scope| {
             for t in 0..4 {
                 let s = &s;
@@ -681,5 +680,42 @@ mod tests {
             }
         });
         assert_eq!(s.verify_audit().unwrap(), Ok(100));
+    }
+
+    /// On sled only: the tool opens a stopped node's folder.
+    #[test]
+    fn the_audit_file_of_a_stopped_store_verifies_and_shows_tampering() {
+        let (dir, s) = store(Engine::Sled, "jh-dhanbad");
+        let dir = dir.expect("a folder");
+        for i in 0..3 {
+            s.append_audit(entry(i, "JH-1", "record.get")).unwrap();
+        }
+        // A running store holds the database.
+        let busy = AuditFile::open(dir.path())
+            .err()
+            .expect("refused while open");
+        assert!(busy.to_string().contains("in use"), "{busy}");
+        drop(s);
+        let file = AuditFile::open(dir.path()).unwrap();
+        assert_eq!(file.verify().unwrap(), Ok(3));
+        let mut second =
+            AuditEntry::decode(file.entry_bytes(2).unwrap().unwrap().as_slice()).unwrap();
+        second.officer = "JH-9".into();
+        file.overwrite_entry(2, &second.encode_to_vec()).unwrap();
+        assert_eq!(file.verify().unwrap().unwrap_err().seq, 2);
+        drop(file);
+        assert_eq!(
+            Storage::verify_audit_dir(dir.path())
+                .unwrap()
+                .unwrap_err()
+                .seq,
+            2
+        );
+        let empty = tempfile::tempdir().unwrap();
+        let none = AuditFile::open(empty.path()).err().expect("no database");
+        assert!(
+            none.to_string().contains("holds no Setu database"),
+            "{none}"
+        );
     }
 }

@@ -18,22 +18,21 @@
 //!   (u32 length + bytes) per entry;
 //! - `X` and the SHA-256 of everything before it.
 
+use super::kv::{KvStore, SledKv, TreeName, WriteBatch};
 use super::{Storage, StorageError, StorageResult};
 use sha2::{Digest, Sha256};
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 const MAGIC: &[u8] = b"SETU-BACKUP-1\n";
-/// The tree that is copied apart from the others.
-const AUDIT_TREE: &[u8] = b"audit";
 /// The page cache of the database a restore writes.
 const RESTORE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
-/// Entries written per batch during a restore.
-const RESTORE_BATCH: usize = 2_000;
+/// Entries written per commit during a restore, at most.
+const RESTORE_BATCH: usize = 10_000;
+/// Bytes (keys and values) written per commit during a restore, at most: photos are large.
+const RESTORE_BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// Entries written between two flushes during a restore.
 const RESTORE_FLUSH_EVERY: usize = 200_000;
-/// sled's own default tree, which Setu does not use.
-const DEFAULT_TREE: &[u8] = b"__sled__default";
 
 /// What a backup holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,24 +120,21 @@ impl Storage {
                 .gate
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for name in self.db.tree_names() {
-                if name.as_ref() == AUDIT_TREE || name.as_ref() == DEFAULT_TREE {
+            for name in TreeName::ALL {
+                if name == TreeName::Audit {
                     continue;
                 }
-                let tree = self.db.open_tree(&name)?;
-                entries += put_tree(
-                    &mut out,
-                    &name,
-                    tree.iter().map(|item| {
-                        item.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                            .map_err(StorageError::from)
-                    }),
-                )?;
+                let tree = super::kv::KvTree::new(self.kv.clone(), name);
+                entries += put_tree(&mut out, name.as_str().as_bytes(), tree.iter())?;
                 trees += 1;
             }
         }
         let audit = self.audit_snapshot()?;
-        entries += put_tree(&mut out, AUDIT_TREE, audit.into_iter().map(Ok))?;
+        entries += put_tree(
+            &mut out,
+            TreeName::Audit.as_str().as_bytes(),
+            audit.into_iter().map(Ok),
+        )?;
         trees += 1;
         out.write_all(b"X").map_err(io)?;
         let digest = out.hasher.clone().finalize();
@@ -259,6 +255,63 @@ fn read_backup(
     })
 }
 
+/// The writing side of a restore: entries go to the current tree in commits of bounded
+/// size.
+struct Restore<'a> {
+    kv: &'a dyn KvStore,
+    /// The tree being restored; `None` while skipping a tree that is not the store's.
+    tree: Option<TreeName>,
+    batch: WriteBatch,
+    /// Bytes of keys and values in `batch`.
+    pending_bytes: usize,
+    /// Entries committed since the last flush.
+    since_flush: usize,
+}
+
+impl Restore<'_> {
+    fn start_tree(&mut self, name: &[u8]) -> StorageResult<()> {
+        self.commit()?;
+        self.tree = TreeName::from_name(name);
+        if self.tree.is_none() {
+            // A tree an older version kept and nothing reads any more (e.g. `changes`).
+            tracing::warn!(
+                tree = %String::from_utf8_lossy(name),
+                "the backup holds a tree this version does not use; it is not restored"
+            );
+        }
+        Ok(())
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> StorageResult<()> {
+        let Some(tree) = self.tree else {
+            return Ok(());
+        };
+        self.pending_bytes += key.len() + value.len();
+        self.batch.insert(tree, key, value);
+        if self.batch.len() >= RESTORE_BATCH || self.pending_bytes >= RESTORE_BATCH_BYTES {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Commits what is pending, and flushes every [`RESTORE_FLUSH_EVERY`] entries.
+    fn commit(&mut self) -> StorageResult<()> {
+        let batch = std::mem::take(&mut self.batch);
+        let n = batch.len();
+        if n == 0 {
+            return Ok(());
+        }
+        self.kv.commit(batch)?;
+        self.pending_bytes = 0;
+        self.since_flush += n;
+        if self.since_flush >= RESTORE_FLUSH_EVERY {
+            self.kv.flush()?;
+            self.since_flush = 0;
+        }
+        Ok(())
+    }
+}
+
 /// Checks a backup file end to end (structure and checksum) without restoring it.
 pub fn verify_backup(from: &Path) -> StorageResult<BackupSummary> {
     read_backup(from, |_| Ok(()), |_, _| Ok(()))
@@ -281,52 +334,29 @@ pub fn restore_backup(from: &Path, dir: &Path) -> StorageResult<(BackupSummary, 
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| StorageError::Backend(format!("cannot create {}: {e}", dir.display())))?;
-    {
+    let epoch = {
         let _lock = super::lock::DataDirLock::acquire(dir)?;
-        // A small page cache, batches of modest size and a flush every so often keep the
+        // A small page cache, commits of modest size and a flush every so often keep the
         // restore's memory bounded (with sled's defaults it grew to several times the
         // backup's size).
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(RESTORE_CACHE_BYTES)
-            .open()
-            .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", dir.display())))?;
-        let since_flush = std::cell::Cell::new(0usize);
-        let current: std::cell::RefCell<Option<sled::Tree>> = std::cell::RefCell::new(None);
-        let batch: std::cell::RefCell<sled::Batch> =
-            std::cell::RefCell::new(sled::Batch::default());
-        let pending = std::cell::Cell::new(0usize);
-        let apply = || -> StorageResult<()> {
-            if let Some(tree) = current.borrow().as_ref() {
-                tree.apply_batch(batch.take())?;
-            }
-            pending.set(0);
-            Ok(())
-        };
+        let kv = SledKv::open(dir, RESTORE_CACHE_BYTES)?;
+        let restore = std::cell::RefCell::new(Restore {
+            kv: &kv,
+            tree: None,
+            batch: WriteBatch::new(),
+            pending_bytes: 0,
+            since_flush: 0,
+        });
         read_backup(
             from,
-            |name| {
-                apply()?;
-                *current.borrow_mut() = Some(db.open_tree(name)?);
-                Ok(())
-            },
-            |key, value| {
-                batch.borrow_mut().insert(key, value);
-                pending.set(pending.get() + 1);
-                if pending.get() >= RESTORE_BATCH {
-                    apply()?;
-                    since_flush.set(since_flush.get() + RESTORE_BATCH);
-                    if since_flush.get() >= RESTORE_FLUSH_EVERY {
-                        db.flush()?;
-                        since_flush.set(0);
-                    }
-                }
-                Ok(())
-            },
+            |name| restore.borrow_mut().start_tree(name),
+            |key, value| restore.borrow_mut().put(key, value),
         )?;
-        apply()?;
-        db.flush()?;
-    }
-    let epoch = Storage::renew_epoch(dir, &summary.district)?;
+        restore.into_inner().commit()?;
+        kv.flush()?;
+        // On the database still open: opening it again right after closing it can find
+        // the engine's own file lock not yet let go.
+        Storage::renew_epoch_on(&kv, &summary.district)?
+    };
     Ok((summary, epoch))
 }

@@ -1,4 +1,4 @@
-//! How keys and small values are laid out in the sled trees. Kept apart so that the byte
+//! How keys and small values are laid out in the store's trees. Kept apart so that the byte
 //! layout is written down once.
 
 use super::{ItemState, Kind, StorageError};

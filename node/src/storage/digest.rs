@@ -18,10 +18,10 @@
 //! lets the buckets of several handling codes be combined.
 
 use super::codec::{corrupt, origin_prefix, read_u64};
-use super::sled_store::{Tx, TxResult};
+use super::kv::{TreeName, WriteBatch};
+use super::store::{Tx, TxResult};
 use super::{ItemState, Kind, Storage, StorageResult};
 use sha2::{Digest as _, Sha256};
-use sled::transaction::ConflictableTransactionError;
 use std::collections::HashMap;
 
 /// How many buckets each origin's items are spread over.
@@ -133,7 +133,7 @@ impl Tx<'_> {
             for slot in [bucket, ROOT] {
                 let key = bucket_key(&s.origin, s.epoch, s.handling, slot);
                 let mut value = match self.index.get(&key)? {
-                    Some(v) => Bucket::decode(&v).map_err(ConflictableTransactionError::Abort)?,
+                    Some(v) => Bucket::decode(&v)?,
                     None => Bucket::default(),
                 };
                 value.toggle(&item, add);
@@ -241,17 +241,21 @@ impl Storage {
                 buckets.entry(key).or_default().toggle(&item, true);
             }
         }
-        let mut batch = sled::Batch::default();
+        let mut batch = WriteBatch::new();
         for entry in self.t.index.scan_prefix(b"d") {
             let (key, _) = entry?;
-            batch.remove(key);
+            batch.remove(TreeName::Index, key);
         }
         for (key, bucket) in &buckets {
-            batch.insert(key.as_slice(), &bucket.encode()[..]);
+            batch.insert(TreeName::Index, key.as_slice(), &bucket.encode()[..]);
         }
-        self.t.index.apply_batch(batch)?;
-        self.t.meta.insert(META_DIGESTS, &[1])?;
-        self.db.flush()?;
+        self.commit_batch(batch)?;
+        // The marker in its own commit after the buckets, as before the seam: a crash in
+        // between only builds them again.
+        let mut marker = WriteBatch::new();
+        marker.insert(TreeName::Meta, META_DIGESTS, [1u8]);
+        self.commit_batch(marker)?;
+        self.kv.flush()?;
         if !buckets.is_empty() {
             tracing::info!(buckets = buckets.len(), "built the anti-entropy digests");
         }

@@ -1,11 +1,17 @@
 //! Durable storage of a district's records, MO notes, photos and change log.
 //!
-//! This module is the narrow interface the rest of the node sees; sled lives only in
-//! [`sled_store`], so that the engine could be swapped without touching services.
+//! This module is the narrow interface the rest of the node sees. [`Storage`] (in
+//! `store.rs` and its siblings) is written against a small key-value seam, `kv::KvStore`:
+//! named trees, point reads, range scans and one atomic multi-tree commit. Its engines are
+//! sled on disk (`kv/sled.rs`, the only file that names sled) and a map in memory for
+//! tests (`kv/memory.rs`), so the engine can be swapped without touching services.
 //! Invariants:
 //! - storage knows nothing about tonic or certificates: callers pass plain values;
-//! - every change that touches more than one key is one transaction, and takes the next
-//!   per-origin sequence number in that same transaction (the federation's change log);
+//! - no engine type (sled's trees, batches, transactions, `IVec`) outside `kv/sled.rs`;
+//! - one writer at a time: every write takes the store's writer lock from its first read
+//!   to its commit, so a read-modify-write never races another write;
+//! - every change that touches more than one key is one atomic commit, and takes the next
+//!   per-origin sequence number in that same commit (the federation's change log);
 //! - [`Storage::flush`] must complete before a write is acknowledged to anyone.
 
 pub mod alerts;
@@ -13,12 +19,13 @@ pub mod audit;
 pub mod backup;
 mod codec;
 pub mod digest;
+mod kv;
 pub mod lock;
 mod replication;
 mod search;
 mod search_snapshot;
-mod sled_store;
 mod stats;
+mod store;
 #[cfg(test)]
 mod tests;
 
@@ -27,7 +34,7 @@ use std::fmt;
 
 pub use audit::AuditBreak;
 pub use replication::EpochChange;
-pub use sled_store::Storage;
+pub use store::Storage;
 
 /// Signs the payload of each local change as it is committed. The storage layer only calls
 /// it; the keys and the cryptography live in the federation module.
@@ -168,7 +175,7 @@ impl Kind {
 
     /// The kind as the wire names it.
     pub fn item_kind(self) -> setu_proto::v1::ItemKind {
-        sled_store::item_kind(self)
+        store::item_kind(self)
     }
 
     /// The kind of a wire `ItemKind` value, if it is one.

@@ -4,7 +4,8 @@
 
 use super::alerts::alert_root;
 use super::codec::*;
-use super::sled_store::{abort, tx_decode, Tx, TxResult};
+use super::kv::KvTree;
+use super::store::{abort, tx_decode, Tx, TxResult};
 use super::{
     ApplyOutcome, ItemState, Kind, LogEntry, OriginInfo, RemoteBody, RemoteChange, StorageError,
     StorageResult,
@@ -248,8 +249,7 @@ impl Storage {
                     .insert(origin.as_bytes(), encode_origin(epoch, 0, &[]))?;
                 return Ok(EpochChange::First);
             };
-            let (current, _, mut retired) = decode_origin(&value)
-                .map_err(sled::transaction::ConflictableTransactionError::Abort)?;
+            let (current, _, mut retired) = decode_origin(&value)?;
             if current == epoch {
                 return Ok(EpochChange::Same);
             }
@@ -322,11 +322,7 @@ impl Storage {
         self.transact_indexed(|tx| {
             let mut outcome = ApplyOutcome::default();
             let current_epoch = match tx.origins.get(origin.as_bytes())? {
-                Some(v) => {
-                    decode_origin(&v)
-                        .map_err(sled::transaction::ConflictableTransactionError::Abort)?
-                        .0
-                }
+                Some(v) => decode_origin(&v)?.0,
                 None => epoch,
             };
             for change in changes {
@@ -369,10 +365,8 @@ impl Storage {
                 tx.raise_origin_seq(origin, current_epoch, highest)?;
             }
             if let (ApplyMode::Stream(watermark), true) = (mode, epoch == current_epoch) {
-                tx.watermarks.insert(
-                    pair_key(peer, origin),
-                    encode_position(epoch, watermark).to_vec(),
-                )?;
+                tx.watermarks
+                    .insert(pair_key(peer, origin), encode_position(epoch, watermark))?;
             }
             Ok(outcome)
         })
@@ -389,20 +383,21 @@ impl Storage {
 
     /// Forgets the watermark of (peer, origin), so the next sync starts from zero.
     pub fn reset_watermark(&self, peer: &str, origin: &str) -> StorageResult<()> {
-        self.t.watermarks.remove(pair_key(peer, origin))?;
-        Ok(())
+        self.write_tx(|tx| tx.watermarks.remove(pair_key(peer, origin)))
     }
 
     /// Remembers how far `peer` says it has applied each origin (for lag and tombstone
     /// collection).
     pub fn set_peer_acks(&self, peer: &str, acks: &[Watermark]) -> StorageResult<()> {
-        for ack in acks {
-            self.t.peer_acks.insert(
-                pair_key(peer, &ack.origin),
-                encode_position(ack.epoch, ack.seq).to_vec(),
-            )?;
-        }
-        Ok(())
+        self.write_tx(|tx| {
+            for ack in acks {
+                tx.peer_acks.insert(
+                    pair_key(peer, &ack.origin),
+                    encode_position(ack.epoch, ack.seq),
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// How far `peer` last said it has applied each origin.
@@ -419,9 +414,14 @@ impl Storage {
         statement: &[u8],
     ) -> StorageResult<bool> {
         let key = pair_key(origin, key_id);
-        let fresh = self.t.keys.get(&key)?.is_none();
+        let fresh = self.write_tx(|tx| {
+            let fresh = tx.keys.get(&key)?.is_none();
+            if fresh {
+                tx.keys.insert(&key, statement)?;
+            }
+            Ok(fresh)
+        })?;
         if fresh {
-            self.t.keys.insert(key, statement)?;
             self.keys_added
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
@@ -435,11 +435,7 @@ impl Storage {
 
     /// The encoded key statement held for `origin`'s key `key_id`, if any.
     pub fn key_statement(&self, origin: &str, key_id: &str) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self
-            .t
-            .keys
-            .get(pair_key(origin, key_id))?
-            .map(|v| v.to_vec()))
+        self.t.keys.get(pair_key(origin, key_id))
     }
 
     /// Every key statement held: (origin, key id, encoded statement).
@@ -451,7 +447,7 @@ impl Storage {
                 Some(i) => String::from_utf8_lossy(&key[..i]).into_owned(),
                 None => continue,
             };
-            out.push((origin, pair_key_second(&key), value.to_vec()));
+            out.push((origin, pair_key_second(&key), value));
         }
         Ok(out)
     }
@@ -582,7 +578,7 @@ impl Storage {
     }
 }
 
-fn read_pairs(tree: &sled::Tree, first: &str) -> StorageResult<Vec<Watermark>> {
+fn read_pairs(tree: &KvTree, first: &str) -> StorageResult<Vec<Watermark>> {
     let mut out = Vec::new();
     for entry in tree.scan_prefix(origin_prefix(first)) {
         let (key, value) = entry?;

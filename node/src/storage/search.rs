@@ -1,5 +1,5 @@
 //! The storage side of search: each record's and MO note's search document is written in
-//! the `search_docs` tree inside the same transaction as the item (local and replicated
+//! the `search_docs` tree inside the same commit as the item (local and replicated
 //! changes alike, removed with the data on expunge, retraction or drop), and the
 //! in-memory [`SearchIndex`] is brought up to date from the committed documents before
 //! the write call returns. At start-up the index is read back from its snapshot when the
@@ -13,8 +13,9 @@ use prost::Message;
 use setu_proto::v1::{MoNote, PersonRecord};
 
 use super::codec::{item_key, split_item_key};
+use super::kv::{TreeName, WriteBatch};
 use super::search_snapshot::{self, META_SNAPSHOT_TOKEN, TOKEN_LEN};
-use super::sled_store::{Storage, Tx, TxResult};
+use super::store::{Storage, Tx, TxResult};
 use super::{Kind, StorageError, StorageResult};
 use crate::search::{
     index::record_terms_with, NoteDoc, ParseCache, RecordDoc, SearchIndex, SearchQuery,
@@ -36,7 +37,7 @@ impl Tx<'_> {
                 .search_docs
                 .insert(key, RecordDoc::of(record).encode_to_vec())?,
             None => self.search_docs.remove(key)?,
-        };
+        }
         Ok(())
     }
 
@@ -48,7 +49,7 @@ impl Tx<'_> {
                 .search_docs
                 .insert(key, NoteDoc::of(note).encode_to_vec())?,
             None => self.search_docs.remove(key)?,
-        };
+        }
         Ok(())
     }
 }
@@ -64,10 +65,10 @@ impl Storage {
     /// Takes the search snapshot's token out of `meta`, durably, so that whatever this
     /// process writes next cannot leave a stale snapshot trusted.
     pub(super) fn take_snapshot_token(&self) -> StorageResult<Option<[u8; TOKEN_LEN]>> {
-        let Some(token) = self.t.meta.remove(META_SNAPSHOT_TOKEN)? else {
+        let Some(token) = self.write_tx(|tx| tx.meta.take(META_SNAPSHOT_TOKEN))? else {
             return Ok(None);
         };
-        self.db.flush()?;
+        self.kv.flush()?;
         Ok(<[u8; TOKEN_LEN]>::try_from(token.as_ref()).ok())
     }
 
@@ -80,18 +81,24 @@ impl Storage {
             .index_gate
             .write()
             .unwrap_or_else(PoisonError::into_inner);
+        let Some(dir) = &self.dir else {
+            // A store in memory has no folder to keep a snapshot in.
+            return Ok(0);
+        };
         let token: [u8; TOKEN_LEN] = rand::random();
         let started = std::time::Instant::now();
         let bytes = {
             let index = self.search.read().unwrap_or_else(PoisonError::into_inner);
-            search_snapshot::write(&self.dir, &token, &index)
+            search_snapshot::write(dir, &token, &index)
                 .map_err(|e| StorageError::Backend(e.to_string()))?
         };
         // From here on every write transaction removes the token again.
         self.snapshot_sealed
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.t.meta.insert(META_SNAPSHOT_TOKEN, &token)?;
-        self.db.flush()?;
+        let mut batch = WriteBatch::new();
+        batch.insert(TreeName::Meta, META_SNAPSHOT_TOKEN, token);
+        self.commit_batch(batch)?;
+        self.kv.flush()?;
         tracing::info!(
             bytes,
             ms = started.elapsed().as_millis() as u64,
@@ -103,9 +110,13 @@ impl Storage {
     /// Reads the search index from its snapshot when `token` says it matches the stored
     /// documents, and otherwise builds it from them (see [`Storage::rebuild_search_index`]).
     pub(super) fn load_search_index(&self, token: Option<[u8; TOKEN_LEN]>) -> StorageResult<()> {
+        let Some(dir) = &self.dir else {
+            // A store in memory keeps no snapshot.
+            return self.rebuild_search_index();
+        };
         if let Some(token) = token {
             let started = std::time::Instant::now();
-            match search_snapshot::read(&self.dir, &token) {
+            match search_snapshot::read(dir, &token) {
                 Ok(Some(index)) => {
                     tracing::info!(
                         records = index.record_count(),
@@ -114,14 +125,14 @@ impl Storage {
                         "search index read from its snapshot"
                     );
                     *self.search.write().unwrap_or_else(PoisonError::into_inner) = index;
-                    search_snapshot::remove(&self.dir);
+                    search_snapshot::remove(dir);
                     return Ok(());
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "the search index is rebuilt instead"),
             }
         }
-        search_snapshot::remove(&self.dir);
+        search_snapshot::remove(dir);
         self.rebuild_search_index()
     }
 
@@ -129,11 +140,12 @@ impl Storage {
     /// the in-memory index from the documents.
     fn rebuild_search_index(&self) -> StorageResult<()> {
         if self.t.meta.get(META_SEARCH_DOCS)?.is_none() {
-            let mut batch = sled::Batch::default();
+            let mut batch = WriteBatch::new();
             for entry in self.t.records.iter() {
                 let (id, bytes) = entry?;
                 let record: PersonRecord = decode(&bytes, &String::from_utf8_lossy(&id))?;
                 batch.insert(
+                    TreeName::SearchDocs,
                     item_key(Kind::Record, &record.id),
                     RecordDoc::of(&record).encode_to_vec(),
                 );
@@ -142,13 +154,18 @@ impl Storage {
                 let (id, bytes) = entry?;
                 let note: MoNote = decode(&bytes, &String::from_utf8_lossy(&id))?;
                 batch.insert(
+                    TreeName::SearchDocs,
                     item_key(Kind::MoNote, &note.id),
                     NoteDoc::of(&note).encode_to_vec(),
                 );
             }
-            self.t.search_docs.apply_batch(batch)?;
-            self.t.meta.insert(META_SEARCH_DOCS, &[1])?;
-            self.db.flush()?;
+            self.commit_batch(batch)?;
+            // The marker in its own commit after the documents: a crash in between only
+            // writes them again.
+            let mut marker = WriteBatch::new();
+            marker.insert(TreeName::Meta, META_SEARCH_DOCS, [1u8]);
+            self.commit_batch(marker)?;
+            self.kv.flush()?;
         }
         let started = std::time::Instant::now();
         let mut records: Vec<(String, RecordDoc)> = Vec::new();

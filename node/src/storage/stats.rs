@@ -3,6 +3,7 @@
 //! item reads because nothing but observability needs them.
 
 use super::codec::{decode_state, state_key};
+use super::kv::{TreeName, WriteBatch};
 use super::{Kind, Storage, StorageResult};
 use std::collections::BTreeMap;
 
@@ -31,8 +32,9 @@ impl Storage {
     pub async fn probe(&self, now_ms: i64) -> StorageResult<()> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            store.t.meta.insert(META_PROBE, &now_ms.to_be_bytes())?;
-            StorageResult::Ok(())
+            let mut batch = WriteBatch::new();
+            batch.insert(TreeName::Meta, META_PROBE, now_ms.to_be_bytes());
+            store.commit_batch(batch)
         })
         .await
         .map_err(|e| super::StorageError::Backend(format!("probe task failed: {e}")))??;
@@ -42,7 +44,7 @@ impl Storage {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::store;
+    use super::super::tests::{on_both_engines, store, Engine};
     use super::super::Expect;
     use super::*;
     use setu_proto::v1::{Handling, PersonRecord};
@@ -59,9 +61,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn records_are_counted_by_origin_without_the_expunged() {
-        let (_dir, s) = store("jh-dhanbad");
+    on_both_engines!(
+        records_are_counted_by_origin_without_the_expunged,
+        the_probe_writes_and_flushes,
+    );
+
+    fn records_are_counted_by_origin_without_the_expunged(engine: Engine) {
+        let (_dir, s) = store(engine, "jh-dhanbad");
         assert!(s.records_by_origin().unwrap().is_empty());
         s.put_record(&record("a", "DHN/1"), Expect::Absent, &[])
             .unwrap();
@@ -76,10 +82,14 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn the_probe_writes_and_flushes() {
-        let (_dir, s) = store("jh-dhanbad");
-        s.probe(1_800_000_000_000).await.unwrap();
+    fn the_probe_writes_and_flushes(engine: Engine) {
+        let (_dir, s) = store(engine, "jh-dhanbad");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(s.probe(1_800_000_000_000))
+            .unwrap();
         assert_eq!(
             s.t.meta.get(META_PROBE).unwrap().as_deref(),
             Some(&1_800_000_000_000i64.to_be_bytes()[..])

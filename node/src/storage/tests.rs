@@ -1,5 +1,10 @@
 //! Unit tests of the storage layer: versions, external references, photos, paging, the
 //! change log and the application of remote changes.
+//!
+//! Each test that needs no folder runs on both engines (sled on disk and the map in
+//! memory): it takes an [`Engine`], and [`on_both_engines!`] makes one `#[test]` per engine
+//! of it (`sled_engine::name` and `memory_engine::name`). The tests of the search index's
+//! snapshot reopen a store on its folder and so run on sled only.
 
 use super::*;
 use prost::Message;
@@ -20,12 +25,57 @@ impl ChangeSigner for NullSigner {
     }
 }
 
-pub(super) fn store(origin: &str) -> (tempfile::TempDir, Storage) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let storage =
-        Storage::open(dir.path(), 16 * 1024 * 1024, origin, Arc::new(NullSigner)).expect("open");
-    (dir, storage)
+/// The engines a storage test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Engine {
+    /// sled, in a temporary folder.
+    Sled,
+    /// The in-memory map.
+    Memory,
 }
+
+/// What must outlive a test's store: its temporary folder, for an engine on disk.
+pub(crate) type Held = Option<tempfile::TempDir>;
+
+/// A new, empty store of `origin` on `engine`.
+pub(crate) fn store(engine: Engine, origin: &str) -> (Held, Storage) {
+    match engine {
+        Engine::Sled => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let storage = Storage::open(dir.path(), 16 * 1024 * 1024, origin, Arc::new(NullSigner))
+                .expect("open");
+            (Some(dir), storage)
+        }
+        Engine::Memory => {
+            let storage = Storage::open_in_memory(origin, Arc::new(NullSigner)).expect("open");
+            (None, storage)
+        }
+    }
+}
+
+/// Makes a `#[test]` per engine of each named function, which takes an [`Engine`]: in a
+/// module `sled_engine` and a module `memory_engine` of the calling module.
+macro_rules! on_both_engines {
+    ($($test:ident),* $(,)?) => {
+        mod sled_engine {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test($crate::storage::tests::Engine::Sled)
+                }
+            )*
+        }
+        mod memory_engine {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test($crate::storage::tests::Engine::Memory)
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_engines;
 
 fn record(id: &str, version: u64) -> PersonRecord {
     PersonRecord {
@@ -39,9 +89,8 @@ fn record(id: &str, version: u64) -> PersonRecord {
     }
 }
 
-#[test]
-fn create_update_expunge_keeps_log_compact() {
-    let (_dir, s) = store("jh-dhanbad");
+fn create_update_expunge_keeps_log_compact(engine: Engine) {
+    let (_dir, s) = store(engine, "jh-dhanbad");
     let c1 = s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
     assert_eq!(c1.seq, 1);
     let c2 = s
@@ -81,9 +130,8 @@ fn create_update_expunge_keeps_log_compact() {
     assert_eq!(s.origin_info("jh-dhanbad").unwrap().unwrap().max_seq, 3);
 }
 
-#[test]
-fn external_ref_is_unique_per_origin() {
-    let (_dir, s) = store("jh-dhanbad");
+fn external_ref_is_unique_per_origin(engine: Engine) {
+    let (_dir, s) = store(engine, "jh-dhanbad");
     s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
     let err = s
         .put_record(&record("b", 1), Expect::Absent, &[])
@@ -96,9 +144,8 @@ fn external_ref_is_unique_per_origin() {
     assert_eq!(s.last_seq().unwrap(), 1);
 }
 
-#[test]
-fn photos_are_stored_once_and_removed_with_the_last_reference() {
-    let (_dir, s) = store("jh-dhanbad");
+fn photos_are_stored_once_and_removed_with_the_last_reference(engine: Engine) {
+    let (_dir, s) = store(engine, "jh-dhanbad");
     let photo = NewPhoto {
         sha256: "abc",
         mime_type: "image/png",
@@ -123,9 +170,8 @@ fn photos_are_stored_once_and_removed_with_the_last_reference() {
     assert!(s.photo("abc").unwrap().is_none());
 }
 
-#[test]
-fn paging_walks_every_item_once() {
-    let (_dir, s) = store("jh-dhanbad");
+fn paging_walks_every_item_once(engine: Engine) {
+    let (_dir, s) = store(engine, "jh-dhanbad");
     for i in 0..25 {
         let mut r = record(&format!("id{i:02}"), 1);
         r.external_ref.clear();
@@ -170,10 +216,9 @@ fn remote_change(origin_store: &Storage, id: &str) -> RemoteChange {
     }
 }
 
-#[test]
-fn remote_changes_apply_once_newest_wins_and_conflicts_are_refused() {
-    let (_d1, a) = store("jh-dhanbad");
-    let (_d2, b) = store("wb-asansol-durgapur");
+fn remote_changes_apply_once_newest_wins_and_conflicts_are_refused(engine: Engine) {
+    let (_d1, a) = store(engine, "jh-dhanbad");
+    let (_d2, b) = store(engine, "wb-asansol-durgapur");
     a.put_record(&record("x", 1), Expect::Absent, &[]).unwrap();
     let v1 = remote_change(&a, "x");
     a.put_record(&record("x", 2), Expect::Version(1), &[])
@@ -227,10 +272,9 @@ fn remote_changes_apply_once_newest_wins_and_conflicts_are_refused() {
     assert_eq!(root(&a).count, 0);
 }
 
-#[test]
-fn incremental_digests_follow_every_change_and_narrow_to_the_bucket_that_differs() {
-    let (_d1, a) = store("jh-dhanbad");
-    let (_d2, b) = store("wb-asansol-durgapur");
+fn incremental_digests_follow_every_change_and_narrow_to_the_bucket_that_differs(engine: Engine) {
+    let (_d1, a) = store(engine, "jh-dhanbad");
+    let (_d2, b) = store(engine, "wb-asansol-durgapur");
     let all = [
         Handling::LocalOnly as i32,
         Handling::Peers as i32,
@@ -282,10 +326,9 @@ fn incremental_digests_follow_every_change_and_narrow_to_the_bucket_that_differs
     assert_eq!(root(&a).count, 16, "20 records, 4 expunged");
 }
 
-#[test]
-fn bulk_creates_are_all_or_nothing_and_searchable() {
+fn bulk_creates_are_all_or_nothing_and_searchable(engine: Engine) {
     use crate::search::{NameQuery, SearchQuery};
-    let (_dir, s) = store("jh-dhanbad");
+    let (_dir, s) = store(engine, "jh-dhanbad");
     let mut batch: Vec<PersonRecord> = (0..3)
         .map(|i| PersonRecord {
             external_ref: format!("DHN/{i}"),
@@ -326,10 +369,9 @@ fn bulk_creates_are_all_or_nothing_and_searchable() {
     assert_eq!(s.search_index().record_count(), 3);
 }
 
-#[test]
-fn search_documents_follow_expunges_and_remote_changes() {
+fn search_documents_follow_expunges_and_remote_changes(engine: Engine) {
     use crate::search::{NameQuery, SearchQuery};
-    let (_dir, s) = store("jh-dhanbad");
+    let (_dir, s) = store(engine, "jh-dhanbad");
     let query = SearchQuery {
         name: Some(NameQuery::parse("Test Person")),
         limit: 10,
@@ -341,15 +383,14 @@ fn search_documents_follow_expunges_and_remote_changes() {
         .unwrap();
     assert!(s.search(&query).hits.is_empty());
     assert!(
-        s.t.search_docs.is_empty(),
+        s.t.search_docs.is_empty().unwrap(),
         "the document left with the data"
     );
 }
 
-#[test]
-fn a_change_applied_ahead_joins_the_log_only_when_the_ordered_stream_reaches_it() {
-    let (_d1, a) = store("jh-dhanbad");
-    let (_d2, b) = store("wb-asansol-durgapur");
+fn a_change_applied_ahead_joins_the_log_only_when_the_ordered_stream_reaches_it(engine: Engine) {
+    let (_d1, a) = store(engine, "jh-dhanbad");
+    let (_d2, b) = store(engine, "wb-asansol-durgapur");
     for id in ["r1", "r2", "r3"] {
         let mut r = record(id, 1);
         r.external_ref.clear();
@@ -390,6 +431,147 @@ fn a_change_applied_ahead_joins_the_log_only_when_the_ordered_stream_reaches_it(
     assert_eq!(b.watermarks("jh-dhanbad").unwrap()[0].seq, 3);
 }
 
+fn a_transaction_reads_its_own_writes_and_an_abort_commits_nothing(engine: Engine) {
+    let (_dir, s) = store(engine, "jh-dhanbad");
+    let seen = s
+        .transact(|tx| {
+            tx.meta.insert(b"k1", b"v1")?;
+            tx.index.insert(b"k2", b"v2")?;
+            let before = tx.meta.get(b"k1")?;
+            tx.meta.remove(b"k1")?;
+            Ok((before, tx.meta.get(b"k1")?))
+        })
+        .unwrap();
+    assert_eq!(seen, (Some(b"v1".to_vec()), None));
+    assert_eq!(s.t.meta.get(b"k1").unwrap(), None);
+    assert_eq!(s.t.index.get(b"k2").unwrap(), Some(b"v2".to_vec()));
+    // Other readers see nothing of a transaction until it commits.
+    let err = s
+        .transact(|tx| {
+            tx.index.insert(b"k3", b"v3")?;
+            tx.index.remove(b"k2")?;
+            assert_eq!(s.t.index.get(b"k3").unwrap(), None);
+            super::store::abort::<()>(StorageError::Backend("stop".into()))
+        })
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Backend(_)), "{err}");
+    assert_eq!(s.t.index.get(b"k3").unwrap(), None);
+    assert_eq!(s.t.index.get(b"k2").unwrap(), Some(b"v2".to_vec()));
+}
+
+fn concurrent_writers_never_lose_an_update(engine: Engine) {
+    let (_dir, s) = store(engine, "jh-dhanbad");
+    const THREADS: usize = 4;
+    const EACH: usize = 25;
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let s = &s;
+            scope.spawn(move || {
+                for i in 0..EACH {
+                    let mut r = record(&format!("t{t}-{i}"), 1);
+                    r.external_ref = format!("DHN/{t}/{i}");
+                    s.put_record(&r, Expect::Absent, &[]).unwrap();
+                    // A read-modify-write of one counter by every thread.
+                    s.write_tx(|tx| {
+                        let n = tx
+                            .meta
+                            .get(b"test_counter")?
+                            .and_then(|v| super::codec::read_u64(&v))
+                            .unwrap_or(0);
+                        tx.meta.insert(b"test_counter", (n + 1).to_be_bytes())
+                    })
+                    .unwrap();
+                    s.append_audit(setu_proto::v1::AuditEntry {
+                        officer: format!("JH-{t}"),
+                        action: "record.get".into(),
+                        ..Default::default()
+                    })
+                    .unwrap();
+                }
+            });
+        }
+    });
+    let total = (THREADS * EACH) as u64;
+    assert_eq!(s.last_seq().unwrap(), total);
+    assert_eq!(
+        s.log_after("jh-dhanbad", 0, 1000).unwrap().len() as u64,
+        total
+    );
+    assert_eq!(s.origin_info("jh-dhanbad").unwrap().unwrap().max_seq, total);
+    let counter = s.t.meta.get(b"test_counter").unwrap().unwrap();
+    assert_eq!(super::codec::read_u64(&counter), Some(total));
+    assert_eq!(s.verify_audit().unwrap(), Ok(total));
+    let all = [
+        Handling::LocalOnly as i32,
+        Handling::Peers as i32,
+        Handling::Federation as i32,
+    ];
+    assert_eq!(
+        s.digest_root("jh-dhanbad", s.epoch(), &all).unwrap().count,
+        total
+    );
+    assert_eq!(s.search_index().record_count() as u64, total);
+}
+
+fn a_backup_restores_into_a_new_database_on_disk(engine: Engine) {
+    let (_dir, s) = store(engine, "jh-dhanbad");
+    let mut with_photo = record("a", 1);
+    with_photo.photos.push(PhotoRef {
+        sha256: "abc".into(),
+        mime_type: "image/png".into(),
+        size_bytes: 9,
+    });
+    let photo = NewPhoto {
+        sha256: "abc",
+        mime_type: "image/png",
+        bytes: b"png-bytes",
+    };
+    s.put_record(&with_photo, Expect::Absent, &[photo]).unwrap();
+    s.append_audit(setu_proto::v1::AuditEntry {
+        officer: "JH-1".into(),
+        action: "record.get".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("backup.bin");
+    let summary = s.backup(std::fs::File::create(&file).unwrap()).unwrap();
+    assert_eq!(summary.trees, super::kv::TreeName::ALL.len());
+    let restored_dir = folder.path().join("restored");
+    let (restored, epoch) = backup::restore_backup(&file, &restored_dir).unwrap();
+    assert_eq!(restored.entries, summary.entries);
+    assert_ne!(epoch, s.epoch());
+    let r = reopen_in(&restored_dir, "jh-dhanbad");
+    assert_eq!(r.epoch(), epoch);
+    assert_eq!(r.record("a").unwrap(), with_photo);
+    assert_eq!(r.photo("abc").unwrap().unwrap().1, b"png-bytes".to_vec());
+    assert_eq!(r.verify_audit().unwrap(), Ok(1));
+    // Re-signed under the new epoch at open.
+    assert_eq!(
+        r.log_after("jh-dhanbad", 0, 10).unwrap()[0].state.epoch,
+        epoch
+    );
+}
+
+fn reopen_in(dir: &std::path::Path, origin: &str) -> Storage {
+    Storage::open(dir, 16 * 1024 * 1024, origin, Arc::new(NullSigner)).expect("reopen")
+}
+
+on_both_engines!(
+    create_update_expunge_keeps_log_compact,
+    external_ref_is_unique_per_origin,
+    photos_are_stored_once_and_removed_with_the_last_reference,
+    paging_walks_every_item_once,
+    remote_changes_apply_once_newest_wins_and_conflicts_are_refused,
+    incremental_digests_follow_every_change_and_narrow_to_the_bucket_that_differs,
+    bulk_creates_are_all_or_nothing_and_searchable,
+    search_documents_follow_expunges_and_remote_changes,
+    a_change_applied_ahead_joins_the_log_only_when_the_ordered_stream_reaches_it,
+    a_transaction_reads_its_own_writes_and_an_abort_commits_nothing,
+    concurrent_writers_never_lose_an_update,
+    a_backup_restores_into_a_new_database_on_disk,
+);
+
 fn reopen(dir: &tempfile::TempDir, origin: &str) -> Storage {
     Storage::open(dir.path(), 16 * 1024 * 1024, origin, Arc::new(NullSigner)).expect("reopen")
 }
@@ -403,13 +585,15 @@ fn indexed_records(s: &Storage) -> usize {
 
 #[test]
 fn a_cleanly_stopped_store_reads_its_search_index_back_from_the_snapshot() {
-    let (dir, s) = store("jh-dhanbad");
+    // On sled only: the snapshot lives in the data folder, and the store is reopened.
+    let (dir, s) = store(Engine::Sled, "jh-dhanbad");
+    let dir = dir.expect("a folder");
     s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
     s.save_search_snapshot().unwrap();
     // With the documents gone behind the store's back, only the snapshot still knows "a":
     // finding it proves the index was read back rather than rebuilt.
-    s.t.search_docs.clear().unwrap();
-    s.db.flush().unwrap();
+    s.t.search_docs.clear();
+    s.kv.flush().unwrap();
     drop(s);
     let s = reopen(&dir, "jh-dhanbad");
     assert_eq!(indexed_records(&s), 1);
@@ -421,7 +605,9 @@ fn a_cleanly_stopped_store_reads_its_search_index_back_from_the_snapshot() {
 
 #[test]
 fn a_write_after_the_snapshot_makes_the_next_start_rebuild() {
-    let (dir, s) = store("jh-dhanbad");
+    // On sled only: the snapshot lives in the data folder, and the store is reopened.
+    let (dir, s) = store(Engine::Sled, "jh-dhanbad");
+    let dir = dir.expect("a folder");
     s.put_record(&record("a", 1), Expect::Absent, &[]).unwrap();
     s.save_search_snapshot().unwrap();
     let b = PersonRecord {
@@ -429,7 +615,7 @@ fn a_write_after_the_snapshot_makes_the_next_start_rebuild() {
         ..record("b", 1)
     };
     s.put_record(&b, Expect::Absent, &[]).unwrap();
-    s.db.flush().unwrap();
+    s.kv.flush().unwrap();
     // Dropped without another snapshot, as after a crash.
     drop(s);
     let s = reopen(&dir, "jh-dhanbad");

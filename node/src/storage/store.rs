@@ -1,7 +1,8 @@
-//! The sled implementation of [`Storage`]: opening, the shared transaction, local writes
-//! and reads. Replication lives in `replication.rs`, byte layouts in `codec.rs`.
+//! [`Storage`] over the key-value seam ([`KvStore`]): opening, the one-writer transaction,
+//! local writes and reads. Replication lives in `replication.rs`, byte layouts in
+//! `codec.rs`, the engines in `kv/`.
 //!
-//! Layout, one sled tree each:
+//! Layout, one tree each (see [`TreeName`]):
 //! - `records`, `mo_notes`: id → encoded item, for every item held (own and replicated);
 //! - `tombstones`: tag + id → encoded `Tombstone`;
 //! - `envelopes`: tag + id → the signed `Envelope` of the item's latest change;
@@ -10,7 +11,7 @@
 //! - `index`: `s`+tag+id → [`ItemState`]; `x`+origin+NUL+external ref → record id;
 //!   `p`+sha256 → how many records reference the photo;
 //! - `audit`: the hash-chained audit trail (layout in `audit.rs`); a write made under an
-//!   officer call appends the call's entry in its own transaction;
+//!   officer call appends the call's entry in its own commit;
 //! - `meta`: this database's `epoch` and `seq` counter;
 //! - `origins`: origin → its epoch, highest sequence held, retired epochs;
 //! - `watermarks`: peer + NUL + origin → (epoch, seq) applied from that peer;
@@ -20,8 +21,14 @@
 //! - `search_docs`: tag + id → the item's search document (see `search.rs`);
 //! - `alerts`: id → encoded `Alert` or `AlertAck` (the item state says which); the alert feed and thread index
 //!   live in `index` (layout in `alerts.rs`).
+//!
+//! Writes: one writer at a time. Every write, a transaction or a plain batch, takes the
+//! store's writer lock, reads through its own pending writes, and ends in one
+//! [`KvStore::commit`], so no read-modify-write can interleave with another and every
+//! multi-key change is applied all at once.
 
 use super::codec::*;
+use super::kv::{KvStore, KvTree, TreeName, TreeWrites, WriteBatch};
 use super::{
     ChangeEntry, ChangeSigner, Expect, ItemState, Kind, NewPhoto, Page, StorageError, StorageResult,
 };
@@ -29,45 +36,37 @@ use prost::Message;
 use setu_proto::v1::{
     EnvelopePayload, Handling, ItemKind, MoNote, PersonRecord, PhotoRef, Tombstone,
 };
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use std::collections::BTreeSet;
-use std::path::Path;
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::watch;
 
 const META_EPOCH: &[u8] = b"epoch";
 const META_SEQ: &[u8] = b"seq";
+/// The page cache of a database opened by an offline command (a new epoch after a restore).
+const OFFLINE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-impl From<sled::Error> for StorageError {
-    fn from(err: sled::Error) -> Self {
-        StorageError::Backend(err.to_string())
-    }
-}
+/// What a transaction body returns: an error aborts the transaction, which then commits
+/// nothing.
+pub(super) type TxResult<T> = Result<T, StorageError>;
 
-impl From<TransactionError<StorageError>> for StorageError {
-    fn from(err: TransactionError<StorageError>) -> Self {
-        match err {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => e.into(),
-        }
-    }
-}
-
-/// What a transaction body returns: an abort carries a [`StorageError`].
-pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StorageError>>;
-
+/// Aborts the transaction with `err`.
 pub(super) fn abort<T>(err: StorageError) -> TxResult<T> {
-    Err(ConflictableTransactionError::Abort(err))
+    Err(err)
 }
 
+/// Decodes a message read inside a transaction.
 pub(super) fn tx_decode<M: Message + Default>(bytes: &[u8]) -> TxResult<M> {
-    M::decode(bytes).map_err(|e| ConflictableTransactionError::Abort(e.into()))
+    Ok(M::decode(bytes)?)
 }
 
 /// A district's durable store.
 #[derive(Clone)]
 pub struct Storage {
-    pub(super) db: sled::Db,
+    /// The engine.
+    pub(super) kv: Arc<dyn KvStore>,
+    /// Read handles on every tree.
     pub(super) t: Trees,
     pub(super) origin: String,
     pub(super) epoch: u64,
@@ -79,8 +78,12 @@ pub struct Storage {
     flusher: Arc<GroupFlush>,
     /// The in-memory search index, derived from `search_docs` (see `search.rs`).
     pub(super) search: Arc<std::sync::RwLock<crate::search::SearchIndex>>,
-    /// This process's lock on the data folder, held while any clone is alive.
-    _lock: Arc<super::lock::DataDirLock>,
+    /// This process's lock on the data folder, held while any clone is alive (none for a
+    /// store in memory).
+    _lock: Option<Arc<super::lock::DataDirLock>>,
+    /// Held by every write from its first read to its commit: one writer at a time, so a
+    /// transaction's reads stay true until its writes land.
+    writer: Arc<Mutex<()>>,
     /// Every write transaction holds this shared; a backup holds it exclusively while it
     /// copies the trees, so that the copy is one consistent point in time.
     pub(super) gate: Arc<std::sync::RwLock<()>>,
@@ -91,31 +94,56 @@ pub struct Storage {
     /// Set once a snapshot of the search index is saved: from then on every write
     /// transaction also removes the snapshot's token (see `search_snapshot.rs`).
     pub(super) snapshot_sealed: Arc<std::sync::atomic::AtomicBool>,
-    /// The data folder, where the search index's snapshot is kept.
-    pub(super) dir: std::path::PathBuf,
+    /// The data folder, where the search index's snapshot is kept (none for a store in
+    /// memory, which keeps no snapshot).
+    pub(super) dir: Option<PathBuf>,
 }
 
-/// Every tree of the store.
+/// Read handles on every tree of the store.
 #[derive(Clone)]
 pub(super) struct Trees {
-    pub records: sled::Tree,
-    pub mo_notes: sled::Tree,
-    pub tombstones: sled::Tree,
-    pub envelopes: sled::Tree,
-    pub log: sled::Tree,
-    pub index: sled::Tree,
-    pub meta: sled::Tree,
-    pub origins: sled::Tree,
-    pub watermarks: sled::Tree,
-    pub photos: sled::Tree,
-    pub photo_meta: sled::Tree,
-    pub peer_acks: sled::Tree,
-    pub keys: sled::Tree,
-    pub search_docs: sled::Tree,
-    pub alerts: sled::Tree,
+    pub records: KvTree,
+    pub mo_notes: KvTree,
+    pub tombstones: KvTree,
+    pub envelopes: KvTree,
+    pub log: KvTree,
+    pub index: KvTree,
+    pub meta: KvTree,
+    pub origins: KvTree,
+    pub watermarks: KvTree,
+    pub photos: KvTree,
+    pub photo_meta: KvTree,
+    pub peer_acks: KvTree,
+    pub keys: KvTree,
+    pub search_docs: KvTree,
+    pub alerts: KvTree,
     /// The audit trail; a write under an officer call appends its entry in the write's
-    /// transaction (see `audit.rs`).
-    pub audit: sled::Tree,
+    /// commit (see `audit.rs`).
+    pub audit: KvTree,
+}
+
+impl Trees {
+    fn new(kv: &Arc<dyn KvStore>) -> Trees {
+        let tree = |name| KvTree::new(kv.clone(), name);
+        Trees {
+            records: tree(TreeName::Records),
+            mo_notes: tree(TreeName::MoNotes),
+            tombstones: tree(TreeName::Tombstones),
+            envelopes: tree(TreeName::Envelopes),
+            log: tree(TreeName::Log),
+            index: tree(TreeName::Index),
+            meta: tree(TreeName::Meta),
+            origins: tree(TreeName::Origins),
+            watermarks: tree(TreeName::Watermarks),
+            photos: tree(TreeName::Photos),
+            photo_meta: tree(TreeName::PhotoMeta),
+            peer_acks: tree(TreeName::PeerAcks),
+            keys: tree(TreeName::Keys),
+            search_docs: tree(TreeName::SearchDocs),
+            alerts: tree(TreeName::Alerts),
+            audit: tree(TreeName::Audit),
+        }
+    }
 }
 
 /// Group commit: one `fsync` at a time, each covering every write committed before it
@@ -133,7 +161,7 @@ struct GroupFlush {
 }
 
 impl GroupFlush {
-    async fn flush(&self, db: &sled::Db) -> StorageResult<()> {
+    async fn flush(&self, kv: &Arc<dyn KvStore>) -> StorageResult<()> {
         use std::sync::atomic::Ordering;
         let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
         let _running = self.lock.lock().await;
@@ -142,8 +170,8 @@ impl GroupFlush {
         }
         // Every request numbered up to `covered` was made before this flush starts.
         let covered = self.requested.load(Ordering::SeqCst);
-        let db = db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
+        let kv = kv.clone();
+        tokio::task::spawn_blocking(move || kv.flush())
             .await
             .map_err(|e| StorageError::Backend(format!("flush task failed: {e}")))??;
         self.done.store(covered, Ordering::SeqCst);
@@ -151,26 +179,137 @@ impl GroupFlush {
     }
 }
 
-/// The trees one write transaction touches.
+/// One tree as a transaction sees it: the store's entries overlaid with the transaction's
+/// own pending writes. Only point reads and writes: a transaction body never scans.
+pub(super) struct TxTree<'a> {
+    kv: &'a dyn KvStore,
+    name: TreeName,
+    /// Key → the value written in this transaction, or `None` for a removal.
+    writes: RefCell<TreeWrites>,
+}
+
+impl<'a> TxTree<'a> {
+    fn new(kv: &'a dyn KvStore, name: TreeName) -> TxTree<'a> {
+        TxTree {
+            kv,
+            name,
+            writes: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// The value of `key`, as this transaction has left it.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> TxResult<Option<Vec<u8>>> {
+        let key = key.as_ref();
+        if let Some(pending) = self.writes.borrow().get(key) {
+            return Ok(pending.clone());
+        }
+        self.kv.get(self.name, key)
+    }
+
+    /// Sets `key` to `value` when the transaction commits.
+    pub fn insert(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> TxResult<()> {
+        self.writes
+            .borrow_mut()
+            .insert(key.as_ref().to_vec(), Some(value.as_ref().to_vec()));
+        Ok(())
+    }
+
+    /// Removes `key` when the transaction commits.
+    pub fn remove(&self, key: impl AsRef<[u8]>) -> TxResult<()> {
+        self.writes.borrow_mut().insert(key.as_ref().to_vec(), None);
+        Ok(())
+    }
+
+    /// Removes `key` when the transaction commits, returning its value as it was.
+    pub fn take(&self, key: impl AsRef<[u8]>) -> TxResult<Option<Vec<u8>>> {
+        let old = self.get(key.as_ref())?;
+        if old.is_some() {
+            self.remove(key)?;
+        }
+        Ok(old)
+    }
+
+    fn into_writes(self) -> (TreeName, TreeWrites) {
+        (self.name, self.writes.into_inner())
+    }
+}
+
+/// The trees one write transaction may touch, each read through the transaction's own
+/// writes.
 pub(super) struct Tx<'a> {
-    pub records: &'a TransactionalTree,
-    pub mo_notes: &'a TransactionalTree,
-    pub tombstones: &'a TransactionalTree,
-    pub envelopes: &'a TransactionalTree,
-    pub log: &'a TransactionalTree,
-    pub index: &'a TransactionalTree,
-    pub meta: &'a TransactionalTree,
-    pub origins: &'a TransactionalTree,
-    pub watermarks: &'a TransactionalTree,
-    pub photos: &'a TransactionalTree,
-    pub photo_meta: &'a TransactionalTree,
-    pub search_docs: &'a TransactionalTree,
-    pub alerts: &'a TransactionalTree,
-    /// Only for the entry of the officer call the write is made under (see `transact`).
-    audit: &'a TransactionalTree,
-    /// The ids of the local changes committed in this attempt of the transaction, for the
-    /// call's audit entry (a retried attempt starts again with a new `Tx`).
-    committed: std::cell::RefCell<Vec<String>>,
+    pub records: TxTree<'a>,
+    pub mo_notes: TxTree<'a>,
+    pub tombstones: TxTree<'a>,
+    pub envelopes: TxTree<'a>,
+    pub log: TxTree<'a>,
+    pub index: TxTree<'a>,
+    pub meta: TxTree<'a>,
+    pub origins: TxTree<'a>,
+    pub watermarks: TxTree<'a>,
+    pub photos: TxTree<'a>,
+    pub photo_meta: TxTree<'a>,
+    pub peer_acks: TxTree<'a>,
+    pub keys: TxTree<'a>,
+    pub search_docs: TxTree<'a>,
+    pub alerts: TxTree<'a>,
+    /// Only for audit entries: the entry of the officer call a write is made under (see
+    /// `transact`) and [`Storage::append_audit`].
+    pub(super) audit: TxTree<'a>,
+    /// The ids of the local changes committed in this transaction, for the call's audit
+    /// entry.
+    committed: RefCell<Vec<String>>,
+}
+
+impl<'a> Tx<'a> {
+    fn new(kv: &'a dyn KvStore) -> Tx<'a> {
+        let tree = |name| TxTree::new(kv, name);
+        Tx {
+            records: tree(TreeName::Records),
+            mo_notes: tree(TreeName::MoNotes),
+            tombstones: tree(TreeName::Tombstones),
+            envelopes: tree(TreeName::Envelopes),
+            log: tree(TreeName::Log),
+            index: tree(TreeName::Index),
+            meta: tree(TreeName::Meta),
+            origins: tree(TreeName::Origins),
+            watermarks: tree(TreeName::Watermarks),
+            photos: tree(TreeName::Photos),
+            photo_meta: tree(TreeName::PhotoMeta),
+            peer_acks: tree(TreeName::PeerAcks),
+            keys: tree(TreeName::Keys),
+            search_docs: tree(TreeName::SearchDocs),
+            alerts: tree(TreeName::Alerts),
+            audit: tree(TreeName::Audit),
+            committed: RefCell::default(),
+        }
+    }
+
+    /// Every pending write of the transaction, as one batch.
+    fn into_batch(self) -> WriteBatch {
+        let mut batch = WriteBatch::new();
+        for tree in [
+            self.records,
+            self.mo_notes,
+            self.tombstones,
+            self.envelopes,
+            self.log,
+            self.index,
+            self.meta,
+            self.origins,
+            self.watermarks,
+            self.photos,
+            self.photo_meta,
+            self.peer_acks,
+            self.keys,
+            self.search_docs,
+            self.alerts,
+            self.audit,
+        ] {
+            let (name, writes) = tree.into_writes();
+            batch.extend_tree(name, writes);
+        }
+        batch
+    }
 }
 
 pub(super) fn item_kind(kind: Kind) -> ItemKind {
@@ -213,20 +352,18 @@ fn check_expectation(kind: Kind, id: &str, stored: Option<u64>, expect: Expect) 
 
 impl Tx<'_> {
     /// The tree holding the data of items of `kind`.
-    pub fn data_tree(&self, kind: Kind) -> &TransactionalTree {
+    pub fn data_tree(&self, kind: Kind) -> &TxTree<'_> {
         match kind {
-            Kind::Record => self.records,
-            Kind::MoNote => self.mo_notes,
-            Kind::Alert | Kind::AlertAck => self.alerts,
+            Kind::Record => &self.records,
+            Kind::MoNote => &self.mo_notes,
+            Kind::Alert | Kind::AlertAck => &self.alerts,
         }
     }
 
     /// The stored state of an item.
     pub fn state(&self, kind: Kind, id: &str) -> TxResult<Option<ItemState>> {
         match self.index.get(state_key(kind, id))? {
-            Some(v) => Ok(Some(
-                decode_state(&v).map_err(ConflictableTransactionError::Abort)?,
-            )),
+            Some(v) => Ok(Some(decode_state(&v)?)),
             None => Ok(None),
         }
     }
@@ -263,8 +400,7 @@ impl Tx<'_> {
     pub fn raise_origin_seq(&self, origin: &str, epoch: u64, seq: u64) -> TxResult<()> {
         match self.origins.get(origin.as_bytes())? {
             Some(v) => {
-                let (current, max_seq, retired) =
-                    decode_origin(&v).map_err(ConflictableTransactionError::Abort)?;
+                let (current, max_seq, retired) = decode_origin(&v)?;
                 if current == epoch && seq > max_seq {
                     self.origins
                         .insert(origin.as_bytes(), encode_origin(current, seq, &retired))?;
@@ -296,7 +432,7 @@ impl Tx<'_> {
             self.photos.remove(sha256.as_bytes())?;
             self.photo_meta.remove(sha256.as_bytes())?;
         } else {
-            self.index.insert(key, &count.to_be_bytes())?;
+            self.index.insert(key, count.to_be_bytes())?;
         }
         Ok(())
     }
@@ -349,7 +485,7 @@ impl Tx<'_> {
         }
         if let (Some(key), Some(record)) = (new_key, new) {
             if let Some(owner) = self.index.get(&key)? {
-                if owner.as_ref() != record.id.as_bytes() {
+                if owner.as_slice() != record.id.as_bytes() {
                     return abort(StorageError::ExternalRefTaken {
                         external_ref: record.external_ref.clone(),
                         id: String::from_utf8_lossy(&owner).into_owned(),
@@ -385,8 +521,9 @@ impl Tx<'_> {
 }
 
 impl Storage {
-    /// Opens (or creates) the store of district `origin` in `dir`. `cache_bytes` bounds
-    /// sled's page cache; `signer` signs every local change as it commits.
+    /// Opens (or creates) the store of district `origin` in `dir`, on disk (sled).
+    /// `cache_bytes` bounds the engine's page cache; `signer` signs every local change as
+    /// it commits.
     pub fn open(
         dir: &Path,
         cache_bytes: u64,
@@ -396,44 +533,53 @@ impl Storage {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         let lock = super::lock::DataDirLock::acquire(dir)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .open()
-            .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", dir.display())))?;
-        let meta = db.open_tree("meta")?;
-        let epoch = match meta.get(META_EPOCH)? {
+        let kv = super::kv::SledKv::open(dir, cache_bytes)?;
+        Storage::open_with(
+            Arc::new(kv),
+            Some((dir.to_path_buf(), lock)),
+            origin,
+            signer,
+        )
+    }
+
+    /// Opens a new, empty store of district `origin` held in memory only: for tests. It
+    /// keeps no data-folder lock and no search-index snapshot.
+    #[cfg(test)]
+    pub(crate) fn open_in_memory(
+        origin: &str,
+        signer: Arc<dyn ChangeSigner>,
+    ) -> StorageResult<Storage> {
+        Storage::open_with(Arc::new(super::kv::MemoryKv::new()), None, origin, signer)
+    }
+
+    /// Opens the store of district `origin` on `kv`. `folder` is the data folder with its
+    /// lock, for an engine on disk: the search index's snapshot is kept there.
+    fn open_with(
+        kv: Arc<dyn KvStore>,
+        folder: Option<(PathBuf, super::lock::DataDirLock)>,
+        origin: &str,
+        signer: Arc<dyn ChangeSigner>,
+    ) -> StorageResult<Storage> {
+        let epoch = match kv.get(TreeName::Meta, META_EPOCH)? {
             Some(v) => read_u64(&v).ok_or_else(|| corrupt("epoch", "not 8 bytes"))?,
             None => {
                 // A fresh database gets a random, non-zero epoch so that peers can tell a
                 // restored or recreated database from the one they synced with.
                 let epoch = rand::random::<u64>().max(1);
-                meta.insert(META_EPOCH, &epoch.to_be_bytes())?;
-                meta.flush()?;
+                let mut batch = WriteBatch::new();
+                batch.insert(TreeName::Meta, META_EPOCH, epoch.to_be_bytes());
+                kv.commit(batch)?;
+                kv.flush()?;
                 epoch
             }
         };
-        let t = Trees {
-            records: db.open_tree("records")?,
-            mo_notes: db.open_tree("mo_notes")?,
-            tombstones: db.open_tree("tombstones")?,
-            envelopes: db.open_tree("envelopes")?,
-            log: db.open_tree("log")?,
-            index: db.open_tree("index")?,
-            origins: db.open_tree("origins")?,
-            watermarks: db.open_tree("watermarks")?,
-            photos: db.open_tree("photos")?,
-            photo_meta: db.open_tree("photo_meta")?,
-            peer_acks: db.open_tree("peer_acks")?,
-            keys: db.open_tree("keys")?,
-            search_docs: db.open_tree("search_docs")?,
-            alerts: db.open_tree("alerts")?,
-            audit: db.open_tree("audit")?,
-            meta,
+        let (dir, lock) = match folder {
+            Some((dir, lock)) => (Some(dir), Some(Arc::new(lock))),
+            None => (None, None),
         };
         let storage = Storage {
-            db,
-            t,
+            t: Trees::new(&kv),
+            kv,
             origin: origin.to_string(),
             epoch,
             signer,
@@ -441,11 +587,12 @@ impl Storage {
             keys_added: Arc::default(),
             flusher: Arc::new(GroupFlush::default()),
             search: Arc::default(),
-            _lock: Arc::new(lock),
+            _lock: lock,
+            writer: Arc::default(),
             gate: Arc::default(),
             index_gate: Arc::default(),
             snapshot_sealed: Arc::default(),
-            dir: dir.to_path_buf(),
+            dir,
         };
         // Before anything is written: a snapshot is good only for a store opened with its
         // token, and only until the next write.
@@ -453,10 +600,13 @@ impl Storage {
         // This node is the authority on its own origin's epoch.
         if storage.t.origins.get(origin.as_bytes())?.is_none() {
             let seq = storage.last_seq()?;
-            storage
-                .t
-                .origins
-                .insert(origin.as_bytes(), encode_origin(epoch, seq, &[]))?;
+            let mut batch = WriteBatch::new();
+            batch.insert(
+                TreeName::Origins,
+                origin.as_bytes(),
+                encode_origin(epoch, seq, &[]),
+            );
+            storage.commit_batch(batch)?;
         }
         storage.build_digests_once()?;
         storage.reannounce_stale_epoch()?;
@@ -496,7 +646,7 @@ impl Storage {
                 Ok(())
             })?;
         }
-        self.db.flush()?;
+        self.kv.flush()?;
         tracing::info!(
             items = stale.len(),
             epoch = self.epoch,
@@ -510,31 +660,42 @@ impl Storage {
     /// it instead of trusting watermarks that point past what it holds. Returns the epoch.
     pub fn renew_epoch(dir: &Path, origin: &str) -> StorageResult<u64> {
         let _lock = super::lock::DataDirLock::acquire(dir)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .open()
-            .map_err(|e| StorageError::Backend(format!("cannot open {}: {e}", dir.display())))?;
-        let meta = db.open_tree("meta")?;
-        let origins = db.open_tree("origins")?;
-        let old = meta
-            .get(META_EPOCH)?
+        let kv = super::kv::SledKv::open(dir, OFFLINE_CACHE_BYTES)?;
+        Storage::renew_epoch_on(&kv, origin)
+    }
+
+    /// [`Storage::renew_epoch`] on a database already open (and not open anywhere else),
+    /// e.g. the one a restore has just written.
+    pub(super) fn renew_epoch_on(kv: &dyn KvStore, origin: &str) -> StorageResult<u64> {
+        let old = kv
+            .get(TreeName::Meta, META_EPOCH)?
             .and_then(|v| read_u64(&v))
             .unwrap_or(0);
         let mut epoch = rand::random::<u64>().max(1);
         while epoch == old {
             epoch = rand::random::<u64>().max(1);
         }
-        let seq = meta.get(META_SEQ)?.and_then(|v| read_u64(&v)).unwrap_or(0);
-        let mut retired = match origins.get(origin.as_bytes())? {
+        let seq = kv
+            .get(TreeName::Meta, META_SEQ)?
+            .and_then(|v| read_u64(&v))
+            .unwrap_or(0);
+        let mut retired = match kv.get(TreeName::Origins, origin.as_bytes())? {
             Some(v) => decode_origin(&v)?.2,
             None => Vec::new(),
         };
         if old != 0 {
             retired.push(old);
         }
-        meta.insert(META_EPOCH, &epoch.to_be_bytes())?;
-        origins.insert(origin.as_bytes(), encode_origin(epoch, seq, &retired))?;
-        db.flush()?;
+        // The new epoch and the origin's entry change together.
+        let mut batch = WriteBatch::new();
+        batch.insert(TreeName::Meta, META_EPOCH, epoch.to_be_bytes());
+        batch.insert(
+            TreeName::Origins,
+            origin.as_bytes(),
+            encode_origin(epoch, seq, &retired),
+        );
+        kv.commit(batch)?;
+        kv.flush()?;
         Ok(epoch)
     }
 
@@ -559,7 +720,7 @@ impl Storage {
     /// Makes every write so far durable, then tells the sync streams that something changed.
     /// Call before acknowledging a write.
     pub async fn flush(&self) -> StorageResult<()> {
-        self.flusher.flush(&self.db).await?;
+        self.flusher.flush(&self.kv).await?;
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
@@ -574,7 +735,7 @@ impl Storage {
     /// the index is never taken between the two.
     pub(super) fn transact_indexed<T>(
         &self,
-        body: impl Fn(&Tx<'_>) -> TxResult<T>,
+        body: impl FnOnce(&Tx<'_>) -> TxResult<T>,
     ) -> StorageResult<(T, std::sync::RwLockReadGuard<'_, ()>)> {
         let indexing = self
             .index_gate
@@ -584,94 +745,76 @@ impl Storage {
         Ok((value, indexing))
     }
 
-    /// Runs `body` as one transaction over every tree it may touch. Under an officer call
-    /// (a [`CALL_AUDIT`](super::audit::CALL_AUDIT) scope), a transaction that committed local
+    /// Runs `body` as one transaction over every tree it may touch: as the only writer,
+    /// reading through its own writes, which are committed as one batch when it succeeds
+    /// and dropped when it fails. Under an officer call (a
+    /// [`CALL_AUDIT`](super::audit::CALL_AUDIT) scope), a transaction that committed local
     /// changes also appends the call's audit entry, listing their ids, so that the write and
-    /// its entry are one transaction.
-    pub(super) fn transact<T>(&self, body: impl Fn(&Tx<'_>) -> TxResult<T>) -> StorageResult<T> {
+    /// its entry are one commit.
+    pub(super) fn transact<T>(
+        &self,
+        body: impl FnOnce(&Tx<'_>) -> TxResult<T>,
+    ) -> StorageResult<T> {
         // Shared with every other write; only a backup's copy waits for (and holds off)
         // the writes.
-        let _open = self
-            .gate
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _open = self.gate.read().unwrap_or_else(PoisonError::into_inner);
         let call = super::audit::CallAudit::current();
-        let t = &self.t;
-        let trees = (
-            &t.records,
-            &t.mo_notes,
-            &t.tombstones,
-            &t.envelopes,
-            &t.log,
-            &t.index,
-            &t.meta,
-            &t.origins,
-            &t.watermarks,
-            &t.photos,
-            &t.photo_meta,
-            &t.search_docs,
-            &t.alerts,
-            &t.audit,
-        );
-        let result = sled::Transactional::transaction(
-            &trees,
-            |(
-                records,
-                mo_notes,
-                tombstones,
-                envelopes,
-                log,
-                index,
-                meta,
-                origins,
-                watermarks,
-                photos,
-                photo_meta,
-                search_docs,
-                alerts,
-                audit,
-            )| {
-                let tx = Tx {
-                    records,
-                    mo_notes,
-                    tombstones,
-                    envelopes,
-                    log,
-                    index,
-                    meta,
-                    origins,
-                    watermarks,
-                    photos,
-                    photo_meta,
-                    search_docs,
-                    alerts,
-                    audit,
-                    committed: std::cell::RefCell::default(),
-                };
-                let value = body(&tx)?;
-                if self
-                    .snapshot_sealed
-                    .load(std::sync::atomic::Ordering::SeqCst)
-                {
-                    // Written after the search index's snapshot: it no longer matches.
-                    tx.meta
-                        .remove(super::search_snapshot::META_SNAPSHOT_TOKEN)?;
+        let (value, seq) = self.write_tx(|tx| {
+            let value = body(tx)?;
+            if self
+                .snapshot_sealed
+                .load(std::sync::atomic::Ordering::SeqCst)
+            {
+                // Written after the search index's snapshot: it no longer matches.
+                tx.meta
+                    .remove(super::search_snapshot::META_SNAPSHOT_TOKEN)?;
+            }
+            let ids = tx.committed.take();
+            let seq = match &call {
+                Some(call) if !ids.is_empty() => {
+                    Some(super::audit::append_in(&tx.audit, call.entry_for_write(&ids))?.seq)
                 }
-                let ids = tx.committed.take();
-                let seq = match &call {
-                    Some(call) if !ids.is_empty() => {
-                        Some(super::audit::append_in(tx.audit, call.entry_for_write(&ids))?.seq)
-                    }
-                    _ => None,
-                };
-                Ok((value, seq))
-            },
-        );
-        let (value, seq) = result.map_err(StorageError::from)?;
+                _ => None,
+            };
+            Ok((value, seq))
+        })?;
         if let (Some(call), Some(seq)) = (&call, seq) {
             call.note_committed(seq);
         }
         Ok(value)
+    }
+
+    /// The writer lock: one writer at a time, from its first read to its commit.
+    fn writer(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `body` as the only writer, over a [`Tx`] that reads through its own pending
+    /// writes, and commits those writes as one batch if the body succeeds (nothing if it
+    /// fails). The bare form of [`Storage::transact`]: no backup gate, no audit entry, no
+    /// snapshot token, for writes that need none (audit appends, peer bookkeeping).
+    pub(super) fn write_tx<T>(
+        &self,
+        body: impl FnOnce(&Tx<'_>) -> TxResult<T>,
+    ) -> StorageResult<T> {
+        let _writer = self.writer();
+        let tx = Tx::new(self.kv.as_ref());
+        let value = body(&tx)?;
+        let batch = tx.into_batch();
+        if !batch.is_empty() {
+            self.kv.commit(batch)?;
+        }
+        Ok(value)
+    }
+
+    /// Commits `batch` as the only writer: for writes that read nothing they depend on
+    /// (or that are computed at start-up, before anyone else writes).
+    pub(super) fn commit_batch(&self, batch: WriteBatch) -> StorageResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let _writer = self.writer();
+        self.kv.commit(batch)
     }
 
     /// Takes the next sequence number of this origin, signs the change (with its signed
@@ -686,13 +829,11 @@ impl Storage {
         body: Vec<u8>,
     ) -> TxResult<ChangeEntry> {
         let current = match tx.meta.get(META_SEQ)? {
-            Some(v) => read_u64(&v).ok_or_else(|| {
-                ConflictableTransactionError::Abort(corrupt("sequence counter", "not 8 bytes"))
-            })?,
+            Some(v) => read_u64(&v).ok_or_else(|| corrupt("sequence counter", "not 8 bytes"))?,
             None => 0,
         };
         let seq = current + 1;
-        tx.meta.insert(META_SEQ, &seq.to_be_bytes())?;
+        tx.meta.insert(META_SEQ, seq.to_be_bytes())?;
         let previous = tx.state(kind, id)?;
         let shared = previous.as_ref().is_some_and(|p| p.shared)
             || (!deleted && handling != Handling::LocalOnly as i32);
@@ -1050,17 +1191,18 @@ impl Storage {
 
     /// How many records are stored (own and replicated).
     pub fn record_count(&self) -> usize {
-        self.t.records.len()
+        // A count that cannot be read counts as none; the caller only reports it.
+        self.t.records.len().unwrap_or(0)
     }
 
     /// The database's size on disk, in bytes.
     pub fn size_on_disk(&self) -> StorageResult<u64> {
-        Ok(self.db.size_on_disk()?)
+        self.kv.size_on_disk()
     }
 }
 
 fn list_tree<T>(
-    tree: &sled::Tree,
+    tree: &KvTree,
     after: Option<&str>,
     limit: usize,
     decode_keep: impl Fn(&[u8]) -> StorageResult<Option<T>>,
