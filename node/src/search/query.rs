@@ -532,20 +532,22 @@ fn spread_names(hits: Vec<(Hit, i64)>) -> Vec<(Hit, i64)> {
     let mut first = Vec::with_capacity(hits.len());
     let mut later = Vec::new();
     for hit in hits {
-        let person: Vec<&Reason> = hit
+        // What the hit says about the person: its name, father's name and identifier
+        // reasons (an MO note is about the case, not the person).
+        let about_person: Vec<&Reason> = hit
             .0
             .reasons
             .iter()
             .filter(|r| r.field != "mo_note")
             .collect();
-        // A name or father's name matched exactly is what the officer wrote: the same
-        // person may well be on record more than once, and every record is shown.
-        if person.is_empty() || person.iter().any(|r| r.score >= 1.0) {
+        // A name, father's name or identifier matched exactly is what the officer wrote:
+        // the same person may well be on record more than once, and every record is shown.
+        if about_person.is_empty() || about_person.iter().any(|r| r.score >= 1.0) {
             first.push(hit);
             continue;
         }
         // The same name with another father's name is another person.
-        let person: Vec<&str> = person.iter().map(|r| r.detail.as_str()).collect();
+        let person: Vec<&str> = about_person.iter().map(|r| r.detail.as_str()).collect();
         let count = shown.entry(person.join("; ")).or_default();
         *count += 1;
         if *count > PER_LOOSE_NAME {
