@@ -675,6 +675,17 @@ async fn sighup_reloads_the_running_binary() -> anyhow::Result<()> {
     config.deny = vec![format!("serial:{}", facts(&officer_cert.cert)?.serial)];
     bins::write_node_config(&config_path, &config)?;
     node.hangup()?;
+    // The reload runs when the node handles the signal: calls before it are still served.
+    wait_until(
+        SYNC_TIMEOUT,
+        "the node logs the reload with the denied officer",
+        || async {
+            node.log()
+                .lines()
+                .any(|l| l.contains("reloaded TLS material") && l.contains("denied=1"))
+        },
+    )
+    .await?;
     let status = refused("the denied officer is refused after SIGHUP", || {
         list_records(&officer)
     })
