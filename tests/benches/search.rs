@@ -97,6 +97,19 @@ impl Rng {
     }
 }
 
+/// Reservoir sampling of the records to build queries from: the `seen`-th record (from 0)
+/// replaces a kept one with the chance that leaves every record equally likely to be kept.
+fn keep_sample(targets: &mut Vec<Target>, record: &PersonRecord, seen: usize, rng: &mut Rng) {
+    if targets.len() < KEEP {
+        targets.push(Target::of(record));
+    } else {
+        let slot = rng.below(seen + 1);
+        if slot < KEEP {
+            targets[slot] = Target::of(record);
+        }
+    }
+}
+
 /// What a query is built from: the parts of one loaded record.
 struct Target {
     id: String,
@@ -722,14 +735,7 @@ fn index_only(records: usize, per_class: usize) -> anyhow::Result<()> {
         r.id = uuid::Uuid::now_v7().to_string();
         r.origin = DISTRICT.to_string();
         r.handling = Handling::Federation as i32;
-        if targets.len() < KEEP {
-            targets.push(Target::of(&r));
-        } else {
-            let slot = rng.below(seen + 1);
-            if slot < KEEP {
-                targets[slot] = Target::of(&r);
-            }
-        }
+        keep_sample(&mut targets, &r, seen, &mut rng);
         index.put_record(&r.id, setu_node::search::RecordDoc::of(&r));
         names.insert(r.id.clone(), (r.name, r.father_name));
     }
@@ -873,15 +879,7 @@ async fn run(records: usize, per_class: usize, quick: bool) -> anyhow::Result<()
                 r.created_by = "JH-9 (jh-dhanbad)".to_string();
                 r.updated_by = r.created_by.clone();
                 ids.push(id);
-                // Reservoir sampling: every record is equally likely to be kept.
-                if targets.len() < KEEP {
-                    targets.push(Target::of(&r));
-                } else {
-                    let slot = rng.below(seen + 1);
-                    if slot < KEEP {
-                        targets[slot] = Target::of(&r);
-                    }
-                }
+                keep_sample(&mut targets, &r, seen, &mut rng);
                 seen += 1;
                 batch.push(r);
             }

@@ -280,7 +280,9 @@ impl HashedPostings {
                     }
                 }
             }
-            if is_dense(encoded_count(&bytes[start..]), self.slots_seen) {
+            // A list shorter in bytes than DENSE_MIN holds fewer slots: not counted.
+            let list = &bytes[start..];
+            if list.len() >= DENSE_MIN && is_dense(encoded_count(list), self.slots_seen) {
                 let mut bitmap = Vec::new();
                 set_bits(&mut bitmap, decode(&bytes[start..]));
                 bytes.truncate(start);
